@@ -1,0 +1,5 @@
+// The handler registry: every format family, in detection priority order. The core knows
+// formats only through this list. Add a handler here when its module lands.
+import type { Handler } from '../src/types.js';
+
+export const HANDLERS: readonly Handler[] = [];

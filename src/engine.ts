@@ -1,0 +1,195 @@
+// The dispatcher: detect a source's format, run its handler with a Context, and decide from
+// the bytes (not from the handler's word) whether anything changed. Nesting goes through here.
+import { BufferSink, BufferSource, copyRange, readAll } from './io.js';
+import {
+  FormatError,
+  HEAD_BYTES,
+  TAIL_BYTES,
+  type Change,
+  type Context,
+  type Handler,
+  type MemberResult,
+  type Options,
+  type Probe,
+  type Sink,
+  type Source,
+  type SpillSink,
+} from './types.js';
+
+/** The result of normalizing one artifact or member. */
+export interface Outcome {
+  /** Handler that took it; undefined when no format matched. */
+  readonly format?: string;
+  /**
+   * ignored: no handler claimed it. unchanged: already canonical. changed: new bytes written.
+   * untouched: deliberately left alone (reason says why). error: could not be processed.
+   */
+  readonly status: 'ignored' | 'unchanged' | 'changed' | 'untouched' | 'error';
+  readonly changes: readonly Change[];
+  readonly notices: readonly string[];
+  readonly reason?: string;
+}
+
+/** What the engine needs from its caller besides the handlers. */
+export interface EngineEnv {
+  readonly options: Options;
+  readonly handlers: readonly Handler[];
+  /** Make a spill sink (memory first, then a temp file). */
+  readonly spill: () => SpillSink;
+}
+
+export async function makeProbe(src: Source, name: string): Promise<Probe> {
+  const head = await src.read(0, Math.min(src.size, HEAD_BYTES));
+  const tailLen = Math.min(src.size, TAIL_BYTES);
+  const tail = tailLen <= head.length && tailLen === src.size ? head : await src.read(src.size - tailLen, tailLen);
+  return { name, size: src.size, head, tail };
+}
+
+function extensionOf(name: string): string {
+  const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
+  const dot = base.lastIndexOf('.');
+  return dot <= 0 ? '' : base.slice(dot);
+}
+
+/**
+ * The handler for a probe: the first enabled handler whose content detection matches, else
+ * the first whose extensions claim the name (it will then report why the content is wrong).
+ */
+export function selectHandler(probe: Probe, handlers: readonly Handler[], enabled: readonly string[]): Handler | undefined {
+  const on = handlers.filter((h) => enabled.includes(h.name));
+  for (const h of on) if (h.detect(probe)) return h;
+  const ext = extensionOf(probe.name);
+  if (ext) for (const h of on) if (h.extensions.includes(ext)) return h;
+  return undefined;
+}
+
+/**
+ * A sink that compares what the handler writes with the input and only starts real output at
+ * the first difference (copying the identical prefix), so an unchanged artifact costs no write.
+ */
+export class ComparingSink implements Sink {
+  private pos = 0;
+  private target: Sink | undefined;
+  constructor(
+    private readonly input: Source,
+    private readonly open: () => Promise<Sink>,
+  ) {}
+  get length(): number {
+    return this.pos;
+  }
+  get diverged(): boolean {
+    return this.target !== undefined;
+  }
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return;
+    if (!this.target) {
+      const avail = Math.max(0, Math.min(chunk.length, this.input.size - this.pos));
+      const same = avail === chunk.length ? await this.input.read(this.pos, avail) : undefined;
+      if (same && Buffer.from(same.buffer, same.byteOffset, same.length).equals(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) {
+        this.pos += chunk.length;
+        return;
+      }
+      await this.diverge();
+    }
+    await this.target!.write(chunk);
+    this.pos += chunk.length;
+  }
+  private async diverge(): Promise<void> {
+    this.target = await this.open();
+    await copyRange(this.input, 0, this.pos, this.target);
+  }
+  /** True when the output equals the input; otherwise the target holds the whole output. */
+  async finish(): Promise<boolean> {
+    if (this.target) return false;
+    if (this.pos === this.input.size) return true;
+    await this.diverge();
+    return false;
+  }
+}
+
+function prefixChanges(member: string, changes: readonly Change[]): Change[] {
+  return changes.map((c) => ({ ...c, member: c.member ? `${member}!/${c.member}` : member }));
+}
+
+export class Engine {
+  constructor(private readonly env: EngineEnv) {}
+
+  /**
+   * Normalize `input`. When the output differs, it is written to the sink `open()` returns
+   * (opened at most once, only then). `path` names the artifact in messages.
+   */
+  async normalize(input: Source, name: string, path: string, depth: number, open: () => Promise<Sink>): Promise<Outcome> {
+    const { options, handlers } = this.env;
+    if (depth > options.limits.maxDepth) {
+      return { status: 'error', changes: [], notices: [], reason: `nesting deeper than ${options.limits.maxDepth}` };
+    }
+    const probe = await makeProbe(input, name);
+    const handler = selectHandler(probe, handlers, options.formats);
+    if (!handler) return { status: 'ignored', changes: [], notices: [] };
+    const notices: string[] = [];
+    const ctx: Context = {
+      options,
+      path,
+      depth,
+      spill: this.env.spill,
+      notice: (m) => notices.push(m),
+      normalizeMember: (memberName, member) => this.member(memberName, member, path, depth + 1, notices),
+    };
+    const sink = new ComparingSink(input, open);
+    try {
+      const result = await handler.normalize(input, sink, ctx);
+      if (result.status === 'untouched') {
+        return { format: handler.name, status: 'untouched', changes: [], notices, reason: result.reason };
+      }
+      const same = await sink.finish();
+      return same
+        ? { format: handler.name, status: 'unchanged', changes: [], notices }
+        : { format: handler.name, status: 'changed', changes: result.changes, notices };
+    } catch (e) {
+      return { format: handler.name, status: 'error', changes: [], notices, reason: describeError(e) };
+    }
+  }
+
+  private async member(name: string, member: Source, path: string, depth: number, parentNotices: string[]): Promise<MemberResult> {
+    let spill: SpillSink | undefined;
+    const outcome = await this.normalize(member, name, `${path}!/${name}`, depth, async () => (spill = this.env.spill()));
+    for (const n of outcome.notices) parentNotices.push(`${name}: ${n}`);
+    if (outcome.status === 'error' || outcome.status === 'untouched') {
+      parentNotices.push(`${name}: ${outcome.format ?? 'member'}: ${outcome.reason}; member kept as it was`);
+      return { changed: false, format: outcome.format };
+    }
+    if (outcome.status !== 'changed') return { changed: false, format: outcome.format };
+    const output = await spill!.close();
+    return { changed: true, format: outcome.format!, output, changes: prefixChanges(name, outcome.changes) };
+  }
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof FormatError) return e.message;
+  if (e instanceof RangeError) return `malformed: ${e.message}`;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/** A spill sink held in memory (the core swaps in a file-backed one for large data). */
+export class MemorySpill extends BufferSink implements SpillSink {
+  async close(): Promise<Source> {
+    return new BufferSource(this.bytes());
+  }
+}
+
+/** Normalize a whole in-memory buffer (used by the library API and by tests). */
+export async function normalizeBytes(
+  bytes: Uint8Array,
+  name: string,
+  options: Options,
+  handlers: readonly Handler[],
+  spill: () => SpillSink = () => new MemorySpill(),
+): Promise<Outcome & { output: Uint8Array }> {
+  let out: BufferSink | undefined;
+  const engine = new Engine({ options, handlers, spill });
+  const outcome = await engine.normalize(new BufferSource(bytes), name, name, 0, async () => (out = new BufferSink()));
+  return { ...outcome, output: outcome.status === 'changed' ? out!.bytes() : bytes };
+}
+
+export { readAll };

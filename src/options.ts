@@ -1,0 +1,58 @@
+// Options: defaults, and the --formats "+x,-y" syntax. Parsing of argv lives in cli.ts.
+import { HANDLERS } from '../formats/index.js';
+import { DEFAULT_LIMITS, type Options } from './types.js';
+
+/** Options with every default: no T, no clamp, no path maps, every format on. */
+export function defaultOptions(overrides: Partial<Options> = {}): Options {
+  return {
+    clamp: false,
+    mapPaths: [],
+    sortArMembers: false,
+    formats: HANDLERS.map((h) => h.name),
+    limits: DEFAULT_LIMITS,
+    ...overrides,
+  };
+}
+
+/**
+ * Apply a --formats spec to the full list: "+x,-y" adds/removes from the defaults,
+ * "x,y" (no signs) selects exactly those. Unknown names throw.
+ */
+export function applyFormatsSpec(spec: string, all: readonly string[]): string[] {
+  const items = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const signed = items.some((i) => i.startsWith('+') || i.startsWith('-'));
+  let on = new Set(signed ? all : []);
+  for (const item of items) {
+    const sign = item[0] === '+' || item[0] === '-' ? item[0] : '+';
+    const name = item.replace(/^[+-]/, '');
+    if (!all.includes(name)) throw new Error(`unknown format "${name}" (known: ${all.join(', ')})`);
+    if (sign === '+') on.add(name);
+    else on.delete(name);
+  }
+  return all.filter((n) => on.has(n));
+}
+
+/** Parse one `--map-path OLD=NEW` value. */
+export function parseMapPath(spec: string): { from: string; to: string } {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new Error(`--map-path wants OLD=NEW, got "${spec}"`);
+  return { from: spec.slice(0, eq), to: spec.slice(eq + 1) };
+}
+
+/**
+ * Options from a JSON object as stored next to corpus cases (`case.json`):
+ * { "timestamp": 1423159771, "clamp": true, "mapPaths": ["/tmp/x=/build"], "sortArMembers": true,
+ *   "pycInvalidation": "checked-hash", "formats": "-zip" }
+ */
+export function optionsFromJson(obj: Record<string, unknown>): Options {
+  const o: Partial<Options> = {};
+  const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'formats', 'comment']);
+  for (const k of Object.keys(obj)) if (!known.has(k)) throw new Error(`unknown option "${k}" in options file`);
+  if (obj.timestamp !== undefined) o.timestamp = Number(obj.timestamp);
+  if (obj.clamp !== undefined) o.clamp = Boolean(obj.clamp);
+  if (Array.isArray(obj.mapPaths)) o.mapPaths = obj.mapPaths.map((s) => parseMapPath(String(s)));
+  if (obj.sortArMembers !== undefined) o.sortArMembers = Boolean(obj.sortArMembers);
+  if (obj.pycInvalidation !== undefined) o.pycInvalidation = obj.pycInvalidation as Options['pycInvalidation'];
+  if (typeof obj.formats === 'string') o.formats = applyFormatsSpec(obj.formats, HANDLERS.map((h) => h.name));
+  return defaultOptions(o);
+}
