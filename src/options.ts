@@ -45,7 +45,7 @@ export function parseMapPath(spec: string): { from: string; to: string } {
  *   "pycInvalidation": "checked-hash", "formats": "-zip" }
  */
 export function optionsFromJson(obj: Record<string, unknown>): Options {
-  const o: Partial<Options> = {};
+  const o: { -readonly [K in keyof Options]?: Options[K] } = {};
   const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'formats', 'comment']);
   for (const k of Object.keys(obj)) if (!known.has(k)) throw new Error(`unknown option "${k}" in options file`);
   if (obj.timestamp !== undefined) o.timestamp = Number(obj.timestamp);
