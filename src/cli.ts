@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// The detnorm command line, built on the library API (src/api.ts).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { exitCodeFor, listFormats, normalizeBuffer, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
+import { defaultJobs } from './pool.js';
+import { Progress } from './progress.js';
+import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
+import { parseEpoch } from './time.js';
+import { copyAtomically } from './write.js';
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+const EXAMPLES = `
+Examples:
+  detnorm dist/                          normalize every artifact under dist/ in place
+  detnorm --check dist/                  change nothing; exit 1 if anything would change
+  SOURCE_DATE_EPOCH=1700000000 detnorm out.jar
+                                         times become 2023-11-14 22:13:20 UTC
+  detnorm -T 1700000000 --clamp pkg.tar  only times later than T become T
+  detnorm --map-path "$PWD=/build/src" app.so lib.a
+                                         rewrite the build directory in debug info
+  detnorm -o clean.zip build.zip         write the result elsewhere, keep the input
+  detnorm - < in.tar.gz > out.tar.gz     filter (Bazel genrule: cmd = "detnorm - < $< > $@")
+  detnorm --json dist/ | jq .            one JSON record per file
+
+Exit status: 0 all done (changed or not), 1 --check found files that would change,
+2 usage error (nothing touched), 3 some file could not be processed (the others were).`;
+
+class UsageError extends Error {}
+
+function epochArg(value: string): number {
+  const n = parseEpoch(value);
+  if (n === undefined) throw new InvalidArgumentError('expected whole seconds since 1970-01-01 UTC (e.g. 1700000000)');
+  return n;
+}
+
+function jobsArg(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1024) throw new InvalidArgumentError('expected a number of jobs from 1 to 1024');
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  if (value.indexOf('=') <= 0) throw new InvalidArgumentError('expected OLD=NEW');
+  return [...previous, value];
+}
+
+interface CliOpts {
+  timestamp?: number;
+  clamp?: boolean;
+  check?: boolean;
+  jobs: number;
+  formats?: string;
+  listFormats?: boolean;
+  mapPath?: string[];
+  output?: string;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  sortArMembers?: boolean;
+  pycInvalidation?: 'checked-hash' | 'unchecked-hash';
+  stdinName?: string;
+  progress: boolean;
+}
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('detnorm')
+    .description('Make build artifacts bit-identical: rewrite times, order, owners, modes and build paths in zip, jar, wheel, tar, gzip, ar, pyc and ELF files to canonical values.')
+    .version(VERSION, '-V, --version')
+    .argument('[paths...]', 'files and directories to normalize in place ("-" reads stdin and writes stdout)')
+    .option('-T, --timestamp <epoch>', 'canonical time T in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else each format\'s "no time")', epochArg)
+    .option('--clamp', 'only replace times later than T (needs T)')
+    .option('--check', 'change nothing; list what would change and exit 1 if anything would')
+    .option('-j, --jobs <n>', 'worker threads', jobsArg, defaultJobs())
+    .option('--formats <spec>', 'enable/disable handlers: "+x,-y" edits the default set, "x,y" selects exactly')
+    .option('--list-formats', 'list the format handlers and exit')
+    .option('--map-path <OLD=NEW>', 'rewrite build path OLD to NEW where formats store paths (repeatable; longest prefix wins)', collect)
+    .option('-o, --output <path>', 'with one input file: write the result to PATH and leave the input alone')
+    .option('--json', 'print one JSON record per file on stdout')
+    .option('-v, --verbose', 'list every change and every file, unchanged ones too')
+    .option('-q, --quiet', 'print only errors')
+    .option('--sort-ar-members', 'ar: sort members by name (for builds whose member order comes from a locale-dependent glob)')
+    .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(['checked-hash', 'unchecked-hash']))
+    .option('--stdin-name <name>', 'with "-": the file name to use for format detection (e.g. app.jar)')
+    .option('--no-progress', 'never show a progress bar')
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(run detnorm --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return program;
+}
+
+/** Resolve T: the flag wins over SOURCE_DATE_EPOCH; a malformed value of either is a usage error. */
+function resolveTimestamp(flag: number | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  if (flag !== undefined) return flag;
+  const sde = env.SOURCE_DATE_EPOCH;
+  if (sde === undefined || sde === '') return undefined;
+  const n = parseEpoch(sde);
+  if (n === undefined) throw new UsageError(`SOURCE_DATE_EPOCH="${sde}" is not a whole number of seconds`);
+  return n;
+}
+
+function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
+  const timestamp = resolveTimestamp(o.timestamp, env);
+  if (o.clamp && timestamp === undefined) throw new UsageError('--clamp needs a time: give -T EPOCH or set SOURCE_DATE_EPOCH');
+  const lib: NormalizeOptions = {
+    ...(timestamp !== undefined ? { timestamp } : {}),
+    clamp: Boolean(o.clamp),
+    mapPaths: o.mapPath ?? [],
+    sortArMembers: Boolean(o.sortArMembers),
+    ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
+    ...(o.formats ? { formats: o.formats } : {}),
+  };
+  try {
+    resolveOptions(lib);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return lib;
+}
+
+function statusWord(r: FileReport): string {
+  if (r.status === 'changed') return r.checked ? 'would change' : 'normalized';
+  if (r.status === 'unchanged') return 'unchanged';
+  if (r.status === 'untouched') return 'left untouched';
+  if (r.status === 'ignored') return 'not an artifact';
+  return 'error';
+}
+
+class Printer {
+  constructor(
+    private readonly o: CliOpts,
+    private readonly out: (line: string) => void,
+    private readonly err: (line: string) => void,
+  ) {}
+  report(r: FileReport): void {
+    const o = this.o;
+    if (r.status === 'error') this.err(`detnorm: ${r.path}: ${r.format ?? 'file'}: ${r.reason}`);
+    if (o.json) {
+      this.out(JSON.stringify(toJson(r)));
+      return;
+    }
+    if (r.status === 'untouched' && !o.quiet) this.err(`detnorm: ${r.path}: ${r.format}: left untouched: ${r.reason}`);
+    if (o.quiet) return;
+    if (r.status === 'changed') {
+      this.out(`${r.path}: ${r.format}: ${statusWord(r)} (${changeKinds(r.changes).join(', ')})`);
+      if (o.verbose) for (const c of r.changes) this.out(`  ${describeChange(c)}`);
+      if (r.links?.length) this.out(`  hard links, same bytes: ${r.links.join(', ')}`);
+    } else if (o.verbose && r.status !== 'error') {
+      this.out(`${r.path}: ${r.format ?? '-'}: ${statusWord(r)}`);
+    }
+    if (o.verbose || r.status === 'changed') for (const n of r.notices) this.out(`  note: ${n}`);
+  }
+}
+
+async function runStdin(o: CliOpts, lib: NormalizeOptions): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const input = Buffer.concat(chunks);
+  const r = await normalizeBuffer(input, { ...lib, name: o.stdinName ?? '-' });
+  const report: FileReport = {
+    path: '-',
+    ...(r.format ? { format: r.format } : {}),
+    status: r.status,
+    changes: r.changes,
+    notices: r.notices,
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(o.check && r.changed ? { checked: true } : {}),
+  };
+  const err = (l: string) => process.stderr.write(l + '\n');
+  // stdout carries the data: reports go to stderr (JSON too).
+  new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : err, err).report(report);
+  if (!o.check) {
+    if (o.output) writeFileSync(o.output, r.output);
+    else await new Promise<void>((res, rej) => process.stdout.write(r.output, (e) => (e ? rej(e) : res())));
+  }
+  if (r.status === 'error') return 3;
+  return o.check && r.changed ? 1 : 0;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    throw e;
+  }
+  const o = program.opts<CliOpts>();
+  const paths = program.args;
+  const usage = (msg: string): number => {
+    process.stderr.write(`detnorm: ${msg}\n(run detnorm --help for usage)\n`);
+    return 2;
+  };
+  if (o.listFormats) {
+    for (const f of listFormats()) process.stdout.write(`${f.name.padEnd(14)} ${f.description}${f.extensions.length ? `  [${f.extensions.join(' ')}]` : ''}\n`);
+    return 0;
+  }
+  let lib: NormalizeOptions;
+  try {
+    lib = libraryOptions(o, env);
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
+  }
+  if (paths.length === 0) return usage('no input: give files, directories, or - for stdin');
+  if (paths.includes('-')) {
+    if (paths.length > 1) return usage('"-" (stdin) cannot be combined with other paths');
+    return runStdin(o, lib);
+  }
+  if (o.output) {
+    if (paths.length !== 1) return usage('-o/--output takes exactly one input file');
+  }
+  if (o.quiet && o.verbose) return usage('--quiet and --verbose contradict each other');
+
+  const out = (l: string) => process.stdout.write(l + '\n');
+  const err = (l: string) => process.stderr.write(l + '\n');
+  const useBar = o.progress && Boolean(process.stderr.isTTY) && !o.quiet && !o.json;
+  const progress = useBar ? new Progress() : undefined;
+  const printer = new Printer(o, progress ? (l) => progress.log(l) : out, progress ? (l) => progress.log(l) : err);
+  const started = Date.now();
+
+  if (o.output) {
+    const { normalizeFile } = await import('./api.js');
+    const { statSync } = await import('node:fs');
+    let st;
+    try {
+      st = statSync(paths[0]!);
+    } catch {
+      return usage(`${paths[0]}: no such file`);
+    }
+    if (!st.isFile()) return usage('-o/--output takes a regular file');
+    const r = await normalizeFile(paths[0]!, { ...lib, output: o.output, ...(o.check ? { check: true } : {}) });
+    if (r.status === 'error' && !o.check) copyAtomically(paths[0]!, o.output);
+    printer.report(r);
+    if (r.status === 'error') return 3;
+    return o.check && r.status === 'changed' ? 1 : 0;
+  }
+
+  const result = await normalizeTree(paths, {
+    ...lib,
+    jobs: o.jobs,
+    ...(o.check ? { check: true } : {}),
+    onStart: (files, bytes) => progress?.start(files, bytes),
+    onReport: (r) => {
+      progress?.tick(r);
+      printer.report(r);
+    },
+  });
+  progress?.stop();
+  for (const p of result.problems) {
+    if (p.severity === 'error') err(`detnorm: ${p.path}: ${p.reason}`);
+    else if (!o.quiet && !o.json) err(`detnorm: ${p.path}: ${p.reason}`);
+  }
+  const s = { ...result.summary };
+  s.errors += result.problems.filter((p) => p.severity === 'error').length;
+  if (!o.quiet && !o.json) {
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const verb = o.check ? 'would change' : 'normalized';
+    err(
+      `detnorm: ${s.files} file${s.files === 1 ? '' : 's'}: ${s.changed} ${verb}, ${s.unchanged} already canonical, ${s.ignored} not artifacts` +
+        (s.untouched ? `, ${s.untouched} left untouched` : '') +
+        `, ${s.errors} error${s.errors === 1 ? '' : 's'} (${secs} s)`,
+    );
+  }
+  return exitCodeFor(result, Boolean(o.check));
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
+if (isMain) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`detnorm: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 3;
+    },
+  );
+}
