@@ -1,0 +1,110 @@
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { walk } from '../src/walk.js';
+import { AtomicFile, tempPathFor } from '../src/write.js';
+import { tempDir } from './helpers.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+function tree(): string {
+  const t = tempDir();
+  cleanup = t.cleanup;
+  return t.dir;
+}
+
+describe('walk: regular files only, symlinks never followed, each inode once, sorted', () => {
+  it('lists regular files in bytewise path order', () => {
+    const d = tree();
+    for (const n of ['b', 'a-x', 'a/z', 'a/y', 'B', 'é']) {
+      mkdirSync(join(d, n, '..'), { recursive: true });
+      writeFileSync(join(d, n), n);
+    }
+    expect(walk([d]).files.map((f) => f.path.slice(d.length + 1))).toEqual(['B', 'a-x', 'a/y', 'a/z', 'b', 'é']);
+  });
+  it('never follows symlinks, to files or directories', () => {
+    const d = tree();
+    mkdirSync(join(d, 'real'));
+    writeFileSync(join(d, 'real/f'), 'x');
+    symlinkSync('real', join(d, 'dirlink'));
+    symlinkSync('real/f', join(d, 'filelink'));
+    expect(walk([d]).files.map((f) => f.path.slice(d.length + 1))).toEqual(['real/f']);
+    const explicit = walk([join(d, 'filelink')]);
+    expect(explicit.files).toEqual([]);
+    expect(explicit.problems[0]!.reason).toMatch(/symbolic link/);
+  });
+  it('visits a hard-linked inode once, under its first path, listing the other links', () => {
+    const d = tree();
+    writeFileSync(join(d, 'z'), 'x');
+    linkSync(join(d, 'z'), join(d, 'a'));
+    const w = walk([d]);
+    expect(w.files).toHaveLength(1);
+    expect(w.files[0]!.path).toBe(join(d, 'a'));
+    expect(w.files[0]!.links).toEqual([join(d, 'z')]);
+  });
+  it('the same file named twice is processed once', () => {
+    const d = tree();
+    writeFileSync(join(d, 'f'), 'x');
+    expect(walk([join(d, 'f'), d, join(d, 'f')]).files).toHaveLength(1);
+  });
+  it('a missing path is an error problem; the rest is still walked', () => {
+    const d = tree();
+    writeFileSync(join(d, 'f'), 'x');
+    const w = walk([join(d, 'missing'), d]);
+    expect(w.files).toHaveLength(1);
+    expect(w.problems).toEqual([{ path: join(d, 'missing'), reason: 'no such file or directory', severity: 'error' }]);
+  });
+  it('removes temp files left by a killed run (dead pid) and skips live ones', () => {
+    const d = tree();
+    writeFileSync(join(d, 'f'), 'x');
+    writeFileSync(join(d, '.f.detnorm-999999999-0123abcd.tmp'), 'partial');
+    const live = tempPathFor(join(d, 'f')); // our own pid: alive
+    writeFileSync(live, 'in progress');
+    const w = walk([d]);
+    expect(w.files.map((f) => f.path)).toEqual([join(d, 'f')]);
+    expect(existsSync(join(d, '.f.detnorm-999999999-0123abcd.tmp'))).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+});
+
+describe('safe writes: temp file in the same directory, then rename', () => {
+  it('replaces the file, keeps its mode, and leaves no temp file', () => {
+    const d = tree();
+    const f = join(d, 'f');
+    writeFileSync(f, 'old');
+    chmodSync(f, 0o751);
+    const st = statSync(f);
+    const a = new AtomicFile(f, st);
+    expect(a.path.startsWith(d + '/')).toBe(true);
+    void a.sink.write(Buffer.from('new bytes'));
+    expect(readFileSync(f, 'utf8')).toBe('old'); // not visible before commit
+    a.commit();
+    expect(readFileSync(f, 'utf8')).toBe('new bytes');
+    expect(statSync(f).mode & 0o7777).toBe(0o751);
+    expect(statSync(f).ino).not.toBe(st.ino);
+    expect(readdirSync(d)).toEqual(['f']);
+  });
+  it('rewrites a hard-linked file in place so every link sees the new bytes', () => {
+    const d = tree();
+    const f = join(d, 'f');
+    writeFileSync(f, 'old old old');
+    linkSync(f, join(d, 'g'));
+    const st = statSync(f);
+    const a = new AtomicFile(f, st);
+    void a.sink.write(Buffer.from('new'));
+    a.commit();
+    expect(readFileSync(join(d, 'g'), 'utf8')).toBe('new');
+    expect(statSync(f).ino).toBe(st.ino);
+    expect(readdirSync(d).sort()).toEqual(['f', 'g']);
+  });
+  it('abort removes the temp file and leaves the target alone', () => {
+    const d = tree();
+    const f = join(d, 'f');
+    writeFileSync(f, 'old');
+    const a = new AtomicFile(f, statSync(f));
+    void a.sink.write(Buffer.from('new'));
+    a.abort();
+    expect(readFileSync(f, 'utf8')).toBe('old');
+    expect(readdirSync(d)).toEqual(['f']);
+  });
+});
