@@ -1,0 +1,64 @@
+// Time detnorm on a generated tree against `cp -a` of the same tree, at several job counts.
+//   npm run bench -- [--mb 500] [--seed 1] [--jobs 1,2] [--tree DIR] [--reps 3]
+// Every detnorm run works on a fresh `cp -a` copy (normalizing is in place), so each run does the
+// full job. Reports the median wall time of --reps runs and the ratio to `cp -a`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { generateTree } from './gen-tree.mjs';
+
+const { values } = parseArgs({
+  options: { mb: { type: 'string' }, seed: { type: 'string' }, jobs: { type: 'string' }, tree: { type: 'string' }, reps: { type: 'string' }, only: { type: 'string' } },
+});
+const cli = fileURLToPath(new URL('../lib/src/cli.js', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'detnorm-bench-'));
+const reps = Number(values.reps ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const time = (fn) => {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+};
+const du = (p) => execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split('\t')[0];
+const count = (p) => execFileSync('sh', ['-c', `find "${p}" -type f | wc -l`], { encoding: 'utf8' }).trim();
+
+try {
+  let tree = values.tree;
+  if (!tree) {
+    tree = join(work, 'tree');
+    const used = await generateTree(tree, { mb: Number(values.mb ?? 500), seed: Number(values.seed ?? 1), only: values.only?.split(',') });
+    console.log(`tree: ${tree} (${used.join(', ')})`);
+  }
+  console.log(`tree: ${count(tree)} files, ${(Number(du(tree)) / 1048576).toFixed(1)} MiB`);
+  const copy = join(work, 'copy');
+  const fresh = () => {
+    rmSync(copy, { recursive: true, force: true });
+    execFileSync('cp', ['-a', tree, copy]);
+  };
+  fresh(); // warm the page cache
+  const cp = median(Array.from({ length: reps }, () => {
+    rmSync(copy, { recursive: true, force: true });
+    return time(() => execFileSync('cp', ['-a', tree, copy]));
+  }));
+  console.log(`cp -a:            ${cp.toFixed(2)} s`);
+  const results = {};
+  for (const j of (values.jobs ?? '1,2').split(',').map(Number)) {
+    const times = [];
+    let last;
+    for (let i = 0; i < reps; i++) {
+      fresh();
+      times.push(time(() => (last = spawnSync(process.execPath, [cli, '-q', '-j', String(j), copy], { encoding: 'utf8' }))));
+      if (last.status !== 0 && last.status !== 3) throw new Error(`detnorm failed: ${last.stderr}`);
+    }
+    const t = median(times);
+    results[j] = t;
+    console.log(`detnorm -j${j}:       ${t.toFixed(2)} s   (${(t / cp).toFixed(2)}x cp -a)`);
+  }
+  const js = Object.keys(results).map(Number);
+  if (js.length > 1) console.log(`speed-up -j${js[0]} -> -j${js[js.length - 1]}: ${(results[js[0]] / results[js[js.length - 1]]).toFixed(2)}x`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
