@@ -1,0 +1,287 @@
+// End to end through the compiled CLI (lib/src/cli.js, built by `npm test`'s pretest step).
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveTool, run, tempDir } from './helpers.js';
+
+const CLI = new URL('../lib/src/cli.js', import.meta.url).pathname;
+const ROOT = new URL('..', import.meta.url).pathname;
+
+function detnorm(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Uint8Array; cwd?: string } = {}) {
+  const env = { ...process.env, ...opts.env };
+  if (!opts.env || !('SOURCE_DATE_EPOCH' in opts.env)) delete env.SOURCE_DATE_EPOCH;
+  const r = spawnSync(process.execPath, [CLI, ...args], { env, input: opts.input, cwd: opts.cwd ?? ROOT, maxBuffer: 1 << 28 });
+  return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), out: r.stdout };
+}
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('lib/src/cli.js is missing: run `npm run build` (npm test does it)');
+  haveTool('gzip');
+  haveTool('ar');
+  ({ dir, cleanup } = tempDir('detnorm-cli-'));
+});
+afterAll(() => cleanup());
+
+let n = 0;
+/** A fresh directory with a gzip file that has a name and an mtime in its header. */
+function gzFixture(content = 'hello detnorm\n'): { d: string; gz: string } {
+  const d = join(dir, `case${n++}`);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'f.txt'), content);
+  run('touch', ['-d', '2020-01-02 03:04:05 UTC', join(d, 'f.txt')]);
+  run('gzip', ['-9', join(d, 'f.txt')]);
+  return { d, gz: join(d, 'f.txt.gz') };
+}
+function gzipN(content: string, level = '-9'): Buffer {
+  return run('gzip', ['-n', level], { input: Buffer.from(content) });
+}
+
+describe('normalizes in place and reports what changed', () => {
+  it('a gzip with name and mtime becomes what gzip -n writes', () => {
+    const { gz } = gzFixture();
+    const r = detnorm(['-v', gz]);
+    expect(r.status).toBe(0);
+    expect(readFileSync(gz)).toEqual(gzipN('hello detnorm\n'));
+    expect(r.stdout).toContain(`${gz}: gzip: normalized`);
+    expect(r.stdout).toMatch(/timestamp: /);
+    expect(r.stderr).toMatch(/1 file: 1 normalized/);
+  });
+  it('an already canonical file is not rewritten: same inode, same mtime', () => {
+    const { gz } = gzFixture();
+    detnorm([gz]);
+    const before = statSync(gz);
+    const r = detnorm(['-v', gz]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('unchanged');
+    const after = statSync(gz);
+    expect(after.ino).toBe(before.ino);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+  });
+  it('keeps the mode of the file it replaces', () => {
+    const { gz } = gzFixture();
+    chmodSync(gz, 0o640);
+    detnorm([gz]);
+    expect(statSync(gz).mode & 0o7777).toBe(0o640);
+  });
+  it('keeps the owner when running as root', () => {
+    if (process.getuid?.() !== 0) return;
+    const { gz } = gzFixture();
+    chownSync(gz, 1234, 4321);
+    detnorm([gz]);
+    expect([statSync(gz).uid, statSync(gz).gid]).toEqual([1234, 4321]);
+  });
+  it('rewrites a hard-linked file once, and every link sees the new bytes', () => {
+    const { d, gz } = gzFixture();
+    linkSync(gz, join(d, 'other.gz'));
+    const r = detnorm(['--json', d]);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(recs).toHaveLength(1);
+    expect(recs[0].links).toEqual([join(d, 'other.gz')]);
+    expect(readFileSync(join(d, 'other.gz'))).toEqual(gzipN('hello detnorm\n'));
+    expect(statSync(gz).ino).toBe(statSync(join(d, 'other.gz')).ino);
+  });
+});
+
+describe('exit codes (DESIGN.md section 5)', () => {
+  it('--check changes nothing and exits 1 when something would change', () => {
+    const { gz } = gzFixture();
+    const before = readFileSync(gz);
+    const st = statSync(gz);
+    const r = detnorm(['--check', gz]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('would change');
+    expect(readFileSync(gz)).toEqual(before);
+    expect(statSync(gz).mtimeMs).toBe(st.mtimeMs);
+    detnorm([gz]);
+    expect(detnorm(['--check', gz]).status).toBe(0);
+  });
+  it.each([
+    [['-T', 'yesterday']],
+    [['-T', '-5']],
+    [['--clamp']],
+    [['--formats', '+nosuchformat']],
+    [['--map-path', 'noequals']],
+    [['-j', '0']],
+    [['--bogus']],
+    [[]],
+  ])('usage error %j: exit 2, nothing touched', (args) => {
+    const { gz } = gzFixture();
+    const before = readFileSync(gz);
+    const r = detnorm([...args, ...(args.length ? [gz] : [])]);
+    expect(r.status).toBe(2);
+    expect(readFileSync(gz)).toEqual(before);
+  });
+  it('a malformed SOURCE_DATE_EPOCH is a usage error; -T wins over a valid one', () => {
+    const { gz } = gzFixture();
+    const before = readFileSync(gz);
+    expect(detnorm([gz], { env: { SOURCE_DATE_EPOCH: '12abc' } }).status).toBe(2);
+    expect(readFileSync(gz)).toEqual(before);
+    expect(detnorm(['-T', '5', gz], { env: { SOURCE_DATE_EPOCH: '12abc' } }).status).toBe(0);
+  });
+  it('-o needs exactly one input', () => {
+    const { gz } = gzFixture();
+    expect(detnorm(['-o', join(dir, 'x'), gz, gz]).status).toBe(2);
+  });
+});
+
+describe('bad input never loses data: left byte-identical, one line each, exit 3, the rest done', () => {
+  it('truncated, zero-length, wrong magic and huge declared sizes', () => {
+    const { d, gz } = gzFixture('good file\n');
+    const full = gzipN('x'.repeat(5000));
+    const bad: Record<string, Buffer> = {
+      'truncated.gz': full.subarray(0, full.length - 9),
+      'empty.gz': Buffer.alloc(0),
+      'wrongmagic.gz': Buffer.from('this is not gzip at all'),
+      'huge.a': Buffer.from('!<arch>\n' + 'member.o/       0           0     0     644     9999999999`\n' + 'abc'),
+      'truncated.a': Buffer.from('!<arch>\nmember.o/       0           0'),
+    };
+    for (const [name, bytes] of Object.entries(bad)) writeFileSync(join(d, name), bytes);
+    const r = detnorm([d]);
+    expect(r.status).toBe(3);
+    for (const [name, bytes] of Object.entries(bad)) {
+      expect(readFileSync(join(d, name)), name).toEqual(bytes);
+      const lines = r.stderr.split('\n').filter((l) => l.includes(`${join(d, name)}:`));
+      expect(lines, `${name}: ${r.stderr}`).toHaveLength(1);
+      expect(lines[0]).toMatch(/^detnorm: .+: (gzip|ar): .+/);
+    }
+    expect(readFileSync(gz)).toEqual(gzipN('good file\n'));
+    expect(readdirSync(d).filter((f) => f.includes('.detnorm-'))).toEqual([]);
+  });
+});
+
+describe('-o and stdin/stdout', () => {
+  it('-o writes the result elsewhere and leaves the input alone', () => {
+    const { d, gz } = gzFixture();
+    const before = readFileSync(gz);
+    const out = join(d, 'out.gz');
+    expect(detnorm(['-o', out, gz]).status).toBe(0);
+    expect(readFileSync(gz)).toEqual(before);
+    expect(readFileSync(out)).toEqual(gzipN('hello detnorm\n'));
+  });
+  it('-o of an already canonical file copies it', () => {
+    const d = join(dir, `o${n++}`);
+    mkdirSync(d);
+    writeFileSync(join(d, 'in.gz'), gzipN('x'));
+    expect(detnorm(['-o', join(d, 'out.gz'), join(d, 'in.gz')]).status).toBe(0);
+    expect(readFileSync(join(d, 'out.gz'))).toEqual(gzipN('x'));
+  });
+  it('- reads stdin and writes stdout; reports go to stderr', () => {
+    const { gz } = gzFixture();
+    const r = detnorm(['-v', '-'], { input: readFileSync(gz) });
+    expect(r.status).toBe(0);
+    expect(r.out).toEqual(gzipN('hello detnorm\n'));
+    expect(r.stderr).toContain('-: gzip: normalized');
+  });
+  it('- passes an unknown format through unchanged', () => {
+    const r = detnorm(['-'], { input: Buffer.from('plain text\n') });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('plain text\n');
+  });
+  it('- with a bad file: exit 3, the input bytes on stdout', () => {
+    const r = detnorm(['--stdin-name', 'x.gz', '-'], { input: Buffer.from('not gzip') });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('not gzip');
+  });
+});
+
+describe('--json: one record per file, in sorted path order', () => {
+  it('records path, format, changed, what changed and error', () => {
+    const { d } = gzFixture();
+    writeFileSync(join(d, 'a.txt'), 'plain');
+    writeFileSync(join(d, 'bad.gz'), 'nope');
+    const r = detnorm(['--json', d]);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(recs.map((x) => x.path)).toEqual([join(d, 'a.txt'), join(d, 'bad.gz'), join(d, 'f.txt.gz')]);
+    expect(recs[0]).toMatchObject({ format: null, status: 'ignored', changed: false, error: null });
+    expect(recs[1]).toMatchObject({ format: 'gzip', status: 'error', changed: false });
+    expect(recs[1].error).toBeTruthy();
+    expect(recs[2]).toMatchObject({ format: 'gzip', status: 'changed', changed: true, error: null });
+    expect(recs[2].kinds).toContain('timestamp');
+  });
+});
+
+describe('no progress bar on a non-TTY', () => {
+  it('stderr holds no terminal control sequences', () => {
+    const { d } = gzFixture();
+    const r = detnorm([d]);
+    expect(r.stderr).not.toMatch(/\x1b\[/);
+  });
+});
+
+describe('-j1 and -jN give identical outputs and reports on a tree of 1,000 files', () => {
+  it('same bytes, same report', () => {
+    const base = join(dir, 'many');
+    for (let i = 0; i < 1000; i++) {
+      const sub = join(base, `d${i % 10}`);
+      mkdirSync(sub, { recursive: true });
+      const name = join(sub, `f${i}`);
+      if (i % 3 === 0) writeFileSync(name + '.txt', `plain ${i}\n`);
+      else writeFileSync(name + '.gz', gzipN(`file ${i}\n`.repeat(i % 50), i % 2 ? '-1' : '-9'));
+    }
+    // Give each gz a header with name and time (not canonical) by rewriting the header bytes.
+    for (const sub of readdirSync(base)) {
+      for (const f of readdirSync(join(base, sub))) {
+        if (!f.endsWith('.gz')) continue;
+        const p = join(base, sub, f);
+        const b = readFileSync(p);
+        b.writeUInt32LE(1600000000 + f.length, 4);
+        b[9] = 0; // OS: FAT
+        writeFileSync(p, b);
+      }
+    }
+    const a = join(dir, 'many-j1');
+    const b = join(dir, 'many-j2');
+    run('cp', ['-a', base, a]);
+    run('cp', ['-a', base, b]);
+    const r1 = detnorm(['--json', '-j', '1', a]);
+    const r2 = detnorm(['--json', '-j', '2', b]);
+    expect(r1.status).toBe(0);
+    expect(r2.status).toBe(0);
+    expect(r2.stdout.replaceAll(b, 'X')).toBe(r1.stdout.replaceAll(a, 'X'));
+    expect(r1.stdout.split('\n').filter((l) => l.includes('"changed":true'))).toHaveLength(666);
+    expect(run('sh', ['-c', `cd ${a} && find . -type f | sort | xargs sha256sum`]).toString()).toBe(
+      run('sh', ['-c', `cd ${b} && find . -type f | sort | xargs sha256sum`]).toString(),
+    );
+  });
+});
+
+describe('kill -9 in the middle of a large run leaves every file old or new, never partial', () => {
+  it('then a second run finishes the job and removes the leftovers', async () => {
+    const base = join(dir, 'killme');
+    mkdirSync(base);
+    const expected = new Map<string, Buffer>();
+    const original = new Map<string, Buffer>();
+    // Big enough that the run is still going when killed: 40 files of ~3 MB of text.
+    for (let i = 0; i < 40; i++) {
+      const content = `line ${i} `.repeat(300000);
+      const p = join(base, `big${i}.gz`);
+      const b = gzipN(content, '-1');
+      b.writeUInt32LE(1500000000 + i, 4);
+      writeFileSync(p, b);
+      original.set(p, b);
+      const e = Buffer.from(b);
+      e.writeUInt32LE(0, 4);
+      expected.set(p, e);
+    }
+    const child = spawn(process.execPath, [CLI, '-q', '-j', '2', base], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 400));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    let done = 0;
+    for (const [p, old] of original) {
+      const now = readFileSync(p);
+      const isOld = now.equals(old);
+      const isNew = now.equals(expected.get(p)!);
+      expect(isOld || isNew, `${p} is neither old nor new`).toBe(true);
+      if (isNew) done++;
+    }
+    expect(done).toBeLessThan(40); // it was really interrupted
+    const r = detnorm(['-q', base]);
+    expect(r.status).toBe(0);
+    for (const [p, e] of expected) expect(readFileSync(p).equals(e)).toBe(true);
+    expect(readdirSync(base).filter((f) => f.includes('.detnorm-'))).toEqual([]);
+  });
+});
