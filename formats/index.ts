@@ -1,5 +1,8 @@
 // The handler registry: every format family, in detection priority order. The core knows
 // formats only through this list. Add a handler here when its module lands.
 import type { Handler } from '../src/types.js';
+import { pycHandler } from './pyc/index.js';
 
-export const HANDLERS: readonly Handler[] = [];
+export const HANDLERS: readonly Handler[] = [
+  pycHandler,
+];

@@ -119,6 +119,13 @@ export interface Context {
   spill(): SpillSink;
   /** Report something that is not a change and not an error ("signed jar: content kept"). */
   notice(message: string): void;
+  /**
+   * Optional: the bytes of another file of the tree, named relative to this artifact's
+   * directory ('/'-separated, may start with '../'), or undefined when it is absent, not a
+   * regular file, or outside the tree being normalized. Used by the pyc handler to read a
+   * pyc's source for --pyc-invalidation. Cores (or containers) that cannot provide it omit it.
+   */
+  sibling?(relativePath: string): Promise<Uint8Array | undefined>;
 }
 
 /** What a handler's `normalize` returns (errors are thrown as FormatError). */

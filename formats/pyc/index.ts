@@ -1,0 +1,167 @@
+// pyc handler: CPython 3.6-3.14 compiled modules (PEP 552 header + marshal data).
+// Canonicalizes (1) the marshal data: FLAG_REF/ref layout as add-determinism writes it
+// (marshal-write.ts), trailing bytes after the top object dropped; (2) the header: a
+// timestamp pyc's source mtime becomes T (0 without T; --clamp honoured), hash-based pycs keep
+// theirs, and --pyc-invalidation turns a timestamp pyc whose source is at hand into a hash-based
+// one exactly as py_compile does; (3) co_filename under --map-path. Python 2 pycs and unknown
+// magics are left untouched. File-system work (setting the source's mtime) is the core's: see
+// pycSourceFor and sourceMtimeFor below.
+import { readAll } from '../../src/io.js';
+import { canonicalTime } from '../../src/time.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
+import { codeLayout } from './code-layout.js';
+import { encodeHeader, hashHeader, parseHeader, withMtime, type PycHeader } from './header.js';
+import { classifyMagic, type PyVersion } from './magic.js';
+import { mapPath, isStrType, strVariant } from './map-path.js';
+import { Interner, readMarshal, type MNode } from './marshal-read.js';
+import { writeMarshal } from './marshal-write.js';
+import { sourceHash } from './siphash.js';
+
+export { classifyMagic } from './magic.js';
+
+const PYCACHE_NAME = /^([^./]+)\.[^./]+(?:\.opt-\d+)?\.pyc$/;
+
+/**
+ * The source file a pyc belongs to, as a path of the same form as `pycPath` ('/'-separated):
+ * `D/__pycache__/NAME.TAG[.opt-N].pyc` -> `D/NAME.py` (PEP 3147), legacy `D/NAME.pyc` -> `D/NAME.py`.
+ * Undefined when the name follows neither layout.
+ */
+export function pycSourceFor(pycPath: string): string | undefined {
+  const slash = pycPath.lastIndexOf('/');
+  const dir = slash < 0 ? '' : pycPath.slice(0, slash);
+  const base = pycPath.slice(slash + 1);
+  const dirSlash = dir.lastIndexOf('/');
+  const dirBase = dir.slice(dirSlash + 1);
+  if (dirBase === '__pycache__') {
+    const m = PYCACHE_NAME.exec(base);
+    if (!m) return undefined;
+    const parent = dirSlash < 0 ? '' : dir.slice(0, dirSlash + 1);
+    return `${parent}${m[1]}.py`;
+  }
+  if (!base.endsWith('.pyc') || base.length <= 4 || base.slice(0, -4).includes('.')) return undefined;
+  return `${slash < 0 ? '' : pycPath.slice(0, slash + 1)}${base.slice(0, -4)}.py`;
+}
+
+/** The source path relative to the pyc's own directory (`../NAME.py` or `NAME.py`). */
+export function pycSourceRelative(pycPath: string): string | undefined {
+  const src = pycSourceFor(pycPath);
+  if (src === undefined) return undefined;
+  const name = src.slice(src.lastIndexOf('/') + 1);
+  return pycPath.slice(0, pycPath.lastIndexOf('/') + 1 || 0).endsWith('__pycache__/') ? `../${name}` : name;
+}
+
+/**
+ * For a (normalized) pyc: the mtime, in seconds, that its source file must get so Python keeps
+ * trusting the pyc (a timestamp pyc's recorded mtime); undefined for hash-based pycs and for
+ * anything that is not a supported pyc. The core sets it on pycSourceFor(path) when that file
+ * is in the tree (and its size matches the pyc's recorded source size).
+ */
+export function sourceMtimeFor(pyc: Uint8Array): { mtime: number; sourceSize: number } | undefined {
+  const m = classifyMagic(pyc);
+  if (m.kind !== 'supported') return undefined;
+  try {
+    const h = parseHeader(pyc, m.version);
+    return h.kind === 'timestamp' ? { mtime: h.mtime, sourceSize: h.sourceSize } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const enc = new TextEncoder();
+
+/** Build the co_filename mapper for one pyc: memoized per node, counting what it changed. */
+function filenameMapper(ctx: Context, interner: Interner, mapped: Map<string, string>): ((n: MNode) => MNode) | undefined {
+  const maps = ctx.options.mapPaths;
+  if (maps.length === 0) return undefined;
+  const memo = new Map<MNode, MNode>();
+  return (n) => {
+    const hit = memo.get(n);
+    if (hit) return hit;
+    let out = n;
+    if (n.data && isStrType(n.t)) {
+      let text: string | undefined;
+      try {
+        text = utf8.decode(n.data);
+      } catch {
+        text = undefined; // not valid UTF-8 (lone surrogates): leave it
+      }
+      const to = text === undefined ? undefined : mapPath(text, maps);
+      if (to !== undefined && to !== text) {
+        const data = enc.encode(to);
+        out = interner.leaf(strVariant(n.t, data), data);
+        mapped.set(text!, to);
+      }
+    }
+    memo.set(n, out);
+    return out;
+  };
+}
+
+function countDiff(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) !== 0;
+}
+
+/** Decide the output header. Returns it and the changes made. */
+async function newHeader(h: PycHeader, version: PyVersion, ctx: Context, changes: Change[]): Promise<PycHeader> {
+  if (h.kind === 'hash') return h;
+  const mode = ctx.options.pycInvalidation;
+  if (mode && version.minor >= 7 && ctx.sibling) {
+    const rel = pycSourceRelative(ctx.path.slice(ctx.path.lastIndexOf('!/') + 1 || 0).replace(/^\//, ''));
+    const source = rel === undefined ? undefined : await ctx.sibling(rel);
+    if (source) {
+      if ((source.length >>> 0) === h.sourceSize) {
+        changes.push({ kind: 'header', what: `timestamp pyc -> ${mode} pyc` });
+        return hashHeader(h.magic, mode === 'checked-hash', sourceHash(h.magic, version, source));
+      }
+      ctx.notice(`source ${rel} is ${source.length} bytes but the pyc was compiled from ${h.sourceSize}: kept as a timestamp pyc`);
+    }
+  }
+  const t = canonicalTime(ctx.options, h.mtime, 0) >>> 0;
+  if (t !== h.mtime) changes.push({ kind: 'timestamp', what: `source mtime ${h.mtime} -> ${t}` });
+  return withMtime(h, t);
+}
+
+export const pycHandler: Handler = {
+  name: 'pyc',
+  description: 'CPython 3.6-3.14 .pyc: canonical marshal refs, source mtime, co_filename build paths',
+  extensions: ['.pyc', '.pyo'],
+
+  detect(probe: Probe): boolean {
+    const m = classifyMagic(probe.head);
+    if (m.kind === 'supported') return probe.size >= m.headerSize + 1;
+    if (m.kind === 'python2') return probe.size >= 9;
+    return false;
+  },
+
+  async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+    if (input.size > ctx.options.limits.memoryBytes) throw new FormatError(`pyc of ${input.size} bytes is larger than the memory limit`);
+    const bytes = await readAll(input);
+    const m = classifyMagic(bytes);
+    if (m.kind === 'python2') return { status: 'untouched', reason: `Python 2 pyc (magic ${m.magic}): not supported, left as is` };
+    if (m.kind === 'unsupported') return { status: 'untouched', reason: `${m.why}, left as is` };
+    if (m.kind === 'not-pyc') throw new FormatError('not a pyc: bad magic number');
+    const { version } = m;
+    const header = parseHeader(bytes, version);
+    const layout = codeLayout(version);
+    const interner = new Interner();
+    const mapped = new Map<string, string>();
+    const { root, end, longsShortened } = readMarshal(bytes, header.size, {
+      layout,
+      interner,
+      mapFilename: filenameMapper(ctx, interner, mapped),
+    });
+    const changes: Change[] = [];
+    const outHeader = encodeHeader(await newHeader(header, version, ctx, changes));
+    const { bytes: out } = writeMarshal(root, outHeader, interner.count, layout);
+    for (const [from, to] of mapped) changes.push({ kind: 'path', what: `co_filename ${from} -> ${to}` });
+    if (longsShortened) changes.push({ kind: 'marshal', what: 'TYPE_LONG small ints written as TYPE_INT', count: longsShortened });
+    const body = out.subarray(outHeader.length);
+    if (end < bytes.length) changes.push({ kind: 'layout', what: `${bytes.length - end} trailing bytes after the marshal data dropped` });
+    if (mapped.size === 0 && countDiff(body, bytes.subarray(header.size, end))) {
+      changes.push({ kind: 'marshal', what: 'FLAG_REF and refs set from object equality' });
+    }
+    await output.write(out);
+    return { status: 'normalized', changes };
+  },
+};
