@@ -126,14 +126,15 @@ export async function normalizeFile(path: string, options: FileOptions = {}): Pr
 /** Walk files and directories, normalize every regular file, report in sorted path order. */
 export async function normalizeTree(paths: string | readonly string[], options: TreeOptions = {}): Promise<TreeResult> {
   const opts = resolveOptions(options);
-  const { files, problems } = walk(typeof paths === 'string' ? [paths] : paths);
+  const roots = typeof paths === 'string' ? [paths] : paths;
+  const { files, problems } = walk(roots);
   options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
   const jobs = options.jobs ?? defaultJobs();
   const runner = makeRunner(jobs, files.length);
   try {
     const reports = await runAll(
       runner,
-      files.map((f) => ({ path: f.path, options: opts, ...(options.check ? { check: true } : {}), ...(f.links.length ? { links: f.links } : {}) })),
+      files.map((f) => ({ path: f.path, options: opts, roots, ...(options.check ? { check: true } : {}), ...(f.links.length ? { links: f.links } : {}) })),
       jobs,
       (r) => options.onReport?.(r),
     );

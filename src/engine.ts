@@ -14,6 +14,7 @@ import {
   type Sink,
   type Source,
   type SpillSink,
+  type TouchRequest,
 } from './types.js';
 
 /** The result of normalizing one artifact or member. */
@@ -28,6 +29,8 @@ export interface Outcome {
   readonly changes: readonly Change[];
   readonly notices: readonly string[];
   readonly reason?: string;
+  /** Files whose mtime the handler asks to set (top level only). */
+  readonly touch?: readonly TouchRequest[];
 }
 
 /** What the engine needs from its caller besides the handlers. */
@@ -36,6 +39,8 @@ export interface EngineEnv {
   readonly handlers: readonly Handler[];
   /** Make a spill sink (memory first, then a temp file). */
   readonly spill: () => SpillSink;
+  /** Read another file of the tree relative to the top-level artifact (see Context.sibling). */
+  readonly sibling?: (relativePath: string) => Promise<Uint8Array | undefined>;
 }
 
 export async function makeProbe(src: Source, name: string): Promise<Probe> {
@@ -134,6 +139,7 @@ export class Engine {
       spill: this.env.spill,
       notice: (m) => notices.push(m),
       normalizeMember: (memberName, member) => this.member(memberName, member, path, depth + 1, notices),
+      ...(depth === 0 && this.env.sibling ? { sibling: this.env.sibling } : {}),
     };
     const sink = new ComparingSink(input, open);
     try {
@@ -142,9 +148,10 @@ export class Engine {
         return { format: handler.name, status: 'untouched', changes: [], notices, reason: result.reason };
       }
       const same = await sink.finish();
+      const touch = depth === 0 && result.touch?.length ? { touch: result.touch } : {};
       return same
-        ? { format: handler.name, status: 'unchanged', changes: [], notices }
-        : { format: handler.name, status: 'changed', changes: result.changes, notices };
+        ? { format: handler.name, status: 'unchanged', changes: [], notices, ...touch }
+        : { format: handler.name, status: 'changed', changes: result.changes, notices, ...touch };
     } catch (e) {
       return { format: handler.name, status: 'error', changes: [], notices, reason: describeError(e) };
     }

@@ -1,12 +1,12 @@
 // Normalize one file on disk: open, run the engine over a FileSource, and replace the file
 // atomically only when its bytes change. This is what each worker runs.
-import { closeSync, fstatSync, openSync, constants } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, utimesSync, constants } from 'node:fs';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { Engine, describeError } from './engine.js';
 import { FileSource } from './file-io.js';
 import { SpillPool } from './file-io.js';
 import type { FileReport } from './report.js';
-import type { Handler, Options, Sink } from './types.js';
+import type { Change, Handler, Options, Sink, TouchRequest } from './types.js';
 import { AtomicFile } from './write.js';
 
 export interface FileJob {
@@ -17,6 +17,42 @@ export interface FileJob {
   /** Write the result here instead of replacing the input (the input stays as it is). */
   readonly output?: string;
   readonly links?: readonly string[];
+  /**
+   * The roots of the tree being normalized: other files (a pyc's source) are read or touched
+   * only when they lie under one of these. Absent: only the artifact itself is touched.
+   */
+  readonly roots?: readonly string[];
+}
+
+/** The regular file `rel` names next to `artifact`, if it lies inside one of `roots`. */
+function treeFile(artifact: string, rel: string, roots: readonly string[] | undefined): { path: string; size: number; mtimeMs: number; atimeMs: number } | undefined {
+  if (!roots || rel.startsWith('/')) return undefined;
+  const p = resolve(dirname(artifact), rel);
+  const inside = roots.some((r) => {
+    const rr = relative(resolve(r), p);
+    return rr === '' || (!rr.startsWith('..' + sep) && rr !== '..' && !rr.startsWith('/'));
+  });
+  if (!inside) return undefined;
+  try {
+    const st = lstatSync(p);
+    return st.isFile() ? { path: p, size: st.size, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Apply the handler's mtime requests; returns the changes made (or, with check, that would be). */
+function applyTouches(artifact: string, reqs: readonly TouchRequest[], roots: readonly string[] | undefined, check: boolean): Change[] {
+  const out: Change[] = [];
+  for (const t of reqs) {
+    const f = treeFile(artifact, t.relativePath, roots);
+    if (!f) continue;
+    if (t.size !== undefined && f.size % 2 ** 32 !== t.size % 2 ** 32) continue;
+    if (Math.floor(f.mtimeMs / 1000) === t.mtime && f.mtimeMs % 1000 === 0) continue;
+    if (!check) utimesSync(f.path, f.atimeMs / 1000, t.mtime);
+    out.push({ kind: 'timestamp', what: `mtime of ${t.relativePath} -> ${new Date(t.mtime * 1000).toISOString()}` });
+  }
+  return out;
 }
 
 /** A sink that only counts (for --check). */
@@ -41,7 +77,11 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { path, status: 'error', changes: [], notices: [], reason: 'not a regular file', ...links };
-    const engine = new Engine({ options, handlers, spill: spills.make });
+    const sibling = async (rel: string): Promise<Uint8Array | undefined> => {
+      const f = treeFile(path, rel, job.roots);
+      return f ? readFileSync(f.path) : undefined;
+    };
+    const engine = new Engine({ options, handlers, spill: spills.make, sibling });
     const target = job.output ?? path;
     const open = async (): Promise<Sink> => {
       if (job.check) return new NullSink();
@@ -61,14 +101,16 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
         copy.commit();
       }
     }
+    const touched = outcome.touch && !job.output ? applyTouches(path, outcome.touch, job.roots, Boolean(job.check)) : [];
+    const status = touched.length && outcome.status === 'unchanged' ? 'changed' : outcome.status;
     return {
       path,
       format: outcome.format,
-      status: outcome.status,
-      changes: outcome.changes,
+      status,
+      changes: [...outcome.changes, ...touched],
       notices: outcome.notices,
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
-      ...(job.check && outcome.status === 'changed' ? { checked: true } : {}),
+      ...(job.check && status === 'changed' ? { checked: true } : {}),
       ...links,
     };
   } catch (e) {

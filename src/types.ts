@@ -128,10 +128,23 @@ export interface Context {
   sibling?(relativePath: string): Promise<Uint8Array | undefined>;
 }
 
+/**
+ * A request to set another file's mtime (a pyc's source must carry the mtime recorded in the
+ * pyc). The core honours it only for a top-level artifact, when the file is a regular file in
+ * the tree being normalized and, if `size` is given, has that size (mod 2^32).
+ */
+export interface TouchRequest {
+  /** Relative to the artifact's directory, '/'-separated. */
+  readonly relativePath: string;
+  /** Seconds since the epoch. */
+  readonly mtime: number;
+  readonly size?: number;
+}
+
 /** What a handler's `normalize` returns (errors are thrown as FormatError). */
 export type HandlerResult =
   /** The complete canonical output was written to the sink. The core compares it with the input. */
-  | { readonly status: 'normalized'; readonly changes: readonly Change[] }
+  | { readonly status: 'normalized'; readonly changes: readonly Change[]; readonly touch?: readonly TouchRequest[] }
   /** Deliberately left alone (signed APK, unsupported compression); nothing was written. */
   | { readonly status: 'untouched'; readonly reason: string };
 
