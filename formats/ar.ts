@@ -1,0 +1,203 @@
+// ar archives (ar(5), binutils bfd/archive.c): GNU/SysV (`/` and `/SYM64/` symbol tables, `//`
+// long-name table, `name/` and `/N` names) and BSD (`#1/N` names, `__.SYMDEF` tables); `.a`
+// and `.deb`. Canonical form is what GNU `ar D` writes: every member mtime T (or 0), uid 0,
+// gid 0, mode 644; the symbol table header `0 0 0 0`; the long-name table rebuilt in member
+// order with a blank header. Member order is kept unless options.sortArMembers (bytewise by
+// name; never for a .deb, whose order dpkg requires). Every member goes through
+// ctx.normalizeMember, and symbol table offsets follow the members' new sizes and places.
+// Thin archives and GNU ld scripts named `.a` are left untouched.
+import { SliceSource, copyRange } from '../src/io.js';
+import { canonicalTime } from '../src/time.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Sink, type Source } from '../src/types.js';
+import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, type ArHeaderFields } from './ar/header.js';
+import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
+import { rewriteBsdSymtab, rewriteGnuSymtab } from './ar/symtab.js';
+import { Tally } from './gzip/tally.js';
+
+const MEMBER_MODE = 0o644;
+/** GNU ar writes a name of up to 15 bytes as `name/`, longer ones (or with '/') in `//`. */
+const GNU_SHORT_MAX = 15;
+
+function latin1(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s, 'latin1'));
+}
+
+/** Member name for messages and nested dispatch (names are bytes; most are UTF-8). */
+function display(name: string): string {
+  return Buffer.from(name, 'latin1').toString('utf8');
+}
+
+/** What a member's data will be in the output. */
+interface Planned {
+  readonly entry: Entry;
+  /** Changed contents (a range of the spill) or undefined to copy the input range. */
+  changed?: { start: number; size: number };
+  /** New header name field (at most 16 bytes) for GNU-style names. */
+  nameField?: string;
+  newOffset?: number;
+}
+
+function isLdScript(head: Uint8Array): boolean {
+  const text = Buffer.from(head.buffer, head.byteOffset, head.length).toString('latin1');
+  return /^\s*(\/\*[\s\S]*?\*\/\s*)?(INPUT|GROUP|OUTPUT_FORMAT|SEARCH_DIR)\s*\(/.test(text) || text.startsWith('/* GNU ld script');
+}
+
+async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  if (input.size === 0) throw new FormatError('empty file (0 bytes), not an ar archive');
+  const head = await input.read(0, Math.min(input.size, 512));
+  const magic = Buffer.from(head.subarray(0, 8)).toString('latin1');
+  if (magic === THIN_MAGIC) return { status: 'untouched', reason: 'thin ar archive (members are references to outside files): left as it is' };
+  if (magic.startsWith('<bigaf>')) return { status: 'untouched', reason: 'AIX big archive: not supported' };
+  if (magic !== GLOBAL_MAGIC) {
+    if (isLdScript(head)) return { status: 'untouched', reason: 'GNU ld script (text), not an ar archive: left as it is' };
+    throw new FormatError(input.size < 8 ? `truncated ar magic (${input.size} bytes)` : 'not an ar archive: bad magic at offset 0');
+  }
+
+  const limits = ctx.options.limits;
+  const parsed = await parseArchive(input, limits.memoryBytes);
+  if (parsed instanceof Unsupported) return { status: 'untouched', reason: parsed.reason };
+  const { entries, style } = parsed;
+  const tally = new Tally();
+
+  // Pass 1: normalize every member; changed contents go to one spill, in member order.
+  const members: Planned[] = [];
+  const specials: Entry[] = [];
+  const spill = ctx.spill();
+  const nestedChanges: Change[] = [];
+  for (const entry of entries) {
+    if (entry.kind !== 'member') {
+      specials.push(entry);
+      continue;
+    }
+    const plan: Planned = { entry };
+    const r = await ctx.normalizeMember(display(entry.name), new SliceSource(input, entry.dataOffset, entry.dataSize));
+    if (r.changed) {
+      const start = spill.length;
+      await copyRange(r.output, 0, r.output.size, spill);
+      plan.changed = { start, size: r.output.size };
+      nestedChanges.push(...r.changes);
+      if (entry.bsdNameLength + r.output.size > MAX_FIELD_SIZE) throw new FormatError(`member "${display(entry.name)}" grows past the ar size field`);
+    }
+    members.push(plan);
+  }
+  const changedData = await spill.close();
+
+  // Order.
+  const isDeb = members[0]?.entry.name === 'debian-binary';
+  let ordered = members;
+  if (ctx.options.sortArMembers) {
+    if (isDeb) ctx.notice('.deb: member order kept (dpkg requires debian-binary, control, data)');
+    else {
+      ordered = members
+        .map((m, i) => [m, i] as const)
+        .sort(([a, i], [b, j]) => (a.entry.name < b.entry.name ? -1 : a.entry.name > b.entry.name ? 1 : i - j))
+        .map(([m]) => m);
+      if (ordered.some((m, i) => m !== members[i])) tally.add('order', 'members sorted by name', 'members sorted by name', members.length);
+    }
+  }
+
+  // Names and the GNU long-name table, rebuilt in output order.
+  let longTable: Uint8Array | undefined;
+  if (style === 'gnu') {
+    const parts: string[] = [];
+    let size = 0;
+    for (const m of ordered) {
+      const name = m.entry.name;
+      if (name.length <= GNU_SHORT_MAX && !name.includes('/')) m.nameField = `${name}/`;
+      else {
+        m.nameField = `/${size}`;
+        parts.push(`${name}/\n`);
+        size += name.length + 2;
+      }
+    }
+    if (parts.length > 0) {
+      if (size % 2 === 1) parts.push('\n');
+      longTable = latin1(parts.join(''));
+    }
+  }
+  const oldTable = specials.find((e) => e.kind === 'gnu-longnames');
+  if (oldTable && !longTable) tally.add('layout', 'long-name table removed (no name needs it)');
+  if (longTable && (!oldTable || !Buffer.from(await input.read(oldTable.dataOffset, oldTable.dataSize)).equals(longTable))) {
+    tally.add('layout', 'long-name table rebuilt in member order');
+  }
+
+  // Layout: symbol table first, then the long-name table, then the members.
+  const symtab = specials.find((e) => e.kind === 'gnu-symtab' || e.kind === 'gnu-symtab64' || e.kind === 'bsd-symtab');
+  const padded = (n: number) => n + (n % 2);
+  let at = GLOBAL_MAGIC.length;
+  if (symtab) at += HEADER_SIZE + padded(symtab.header.size);
+  if (longTable) at += HEADER_SIZE + padded(longTable.length);
+  const moved = new Map<number, number>();
+  for (const m of ordered) {
+    m.newOffset = at;
+    moved.set(m.entry.headerOffset, at);
+    at += HEADER_SIZE + padded(m.entry.bsdNameLength + (m.changed?.size ?? m.entry.dataSize));
+  }
+
+  // Symbol table with offsets that follow the members.
+  let symData: Uint8Array | undefined;
+  if (symtab) {
+    const old = await input.read(symtab.dataOffset, symtab.dataSize);
+    const map = (o: number) => moved.get(o);
+    const reorder = ordered !== members;
+    symData =
+      symtab.kind === 'bsd-symtab'
+        ? rewriteBsdSymtab(old, symtab.name.startsWith('__.SYMDEF_64'), symtab.name.endsWith(' SORTED'), map, reorder)
+        : rewriteGnuSymtab(old, symtab.kind === 'gnu-symtab64', map, reorder);
+    if (!Buffer.from(symData).equals(Buffer.from(old))) tally.add('layout', 'symbol table offsets rewritten');
+    const h = symtab.header;
+    if (h.mtime !== 0 || h.uid !== 0 || h.gid !== 0 || h.mode !== 0) {
+      tally.add('timestamp', 'symbol table header -> 0 0 0 0', `symbol table header (mtime ${h.mtime ?? ''}, uid ${h.uid ?? ''}, gid ${h.gid ?? ''}, mode ${h.mode?.toString(8) ?? ''}) -> 0 0 0 0`);
+    }
+  }
+  const extra = specials.filter((e) => e !== symtab && e !== oldTable);
+  if (extra.length > 0) throw new FormatError(`more than one symbol table (second at offset ${extra[0]!.headerOffset})`);
+
+  // Pass 2: write.
+  await output.write(latin1(GLOBAL_MAGIC));
+  const pad = async (n: number) => {
+    if (n % 2 === 1) await output.write(Uint8Array.of(0x0a));
+  };
+  if (symtab && symData) {
+    const name = style === 'gnu' ? (symtab.kind === 'gnu-symtab' ? '/' : '/SYM64/') : symtab.header.rawName;
+    await output.write(encodeHeader({ name, mtime: 0, uid: 0, gid: 0, mode: 0, size: symtab.header.size }));
+    if (symtab.bsdNameLength) await copyRange(input, symtab.headerOffset + HEADER_SIZE, symtab.bsdNameLength, output);
+    await output.write(symData);
+    await pad(symtab.header.size);
+  }
+  if (longTable) {
+    await output.write(encodeHeader({ name: '//', size: longTable.length }));
+    await output.write(longTable);
+  }
+  for (const m of ordered) {
+    const e = m.entry;
+    const h = e.header;
+    const original = h.mtime !== undefined && !Number.isNaN(h.mtime) ? h.mtime : undefined;
+    const mtime = canonicalTime(ctx.options, original, 0);
+    const size = e.bsdNameLength + (m.changed?.size ?? e.dataSize);
+    const fields: ArHeaderFields = { name: m.nameField ?? h.rawName, mtime, uid: 0, gid: 0, mode: MEMBER_MODE, size };
+    if (h.mtime !== mtime) tally.add('timestamp', `member mtime -> ${mtime}`, `member mtime ${h.mtime ?? 'blank'} -> ${mtime}`);
+    if (h.uid !== 0 || h.gid !== 0) tally.add('owner', 'member uid/gid -> 0', `member uid/gid ${h.uid ?? ''}/${h.gid ?? ''} -> 0/0`);
+    if (h.mode !== MEMBER_MODE) tally.add('mode', 'member mode -> 644', `member mode ${h.mode?.toString(8) ?? 'blank'} -> 644`);
+    if (m.nameField !== undefined && m.nameField.padEnd(16) !== h.rawName && !m.nameField.startsWith('/')) {
+      tally.add('header', 'member name field re-encoded', `member name field "${h.rawName.trimEnd()}" -> "${m.nameField}"`);
+    }
+    await output.write(encodeHeader(fields));
+    if (e.bsdNameLength) await copyRange(input, e.headerOffset + HEADER_SIZE, e.bsdNameLength, output);
+    if (m.changed) await copyRange(changedData, m.changed.start, m.changed.size, output);
+    else await copyRange(input, e.dataOffset, e.dataSize, output);
+    await pad(size);
+  }
+  return { status: 'normalized', changes: [...tally.changes(), ...nestedChanges] };
+}
+
+export const arHandler: Handler = {
+  name: 'ar',
+  description: 'ar archives (.a GNU/BSD, .deb): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
+  extensions: ['.a', '.deb', '.udeb', '.ddeb'],
+  detect: (probe) => {
+    const m = Buffer.from(probe.head.subarray(0, 8)).toString('latin1');
+    return m === GLOBAL_MAGIC || m === THIN_MAGIC;
+  },
+  normalize,
+};

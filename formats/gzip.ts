@@ -1,0 +1,148 @@
+// gzip (RFC 1952), any number of members. Canonical form, per member: the header `gzip -n`
+// writes (FLG 0, MTIME 0, XFL kept, OS 3; FEXTRA, FNAME, FCOMMENT and FHCRC removed), the
+// compressed data copied raw, the CRC32/ISIZE trailer kept (both are verified). The payload
+// (all members' data, concatenated) goes through ctx.normalizeMember (a .tgz payload is a
+// tar); when it changes, it is recompressed with pako 2.1.0 as one member at the level XFL
+// indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
+// last member (tape padding, appended data) are kept as they are and reported as a notice.
+import { copyRange } from '../src/io.js';
+import { FormatError, type Context, type Handler, type HandlerResult, type Sink, type Source } from '../src/types.js';
+import {
+  FCOMMENT,
+  FEXTRA,
+  FHCRC,
+  FNAME,
+  OS_UNIX,
+  decodeHeader,
+  decodeTrailer,
+  encodeCanonicalHeader,
+  encodeTrailer,
+  extraSubfieldIds,
+  isGzipMagic,
+  levelForXfl,
+  type GzipHeader,
+} from './gzip/header.js';
+import { deflateRaw, inflateRaw } from './gzip/stream.js';
+import { Tally } from './gzip/tally.js';
+
+/** Longest header (FNAME + FCOMMENT) we accept before calling it malformed. */
+const MAX_HEADER = 16 * 1024 * 1024;
+
+interface Member {
+  readonly start: number;
+  readonly header: GzipHeader;
+  /** First byte of the deflate data. */
+  readonly dataStart: number;
+  /** One past the trailer. */
+  readonly end: number;
+}
+
+/** The payload's name for detection: `x.gz` -> `x`, `x.tgz` -> `x.tar`, `x.svgz` -> `x.svg`. */
+export function innerName(path: string): string {
+  const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('!')) + 1);
+  const lower = base.toLowerCase();
+  if (lower.endsWith('.tgz')) return `${base.slice(0, -4)}.tar`;
+  if (lower.endsWith('.svgz')) return `${base.slice(0, -5)}.svg`;
+  if (lower.endsWith('.gz') && base.length > 3) return base.slice(0, -3);
+  return base;
+}
+
+async function readHeader(input: Source, at: number): Promise<GzipHeader> {
+  for (let window = 64 * 1024; ; window *= 4) {
+    const n = Math.min(window, input.size - at);
+    const h = decodeHeader(await input.read(at, n), at, at + n >= input.size);
+    if (h !== 'short') return h;
+    if (window >= MAX_HEADER) throw new FormatError(`gzip member header at offset ${at} is longer than ${MAX_HEADER} bytes (unterminated FNAME or FCOMMENT)`);
+  }
+}
+
+/** Why a member's FEXTRA makes the file one we must not rewrite, or undefined. */
+function indexedExtra(h: GzipHeader): string | undefined {
+  if (!h.extra) return undefined;
+  const ids = extraSubfieldIds(h.extra) ?? [];
+  if (ids.includes('BC')) return 'BGZF (blocked gzip): its block offsets are indexed elsewhere (.tbi/.csi/.gzi); left as it is';
+  if (ids.includes('RA')) return 'dictzip: its FEXTRA holds the random-access chunk table; left as it is';
+  return undefined;
+}
+
+function noteHeaderChanges(h: GzipHeader, t: Tally): void {
+  if (h.mtime !== 0) t.add('timestamp', 'MTIME -> 0', `MTIME ${h.mtime} -> 0`);
+  if (h.flags & FNAME) t.add('metadata', 'FNAME removed', `FNAME "${Buffer.from(h.name!).toString('latin1')}" removed`);
+  if (h.flags & FCOMMENT) t.add('metadata', 'FCOMMENT removed');
+  if (h.flags & FEXTRA) t.add('extra-field', 'FEXTRA removed', `FEXTRA removed (${h.extra!.length} bytes)`);
+  if (h.flags & FHCRC) t.add('header', 'FHCRC removed');
+  if (h.flags & 0x01) t.add('header', 'FTEXT flag cleared');
+  if (h.os !== OS_UNIX) t.add('header', 'OS -> 3', `OS ${h.os} -> 3`);
+}
+
+async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  if (input.size === 0) throw new FormatError('empty file (0 bytes), not a gzip stream');
+  const magic = await input.read(0, Math.min(3, input.size));
+  if (!isGzipMagic(magic)) throw new FormatError('not a gzip file: bad magic at offset 0');
+
+  const members: Member[] = [];
+  const payloadSink = ctx.spill();
+  let pos = 0;
+  while (pos < input.size) {
+    if (members.length > 0) {
+      const next = await input.read(pos, Math.min(2, input.size - pos));
+      if (next.length < 2 || next[0] !== 0x1f || next[1] !== 0x8b) break;
+    }
+    const name = `gzip member ${members.length + 1} at offset ${pos}`;
+    const header = await readHeader(input, pos);
+    const indexed = indexedExtra(header);
+    if (indexed) return { status: 'untouched', reason: indexed };
+    const dataStart = pos + header.length;
+    const inflated = await inflateRaw(input, dataStart, payloadSink, ctx.options.limits, name);
+    if (input.size - inflated.end < 8) throw new FormatError(`truncated trailer of ${name}: need 8 bytes at ${inflated.end}, ${input.size - inflated.end} left`);
+    const trailer = decodeTrailer(await input.read(inflated.end, 8));
+    if (trailer.crc !== inflated.crc) {
+      throw new FormatError(`bad CRC32 in ${name}: trailer says ${hex(trailer.crc)}, data gives ${hex(inflated.crc)}`);
+    }
+    if (trailer.isize !== inflated.size % 0x100000000) {
+      throw new FormatError(`bad ISIZE in ${name}: trailer says ${trailer.isize}, data gives ${inflated.size}`);
+    }
+    members.push({ start: pos, header, dataStart, end: inflated.end + 8 });
+    pos = inflated.end + 8;
+  }
+  const trailing = input.size - pos;
+  const payload = await payloadSink.close();
+
+  const tally = new Tally();
+  for (const m of members) noteHeaderChanges(m.header, tally);
+  const nested = await ctx.normalizeMember(innerName(ctx.path), payload);
+
+  if (!nested.changed) {
+    for (const m of members) {
+      await output.write(encodeCanonicalHeader(m.header.xfl));
+      await copyRange(input, m.dataStart, m.end - m.dataStart, output);
+    }
+  } else {
+    const xfl = members[0]!.header.xfl;
+    const level = levelForXfl(xfl);
+    await output.write(encodeCanonicalHeader(xfl));
+    const { crc, size } = await deflateRaw(nested.output, level, output);
+    await output.write(encodeTrailer(crc, size));
+    tally.add('compression', 'payload recompressed', `payload (${nested.format}) changed: recompressed at level ${level}${members.length > 1 ? `, ${members.length} members joined into one` : ''}`);
+  }
+  if (trailing > 0) {
+    await copyRange(input, pos, trailing, output);
+    const tail = await input.read(pos, Math.min(trailing, 1 << 16));
+    const zeros = trailing <= 1 << 16 && tail.every((b) => b === 0);
+    ctx.notice(`${trailing} ${zeros ? 'zero bytes' : 'bytes of trailing data'} after the last gzip member kept as they are`);
+  }
+  const changes = [...tally.changes(), ...(nested.changed ? nested.changes : [])];
+  return { status: 'normalized', changes };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+export const gzipHandler: Handler = {
+  name: 'gzip',
+  description: 'gzip (RFC 1952), every member: header as gzip -n writes it (MTIME 0, OS 3, no name/comment/extra); payload nested',
+  extensions: ['.gz', '.tgz', '.svgz'],
+  detect: (probe) => isGzipMagic(probe.head),
+  normalize,
+};
