@@ -2,7 +2,11 @@
 // formats only through this list. Add a handler here when its module lands.
 import type { Handler } from '../src/types.js';
 import { pycHandler } from './pyc/index.js';
+import { gzipHandler } from './gzip.js';
+import { arHandler } from './ar.js';
 
 export const HANDLERS: readonly Handler[] = [
   pycHandler,
+  gzipHandler,
+  arHandler,
 ];
