@@ -4,9 +4,11 @@ import type { Handler } from '../src/types.js';
 import { pycHandler } from './pyc/index.js';
 import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
+import { tarHandler } from './tar/index.js';
 
 export const HANDLERS: readonly Handler[] = [
   pycHandler,
   gzipHandler,
   arHandler,
+  tarHandler,
 ];

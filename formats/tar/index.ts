@@ -1,0 +1,277 @@
+// The tar handler (ustar, GNU, pax; .tar.gz/.tgz arrive here as the gzip handler's payload).
+// Canonical form = what GNU tar 1.34 writes for the same tree with
+//   --sort=name --mtime=@T --owner=0 --group=0 --numeric-owner --mode=a=rX,u+w
+//   --format=<the input's family> [posix: --pax-option=delete=atime,delete=ctime,exthdr.name=%d/PaxHeaders/%f]
+// i.e. GNU --sort=name order with hard links re-pointed to the first of their group, mtime T
+// or 0 (clamp honoured), owners 0 with empty names, modes a=rX,u+w with the file type kept,
+// pax time/owner/inode records dropped and the rest kept, GNU tar's header layout, end blocks
+// and record padding. Member data goes through ctx.normalizeMember (a jar in a tar is
+// normalized too). Two passes over the Source: index the headers (memory ~ member count),
+// then write in canonical order copying each member's data range.
+import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
+import { canonicalTime } from '../../src/time.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
+import { BLOCK, checksumOk, magicOf, type TarFormat } from './header.js';
+import { firstByName, hardLinkGroups, mapPath, sortByName } from './order.js';
+import type { PaxRecord } from './pax.js';
+import { printable, readTar, type TarEntry, type TarGlobal } from './reader.js';
+import { TarWriter, type OutEntry } from './writer.js';
+
+/** Members up to this size are read once into memory (probe and copy from the same bytes). */
+const SMALL_MEMBER = 1 << 20;
+
+/** Detects a ustar/GNU/pax header with a valid checksum in the first block. */
+export function looksLikeTar(head: Uint8Array): boolean {
+  if (head.length < BLOCK) return false;
+  const block = head.subarray(0, BLOCK);
+  return magicOf(block) !== 'v7' && checksumOk(block);
+}
+
+/** GNU tar --mode=a=rX,u+w: directories keep set-id bits (gnulib modechange), symlinks 0755. */
+export function canonicalMode(typeflag: string, mode: number): number {
+  if (typeflag === '5') return (mode & 0o6000) | 0o755;
+  if (typeflag === '2') return 0o755;
+  return mode & 0o111 ? 0o755 : 0o644;
+}
+
+interface Work {
+  entry: TarEntry;
+  out: OutEntry;
+  /** The input's data is the member's content (regular files not sparse). */
+  content: boolean;
+}
+
+function isSparse(e: TarEntry): boolean {
+  return e.typeflag === 'S' || e.paxKeys.some((k) => k.startsWith('GNU.sparse.'));
+}
+
+/** "GNUSparseFile.<pid>" in pax sparse 1.0 names carries the writer's pid: make it 0. */
+function canonicalSparseName(name: string): string {
+  return name.replace(/(^|\/)GNUSparseFile\.\d+\//, '$1GNUSparseFile.0/');
+}
+
+/** GNU tar's global header names carry a pid ("/tmp/GlobalHead.%p.%n"). */
+function canonicalGlobalName(name: string): string {
+  return name.replace(/(^|\/)GlobalHead\.\d+\.(\d+)$/, '$1GlobalHead.0.$2');
+}
+
+function utf8Latin1(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+class Tally {
+  private counts = new Map<string, { kind: Change['kind']; what: string; count: number }>();
+  add(kind: Change['kind'], what: string, n = 1): void {
+    const k = `${kind}\0${what}`;
+    const c = this.counts.get(k);
+    if (c) c.count += n;
+    else this.counts.set(k, { kind, what, count: n });
+  }
+  get size(): number {
+    return this.counts.size;
+  }
+  list(): Change[] {
+    return [...this.counts.values()].map((c) => (c.count === 1 ? { kind: c.kind, what: c.what } : c));
+  }
+}
+
+export async function normalizeTar(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  const { options } = ctx;
+  const entries: TarEntry[] = [];
+  const globals: TarGlobal[] = [];
+  let sawPax = false;
+  let sawGnu = false;
+  for await (const item of readTar(input)) {
+    if (item.kind === 'global') {
+      if (entries.length) {
+        return { status: 'untouched', reason: `pax global header at offset ${item.global.offset} after the first member: reordering would change its scope` };
+      }
+      globals.push(item.global);
+      sawPax = true;
+      continue;
+    }
+    const e = item.entry;
+    if (e.magic === 'v7') return { status: 'untouched', reason: `pre-POSIX (v7) tar header at offset ${e.headerOffset}: not supported` };
+    if (e.typeflag === 'M') return { status: 'untouched', reason: 'GNU multi-volume continuation: not supported' };
+    if (e.typeflag === 'V' && entries.length) throw new FormatError(`volume label at offset ${e.headerOffset} is not the first member`);
+    if (e.paxKeys.length) sawPax = true;
+    if (e.magic === 'gnu' || e.gnuLong) sawGnu = true;
+    entries.push(e);
+  }
+  const format: TarFormat = sawPax ? 'posix' : sawGnu ? 'gnu' : 'ustar';
+  const tally = new Tally();
+  const maps = options.mapPaths.map((m) => ({ from: utf8Latin1(m.from), to: utf8Latin1(m.to) }));
+  const paxMtime = options.timestamp ?? 0;
+
+  // Canonical values per member.
+  const work: Work[] = entries.map((e) => {
+    let typeflag = e.typeflag;
+    let name = e.name;
+    if (typeflag === '\0') {
+      typeflag = name.endsWith('/') ? '5' : '0';
+      tally.add('header', 'old-style typeflag NUL written as GNU tar does');
+    }
+    if (typeflag === '5' && !name.endsWith('/')) name += '/';
+    if (format === 'posix' && isSparse(e)) name = canonicalSparseName(name);
+    if (name !== e.name) tally.add('header', 'directory names end in "/" (GNU tar)');
+    let linkname = e.linkname;
+    if (typeflag === '2' && maps.length) {
+      linkname = mapPath(linkname, maps);
+      if (linkname !== e.linkname) tally.add('path', 'symlink target under a mapped build path rewritten');
+    }
+    if (typeflag !== '1' && typeflag !== '2' && linkname) {
+      linkname = '';
+      tally.add('header', 'link name field cleared on a non-link member');
+    }
+    const mode = canonicalMode(typeflag, e.mode & 0o7777);
+    const mtime = canonicalTime(options, e.mtime, 0);
+    const device = typeflag === '3' || typeflag === '4';
+    const out: OutEntry = {
+      name,
+      linkname,
+      typeflag,
+      mode,
+      mtime,
+      size: e.size,
+      devmajor: device ? e.devmajor : 0,
+      devminor: device ? e.devminor : 0,
+      records: canonicalRecords(e.records),
+      gnuSparseArea: format === 'gnu' ? e.gnuSparseArea : undefined,
+      gnuSparseExt: format === 'gnu' ? e.gnuSparseExt : undefined,
+    };
+    if (format !== 'gnu' && e.gnuSparseArea) {
+      throw new FormatError(`GNU sparse member "${printable(e.name)}" in a pax archive: cannot be written in one format`);
+    }
+    const content = (typeflag === '0' || typeflag === '7') && !isSparse(e);
+    return { entry: e, out, content };
+  });
+
+  // Hard links: the first of each group in --sort=name order carries the data.
+  const { groups, unresolved } = hardLinkGroups(work.map((w) => w.out));
+  for (const g of groups) {
+    const root = g.root;
+    const leader = firstByName(g.members);
+    if (leader !== root) {
+      const rootName = root.name;
+      root.name = leader.name;
+      leader.name = rootName;
+      tally.add('order', 'hard link re-pointed to the first member of its group in name order');
+    }
+    for (const m of g.members) {
+      if (m === root) continue;
+      m.linkname = root.name;
+      m.mode = root.typeflag === '2' ? 0o755 : root.mode;
+      m.typeflag = '1';
+      m.size = 0;
+    }
+  }
+  for (const l of unresolved) {
+    const mapped = mapPath(l.linkname, maps);
+    if (mapped !== l.linkname) {
+      l.linkname = mapped;
+      tally.add('path', 'hard-link target under a mapped build path rewritten');
+    }
+  }
+
+  // Report what changed (aggregated).
+  for (const w of work) {
+    const e = w.entry;
+    if (e.mtime !== w.out.mtime) tally.add('timestamp', `mtime -> ${w.out.mtime}`);
+    if (e.uid || e.gid) tally.add('owner', 'uid/gid -> 0');
+    if (e.uname || e.gname) tally.add('owner', 'user/group names removed');
+    if ((e.mode & 0o7777) !== w.out.mode && e.typeflag !== '1') tally.add('mode', 'mode -> a=rX,u+w');
+    const dropped = e.paxKeys.filter((k) => k !== 'path' && k !== 'linkpath' && k !== 'size' && !e.records.some((r) => r.key === k));
+    if (dropped.length) tally.add('metadata', `pax records removed (${[...new Set(dropped)].sort().join(', ')})`);
+  }
+
+  const sorted = sortByName(work.map((w) => w.out));
+  const label = sorted.findIndex((o) => o.typeflag === 'V');
+  if (label > 0) sorted.unshift(...sorted.splice(label, 1));
+  if (sorted.some((o, i) => o !== work[i]!.out)) tally.add('order', 'members in GNU tar --sort=name order');
+
+  // Write.
+  const writer = new TarWriter(output, format, paxMtime);
+  for (const g of globals) {
+    const recs = canonicalRecords(g.records.filter((r) => !isGlobalDropped(r.key)));
+    if (recs.length !== g.records.length) tally.add('metadata', 'pax global records for times/owners removed');
+    if (recs.length) await writer.global(canonicalGlobalName(g.name), recs);
+  }
+  const contentOf = new Map<OutEntry, boolean>();
+  for (const w of work) contentOf.set(w.out, w.content);
+  const dataOf = new Map<OutEntry, TarEntry>();
+  // After re-pointing, the data belongs to whichever OutEntry kept a non-'1' type: that is
+  // the same object as before (names were swapped, not payloads), so its TarEntry is its own.
+  for (const w of work) dataOf.set(w.out, w.entry);
+  for (const o of sorted) {
+    const e = dataOf.get(o)!;
+    if (o.typeflag === '1' || o.size === 0 || !sizeCarriesData(o)) {
+      o.size = o.typeflag === '1' ? 0 : o.size;
+      await writer.header(o);
+      continue;
+    }
+    if (!contentOf.get(o)) {
+      await writer.header(o);
+      await copyData(input, e.dataOffset, e.size, writer);
+      continue;
+    }
+    const memberName = Buffer.from(o.name, 'latin1').toString('utf8');
+    let src: Source;
+    let small: Uint8Array | undefined;
+    if (e.size <= SMALL_MEMBER) {
+      small = await input.read(e.dataOffset, e.size);
+      src = new BufferSource(small);
+    } else {
+      src = new SliceSource(input, e.dataOffset, e.size);
+    }
+    const r = await ctx.normalizeMember(memberName, src);
+    if (r.changed) {
+      o.size = r.output.size;
+      await writer.header(o);
+      await copyData(r.output, 0, r.output.size, writer);
+      for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
+    } else {
+      await writer.header(o);
+      if (small) await writer.data(small);
+      else await copyData(input, e.dataOffset, e.size, writer);
+    }
+  }
+  await writer.finish();
+  if (!tally.size) tally.add('layout', 'headers, end-of-archive blocks and record padding as GNU tar writes them');
+  return { status: 'normalized', changes: tally.list() };
+}
+
+function sizeCarriesData(o: OutEntry): boolean {
+  return !['1', '2', '3', '4', '5', '6'].includes(o.typeflag);
+}
+
+async function copyData(src: Source, offset: number, length: number, writer: TarWriter): Promise<void> {
+  if (length === 0) return;
+  await copyRange(src, offset, length, { write: (c) => writer.data(c), length: 0 });
+}
+
+/** Keep GNU.sparse.* records in their order; otherwise the last of each key, sorted by key. */
+function canonicalRecords(records: readonly PaxRecord[]): PaxRecord[] {
+  if (records.some((r) => r.key.startsWith('GNU.sparse.'))) return [...records];
+  const last = new Map<string, PaxRecord>();
+  for (const r of records) {
+    last.delete(r.key);
+    last.set(r.key, r);
+  }
+  return [...last.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function isGlobalDropped(key: string): boolean {
+  return ['atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname', 'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'LIBARCHIVE.creationtime'].includes(key);
+}
+
+export const tarHandler: Handler = {
+  name: 'tar',
+  description: 'tar archives (ustar, GNU, pax; inside .tar.gz too): GNU tar --sort=name reproducible form',
+  extensions: ['.tar'],
+  detect(probe: Probe): boolean {
+    return looksLikeTar(probe.head);
+  },
+  normalize: normalizeTar,
+};
+
+export default tarHandler;
