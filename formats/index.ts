@@ -5,10 +5,12 @@ import { pycHandler } from './pyc/index.js';
 import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
 import { tarHandler } from './tar/index.js';
+import { zipHandler } from './zip/index.js';
 
 export const HANDLERS: readonly Handler[] = [
   pycHandler,
   gzipHandler,
   arHandler,
   tarHandler,
+  zipHandler,
 ];

@@ -1,0 +1,121 @@
+// Raw deflate (RFC 1951) for zip members through pako 2.1.0, which matches stock zlib byte for
+// byte: inflate a probe of a member's first bytes, inflate a whole member into a sink (checking
+// declared size and CRC as it goes, so a lying header or a bomb stops early), deflate a source.
+// Input is fed in fixed-size chunks so the output never depends on I/O sizes.
+import pako from 'pako';
+import { CHUNK } from '../../src/io.js';
+import { FormatError, type Sink, type Source } from '../../src/types.js';
+import { crc32 } from './crc32.js';
+
+const FEED = 64 * 1024;
+
+/** Up to `want` bytes of a raw-deflate member's decompressed data, inflating no more than needed. */
+export async function inflateHead(src: Source, offset: number, compressedSize: number, want: number): Promise<Uint8Array> {
+  const inf = new pako.Inflate({ raw: true, chunkSize: want });
+  const out: Uint8Array[] = [];
+  let got = 0;
+  inf.onData = (c: Uint8Array) => {
+    out.push(c);
+    got += c.length;
+  };
+  inf.onEnd = () => {};
+  const feed = Math.min(FEED, 4096);
+  for (let at = 0; at < compressedSize && got < want && !ended(inf); at += feed) {
+    const n = Math.min(feed, compressedSize - at);
+    inf.push(await src.read(offset + at, n), false);
+    if (inf.err) break; // a corrupt stream: the full inflate (if any) reports it
+  }
+  const all = concat(out, got);
+  return all.length > want ? all.subarray(0, want) : all;
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const b = new Uint8Array(total);
+  let i = 0;
+  for (const p of parts) {
+    b.set(p, i);
+    i += p.length;
+  }
+  return b;
+}
+
+/**
+ * Inflate a raw-deflate member into `sink`, requiring exactly `size` bytes with CRC `crc`. Output
+ * beyond the declared size stops the inflation at once (bombs, lying headers).
+ */
+export async function inflateTo(
+  src: Source,
+  offset: number,
+  compressedSize: number,
+  size: number,
+  crc: number,
+  sink: Sink,
+  what: string,
+): Promise<void> {
+  const inf = new pako.Inflate({ raw: true, chunkSize: FEED });
+  let pending: Uint8Array[] = [];
+  let got = 0;
+  let c = 0;
+  inf.onData = (chunk: Uint8Array) => {
+    pending.push(chunk);
+    got += chunk.length;
+  };
+  inf.onEnd = () => {};
+  for (let at = 0; at < compressedSize && !ended(inf); at += FEED) {
+    const n = Math.min(FEED, compressedSize - at);
+    inf.push(await src.read(offset + at, n), false);
+    if (inf.err) throw new FormatError(`${what}: corrupt deflate data (${inf.msg || inf.err})`);
+    if (got > size) throw new FormatError(`${what}: inflates past its declared size of ${size} bytes`);
+    for (const p of pending) {
+      c = crc32(p, c);
+      await sink.write(p);
+    }
+    pending = [];
+  }
+  if (!ended(inf)) throw new FormatError(`${what}: deflate data ends early`);
+  if (got !== size) throw new FormatError(`${what}: inflates to ${got} bytes, header says ${size}`);
+  if (c !== crc) throw new FormatError(`${what}: CRC mismatch (data ${hex(c)}, header ${hex(crc)})`);
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** Raw-deflate a whole source into `sink` at `level`; returns CRC-32 and size of the input. */
+export async function deflateTo(src: Source, level: number, sink: Sink): Promise<{ crc: number; size: number }> {
+  const def = new pako.Deflate({ raw: true, level: level as pako.DeflateOptions['level'], chunkSize: FEED });
+  let pending: Uint8Array[] = [];
+  def.onData = (chunk: Uint8Array) => {
+    pending.push(Uint8Array.from(chunk));
+  };
+  def.onEnd = () => {};
+  let c = 0;
+  const flush = async () => {
+    for (const p of pending) await sink.write(p);
+    pending = [];
+  };
+  if (src.size === 0) def.push(new Uint8Array(0), true);
+  for (let at = 0; at < src.size; at += CHUNK) {
+    const n = Math.min(CHUNK, src.size - at);
+    const data = await src.read(at, n);
+    c = crc32(data, c);
+    def.push(data, at + n >= src.size);
+    if (def.err) throw new Error(`deflate failed: ${def.msg}`);
+    await flush();
+  }
+  await flush();
+  return { crc: c, size: src.size };
+}
+
+/** CRC-32 and size of a whole source. */
+export async function crcOf(src: Source): Promise<number> {
+  let c = 0;
+  for (let at = 0; at < src.size; at += CHUNK) c = crc32(await src.read(at, Math.min(CHUNK, src.size - at)), c);
+  return c;
+}
+
+/** pako sets `ended` when the stream finished or failed (not in its type declarations). */
+function ended(x: pako.Inflate): boolean {
+  return (x as unknown as { ended: boolean }).ended;
+}

@@ -1,0 +1,102 @@
+// Which zip-based format an archive is (by extension; a "JM" prefix makes a jmod), and the
+// member order each one wants (DESIGN.md section 3):
+// - every flavor: bytewise order of the raw name bytes, duplicates in central-directory order;
+//   a `mimetype` member that comes first in the input stays first (EPUB and ODF need it first
+//   and stored);
+// - jar-like (jar, war, ear, aar, xpi, jmod, apk): `META-INF/`, then `META-INF/MANIFEST.MF`
+//   (JarInputStream looks for the manifest there); in a signed jar the other `META-INF/*`
+//   entries follow right after, so a streaming verifier sees the signature files before the
+//   entries they sign;
+// - wheel (PEP 427): `*.dist-info/` entries last, `*.dist-info/RECORD` the very last.
+import type { Entry } from './reader.js';
+
+export type Flavor = 'zip' | 'jar' | 'apk' | 'jmod' | 'wheel';
+
+const JAR_EXT = new Set(['.jar', '.war', '.ear', '.aar', '.xpi']);
+
+export function extensionOf(name: string): string {
+  const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
+  const dot = base.lastIndexOf('.');
+  return dot <= 0 ? '' : base.slice(dot);
+}
+
+export function flavorOf(name: string, prefix: Uint8Array): Flavor {
+  const ext = extensionOf(name);
+  if (ext === '.jmod' || (prefix.length === 4 && prefix[0] === 0x4a && prefix[1] === 0x4d)) return 'jmod';
+  if (ext === '.apk') return 'apk';
+  if (ext === '.whl') return 'wheel';
+  if (JAR_EXT.has(ext)) return 'jar';
+  return 'zip';
+}
+
+export function isJarLike(f: Flavor): boolean {
+  return f === 'jar' || f === 'apk' || f === 'jmod';
+}
+
+const enc = new TextEncoder();
+const META_INF = enc.encode('META-INF/');
+const MANIFEST = 'META-INF/MANIFEST.MF';
+const MIMETYPE = enc.encode('mimetype');
+
+function equalsAscii(name: Uint8Array, s: string, ignoreCase: boolean): boolean {
+  if (name.length !== s.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    let a = name[i]!;
+    let b = s.charCodeAt(i);
+    if (ignoreCase) {
+      if (a >= 0x61 && a <= 0x7a) a -= 0x20;
+      if (b >= 0x61 && b <= 0x7a) b -= 0x20;
+    }
+    if (a !== b) return false;
+  }
+  return true;
+}
+
+function startsWith(name: Uint8Array, prefix: Uint8Array): boolean {
+  if (name.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (name[i] !== prefix[i]) return false;
+  return true;
+}
+
+export function isManifest(name: Uint8Array): boolean {
+  return equalsAscii(name, MANIFEST, true);
+}
+
+/** `<dir>.dist-info/RECORD` at the top level. */
+export function isWheelRecord(name: string): boolean {
+  return /^[^/]+\.dist-info\/RECORD$/.test(name);
+}
+
+function isDistInfo(name: string): boolean {
+  return /^[^/]+\.dist-info(\/|$)/.test(name);
+}
+
+/** A v1 JAR signature file (`META-INF/*.SF`): the jar (or APK) is signed. */
+export function isSignatureFile(name: string): boolean {
+  return /^META-INF\/[^/]+\.SF$/i.test(name);
+}
+
+function rank(e: Entry, flavor: Flavor, signed: boolean, mimetypeFirst: boolean): number {
+  if (mimetypeFirst && e.name.length === MIMETYPE.length && startsWith(e.name, MIMETYPE)) return -1;
+  if (isJarLike(flavor)) {
+    if (equalsAscii(e.name, 'META-INF/', true)) return 0;
+    if (isManifest(e.name)) return 1;
+    if (signed && startsWith(e.name, META_INF)) return 2;
+    return 3;
+  }
+  if (flavor === 'wheel') {
+    if (isWheelRecord(e.displayName)) return 2;
+    if (isDistInfo(e.displayName)) return 1;
+  }
+  return 0;
+}
+
+/** The entries in canonical order (a new array). */
+export function orderEntries(entries: readonly Entry[], flavor: Flavor, signed: boolean): Entry[] {
+  let first: Entry | undefined;
+  for (const e of entries) if (!first || e.localOffset < first.localOffset) first = e;
+  const mimetypeFirst = !!first && first.name.length === MIMETYPE.length && startsWith(first.name, MIMETYPE);
+  const keyed = entries.map((e) => ({ e, r: rank(e, flavor, signed, mimetypeFirst) }));
+  keyed.sort((a, b) => a.r - b.r || Buffer.compare(a.e.name, b.e.name) || a.e.index - b.e.index);
+  return keyed.map((k) => k.e);
+}

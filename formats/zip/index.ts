@@ -1,0 +1,324 @@
+// The zip family handler: zip, jar, war, ear, aar, xpi, jmod, apk (unsigned), wheel, egg,
+// pyzip, epub. Follows PKWARE APPNOTE 6.3.10 (plus the JAR File Specification, PEP 427 for
+// wheels, jmod's "JM" header, Android's zipalign field). Canonicalizes, per entry: DOS time
+// (T as UTC), flags (UTF-8 only), version made by/needed, external attributes (type kept,
+// canonical mode), internal attributes (0), extra fields (dropped; zip64 and APK alignment
+// written when needed), data descriptors (removed); per archive: member order, offsets (file
+// offsets after a kept prefix). Member data is copied raw unless the member itself changes
+// (nested format, manifest, .properties date, wheel RECORD): then it is recompressed with pako.
+// Encrypted archives and signed APKs are left untouched; signed jars keep their content.
+import { createHash } from 'node:crypto';
+import { selectHandler } from '../../src/engine.js';
+import { BufferSink, BufferSource, SliceSource } from '../../src/io.js';
+import {
+  FormatError,
+  HEAD_BYTES,
+  type Change,
+  type ChangeKind,
+  type Context,
+  type Handler,
+  type HandlerResult,
+  type Probe,
+  type Sink,
+  type Source,
+} from '../../src/types.js';
+import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, kindAndMode, versionNeeded, type Kind } from './attrs.js';
+import { crc32 } from './crc32.js';
+import { crcOf, deflateTo, inflateHead, inflateTo } from './deflate.js';
+import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
+import { cleanManifest } from './manifest.js';
+import { removeDateComment } from './properties.js';
+import { EXTRA_UNICODE_PATH, FLAG_CD_ENCRYPTED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, FLAG_UTF8 } from './records.js';
+import { METHOD_DEFLATED, METHOD_STORED, displayName, readArchive, type Archive, type Entry } from './reader.js';
+import { rewriteRecord, type RecordDigest } from './record.js';
+import { ZipWriter, type OutEntry } from './writer.js';
+
+export const ZIP_EXTENSIONS = ['.zip', '.jar', '.war', '.ear', '.aar', '.jmod', '.apk', '.whl', '.egg', '.pyz', '.pyzw', '.epub', '.xpi'];
+
+/** Largest member a text rule (manifest, .properties, RECORD) reads into memory. */
+const TEXT_LIMIT = 16 * 1024 * 1024;
+const METHOD_AES = 99;
+
+function startsWithPK(b: Uint8Array, at: number, k: number): boolean {
+  return b.length >= at + 4 && b[at] === 0x50 && b[at + 1] === 0x4b && b[at + 2] === k && b[at + 3] === k + 1;
+}
+
+export function detectZip(p: Probe): boolean {
+  const h = p.head;
+  if (startsWithPK(h, 0, 3)) return true;
+  if (startsWithPK(h, 0, 5) && p.size >= 22) return true; // empty archive
+  if (startsWithPK(h, 0, 7) && startsWithPK(h, 4, 3)) return true; // "PK00" spanning marker, one segment
+  if (h[0] === 0x4a && h[1] === 0x4d && startsWithPK(h, 4, 3)) return true; // jmod
+  if (h[0] === 0x23 && h[1] === 0x21) {
+    // pyzip: a shebang line, then the zip
+    const nl = h.indexOf(0x0a);
+    if (nl > 0 && startsWithPK(h, nl + 1, 3)) return true;
+  }
+  return false;
+}
+
+/** Aggregates changes: one record per (kind, what), with a count. */
+class Changes {
+  private map = new Map<string, { kind: ChangeKind; what: string; count: number }>();
+  readonly nested: Change[] = [];
+  add(kind: ChangeKind, what: string, n = 1): void {
+    const k = `${kind}\0${what}`;
+    const c = this.map.get(k);
+    if (c) c.count += n;
+    else this.map.set(k, { kind, what, count: n });
+  }
+  list(): Change[] {
+    return [...[...this.map.values()].map((c) => (c.count === 1 ? { kind: c.kind, what: c.what } : c)), ...this.nested];
+  }
+}
+
+/** Content to write for an entry: the input's raw bytes, or new uncompressed bytes. */
+type Content = { kind: 'raw' } | { kind: 'new'; plain: Source; why: string };
+
+let handlersPromise: Promise<readonly Handler[]> | undefined;
+function registry(): Promise<readonly Handler[]> {
+  // Lazy: formats/index.ts imports this module.
+  handlersPromise ??= import('../index.js').then((m) => m.HANDLERS);
+  return handlersPromise;
+}
+
+function deflateLevel(flags: number): number {
+  // APPNOTE 4.4.4 bits 1-2 for deflate: 0 normal (6), 1 maximum (9), 2 fast, 3 super fast (1).
+  return [6, 9, 1, 1][(flags >> 1) & 3]!;
+}
+
+function utf8Name(e: Entry): Uint8Array {
+  // Info-ZIP's Unicode Path field names an unflagged entry in UTF-8 (APPNOTE 4.6.9); use it
+  // when its CRC matches the header name, since the field itself is dropped.
+  if (e.flags & FLAG_UTF8) return e.name;
+  const f = e.centralExtra.find((x) => x.id === EXTRA_UNICODE_PATH) ?? e.localExtra.find((x) => x.id === EXTRA_UNICODE_PATH);
+  if (!f || f.data.length < 5 || f.data[0] !== 1) return e.name;
+  const crc = new DataView(f.data.buffer, f.data.byteOffset, 5).getUint32(1, true);
+  if (crc !== crc32(e.name)) return e.name;
+  return Uint8Array.from(f.data.subarray(5));
+}
+
+function baseName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('!') ) + 1);
+}
+
+class ZipNormalizer {
+  private readonly changes = new Changes();
+  private readonly digests = new Map<string, RecordDigest>();
+  private flavor: Flavor = 'zip';
+  private signed = false;
+  private alignAll = 0;
+  private alignSo = 0;
+
+  constructor(
+    private readonly input: Source,
+    private readonly output: Sink,
+    private readonly ctx: Context,
+  ) {}
+
+  async run(): Promise<HandlerResult> {
+    const { input, ctx } = this;
+    const arc = await readArchive(input, ctx.options.limits);
+    const prefix = arc.prefixLength ? Uint8Array.from(await input.read(0, arc.prefixLength)) : new Uint8Array(0);
+    this.flavor = flavorOf(baseName(ctx.path), prefix);
+
+    for (const e of arc.entries) {
+      if (e.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_CD_ENCRYPTED) || e.method === METHOD_AES) {
+        return { status: 'untouched', reason: `encrypted member ${e.displayName}` };
+      }
+    }
+    this.signed = arc.entries.some((e) => isSignatureFile(e.displayName));
+    if (this.flavor === 'apk' && (this.signed || arc.signingBlock)) {
+      return { status: 'untouched', reason: `signed APK (${arc.signingBlock ? 'APK Signing Block' : 'v1 JAR signature'})` };
+    }
+    if (arc.signingBlock) return { status: 'untouched', reason: 'APK Signing Block before the central directory' };
+    if (this.signed) ctx.notice('signed jar: metadata normalized, member contents kept');
+    if (this.flavor === 'apk') this.detectAlignment(arc);
+
+    const ordered = orderEntries(arc.entries, this.flavor, this.signed);
+    const fileOrder = [...arc.entries].sort((a, b) => a.localOffset - b.localOffset);
+    if (ordered.some((e, i) => e !== fileOrder[i])) this.changes.add('order', 'members sorted');
+    if (arc.delta !== 0) this.changes.add('layout', `offsets made file offsets (were relative to a ${arc.delta}-byte prefix)`);
+    if (arc.cdStart !== (fileOrder.length ? this.endOf(fileOrder[fileOrder.length - 1]!) : arc.prefixLength)) {
+      this.changes.add('layout', 'gap before the central directory removed');
+    }
+    if (arc.zip64) this.changes.add('layout', 'zip64 end records (kept only when needed)');
+
+    const names = ordered.map((e) => displayName(utf8Name(e)));
+    const writer = new ZipWriter(this.output);
+    await writer.raw(prefix);
+    for (let i = 0; i < ordered.length; i++) {
+      const e = ordered[i]!;
+      const name = utf8Name(e);
+      if (name !== e.name) this.changes.add('header', 'Unicode Path extra field moved into the name');
+      const { kind, external } = kindAndMode(e);
+      const content = await this.content(e, kind, names);
+      await this.writeEntry(writer, e, name, kind, external, content);
+    }
+    await writer.finish(arc.comment, VERSION_MADE_BY);
+    return { status: 'normalized', changes: this.changes.list() };
+  }
+
+  private endOf(e: Entry): number {
+    return e.dataOffset + e.compressedSize + e.descriptorLength;
+  }
+
+  /** An aligned APK (every stored member's data on a 4-byte boundary) stays aligned; .so files on 4096 when they were. */
+  private detectAlignment(arc: Archive): void {
+    const stored = arc.entries.filter((e) => e.method === METHOD_STORED && e.compressedSize > 0);
+    if (!stored.length || !stored.every((e) => e.dataOffset % 4 === 0)) return;
+    this.alignAll = 4;
+    const so = stored.filter((e) => e.displayName.endsWith('.so'));
+    this.alignSo = so.length && so.every((e) => e.dataOffset % 4096 === 0) ? 4096 : 4;
+  }
+
+  /** Decide what an entry's content becomes. */
+  private async content(e: Entry, kind: Kind, names: readonly string[]): Promise<Content> {
+    if (this.signed) return { kind: 'raw' };
+    if (kind !== 'file' || e.uncompressedSize === 0) return { kind: 'raw' };
+    if (e.method !== METHOD_STORED && e.method !== METHOD_DEFLATED) return { kind: 'raw' };
+    const jarLike = isJarLike(this.flavor);
+    const dn = e.displayName;
+
+    if (jarLike && isManifest(e.name)) {
+      const text = await this.text(e);
+      if (text === undefined) return { kind: 'raw' };
+      const r = cleanManifest(Buffer.from(text).toString('latin1'));
+      if (!r.removed.length) return { kind: 'raw' };
+      for (const h of r.removed) this.changes.add('metadata', `MANIFEST.MF header ${h} removed`);
+      return { kind: 'new', plain: new BufferSource(Buffer.from(r.text, 'latin1')), why: 'manifest' };
+    }
+    if (this.flavor === 'wheel' && isWheelRecord(dn)) {
+      const text = await this.text(e);
+      if (text === undefined) return { kind: 'raw' };
+      let s: string;
+      try {
+        s = new TextDecoder('utf-8', { fatal: true }).decode(text);
+      } catch {
+        return { kind: 'raw' };
+      }
+      const out = rewriteRecord(s, this.digests, names);
+      if (out === s) return { kind: 'raw' };
+      if (this.digests.size) this.changes.add('content', `RECORD rows rewritten for changed members`, this.digests.size);
+      this.changes.add('order', 'RECORD rows put in archive order');
+      return { kind: 'new', plain: new BufferSource(new TextEncoder().encode(out)), why: 'record' };
+    }
+
+    // Nested formats: probe the first bytes and ask the registry whether any handler wants them.
+    const head =
+      e.method === METHOD_STORED
+        ? await this.input.read(e.dataOffset, Math.min(HEAD_BYTES, e.compressedSize))
+        : await inflateHead(this.input, e.dataOffset, e.compressedSize, HEAD_BYTES);
+    const probe: Probe = { name: dn, size: e.uncompressedSize, head, tail: head.length === e.uncompressedSize ? head : new Uint8Array(0) };
+    const handler = selectHandler(probe, await registry(), this.ctx.options.formats);
+    const isProperties = jarLike && extensionOf(dn) === '.properties';
+    if (!handler && !isProperties) return { kind: 'raw' };
+
+    const member = await this.plain(e);
+    if (handler) {
+      const r = await this.ctx.normalizeMember(dn, member);
+      if (r.changed) {
+        this.changes.nested.push(...r.changes);
+        return { kind: 'new', plain: r.output, why: r.format };
+      }
+    }
+    if (isProperties && member.size <= TEXT_LIMIT) {
+      const s = Buffer.from(await member.read(0, member.size)).toString('latin1');
+      const out = removeDateComment(s);
+      if (out !== undefined) {
+        this.changes.add('timestamp', '.properties date comment removed');
+        return { kind: 'new', plain: new BufferSource(Buffer.from(out, 'latin1')), why: 'properties' };
+      }
+    }
+    return { kind: 'raw' };
+  }
+
+  /** The member's uncompressed bytes as a Source (a window of the input when stored). */
+  private async plain(e: Entry): Promise<Source> {
+    if (e.method === METHOD_STORED) return new SliceSource(this.input, e.dataOffset, e.compressedSize);
+    const spill = this.ctx.spill();
+    await inflateTo(this.input, e.dataOffset, e.compressedSize, e.uncompressedSize, e.crc, spill, e.displayName);
+    return spill.close();
+  }
+
+  /** Small text members in memory (undefined when too large). */
+  private async text(e: Entry): Promise<Uint8Array | undefined> {
+    if (e.uncompressedSize > TEXT_LIMIT) return undefined;
+    if (e.method === METHOD_STORED) return Uint8Array.from(await this.input.read(e.dataOffset, e.compressedSize));
+    const sink = new BufferSink();
+    await inflateTo(this.input, e.dataOffset, e.compressedSize, e.uncompressedSize, e.crc, sink, e.displayName);
+    return sink.bytes();
+  }
+
+  private async writeEntry(writer: ZipWriter, e: Entry, name: Uint8Array, kind: Kind, external: number, content: Content): Promise<void> {
+    const clj = extensionOf(e.displayName) === '.clj';
+    const dos = canonicalDosTime(e, this.ctx.options, clj);
+    const flags = canonicalFlags(name, e.comment, e.flags);
+    const needed = versionNeeded(e, kind);
+    const align = e.method === METHOD_STORED && this.alignAll ? (e.displayName.endsWith('.so') ? this.alignSo : this.alignAll) : 0;
+    const ch = this.changes;
+    if (dos.date !== e.date || dos.time !== e.time) ch.add('timestamp', 'DOS date/time', 1);
+    if (external !== e.externalAttributes) ch.add('mode', 'external attributes (file type and mode)');
+    if (e.internalAttributes !== 0) ch.add('header', 'internal attributes cleared');
+    if (flags !== (e.flags & ~0x0008) || (e.versionMadeBy !== VERSION_MADE_BY) || needed !== e.versionNeeded) {
+      ch.add('header', 'version made by/needed and flags');
+    }
+    if (e.descriptorLength || e.flags & 0x0008) ch.add('layout', 'data descriptor removed');
+    if (e.localExtra.length || e.centralExtra.length) {
+      const ids = [...new Set([...e.localExtra, ...e.centralExtra].map((f) => f.id))];
+      for (const id of ids) ch.add('extra-field', `extra field 0x${id.toString(16).padStart(4, '0')} removed`);
+    }
+
+    const base = {
+      name,
+      comment: e.comment,
+      versionMadeBy: VERSION_MADE_BY,
+      versionNeeded: needed,
+      flags,
+      method: e.method,
+      time: dos.time,
+      date: dos.date,
+      internalAttributes: 0,
+      externalAttributes: external,
+      align,
+    };
+    if (content.kind === 'raw') {
+      const out: OutEntry = { ...base, crc: e.crc, compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize };
+      await writer.begin(out);
+      await writer.out.copy(this.input, e.dataOffset, e.compressedSize);
+      return;
+    }
+    const plain = content.plain;
+    if (this.flavor === 'wheel') this.digests.set(displayName(name), { hash: await sha256(plain), size: plain.size });
+    if (e.method === METHOD_STORED) {
+      const crc = await crcOf(plain);
+      await writer.begin({ ...base, crc, compressedSize: plain.size, uncompressedSize: plain.size });
+      await writer.out.copy(plain, 0, plain.size);
+      return;
+    }
+    ch.add('compression', 'changed members recompressed (pako level ' + deflateLevel(e.flags) + ')');
+    const spill = this.ctx.spill();
+    const { crc, size } = await deflateTo(plain, deflateLevel(e.flags), spill);
+    const packed = await spill.close();
+    await writer.begin({ ...base, crc, compressedSize: packed.size, uncompressedSize: size });
+    await writer.out.copy(packed, 0, packed.size);
+  }
+}
+
+async function sha256(src: Source): Promise<string> {
+  const h = createHash('sha256');
+  for (let at = 0; at < src.size; at += 1 << 20) h.update(await src.read(at, Math.min(1 << 20, src.size - at)));
+  return h.digest('base64url');
+}
+
+export const zipHandler: Handler = {
+  name: 'zip',
+  description: 'zip family: zip, jar/war/ear/aar, jmod, apk (unsigned), wheel, egg, pyzip, epub, xpi',
+  extensions: ZIP_EXTENSIONS,
+  detect: detectZip,
+  async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+    return new ZipNormalizer(input, output, ctx).run();
+  },
+};
+
+export { FormatError };

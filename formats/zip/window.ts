@@ -1,0 +1,29 @@
+// A read cache over a Source: reads that fall inside the current window (1 MiB by default) cost
+// no I/O. Used for the many small reads of a zip (local headers, descriptors, small members),
+// which come in increasing offset order.
+import { CHUNK } from '../../src/io.js';
+import type { Source } from '../../src/types.js';
+
+export class WindowReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private start = 0;
+  constructor(
+    readonly src: Source,
+    private readonly window = CHUNK,
+  ) {}
+  /** Exactly `length` bytes at `offset` (RangeError beyond the end). May alias the window: copy to keep. */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const rel = offset - this.start;
+    if (rel >= 0 && rel + length <= this.buf.length) return this.buf.subarray(rel, rel + length);
+    if (length >= this.window) return this.src.read(offset, length);
+    if (offset < 0 || offset + length > this.src.size) return this.src.read(offset, length); // throws
+    const n = Math.min(this.window, this.src.size - offset);
+    this.buf = await this.src.read(offset, n);
+    this.start = offset;
+    return this.buf.subarray(0, length);
+  }
+  /** Up to `length` bytes at `offset`, fewer at the end of the source. */
+  async readUpTo(offset: number, length: number): Promise<Uint8Array> {
+    return this.read(offset, Math.max(0, Math.min(length, this.src.size - offset)));
+  }
+}

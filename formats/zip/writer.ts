@@ -1,0 +1,214 @@
+// Our own zip writer (APPNOTE 6.3.10): local header + data for each entry, then the central
+// directory and end records. No data descriptors: sizes and CRC are known before a header is
+// written (raw copies, or recompressed data spilled first). Zip64 fields are written only when
+// a value does not fit: sizes or an offset >= 0xFFFFFFFF per entry (local header: both sizes;
+// central: the overflowing fields in APPNOTE order), and a zip64 end record plus locator when
+// the entry count >= 0xFFFF or the directory size or offset >= 0xFFFFFFFF. Offsets are file
+// offsets (a prefix such as a jmod "JM" header or a pyzip shebang counts).
+import { CHUNK, copyRange } from '../../src/io.js';
+import type { Sink, Source } from '../../src/types.js';
+import {
+  EXTRA_ALIGN,
+  LOCAL_SIZE,
+  U16_MAX,
+  U32_MAX,
+  encodeCentral,
+  encodeEocd,
+  encodeExtra,
+  encodeLocal,
+  encodeZip64Eocd,
+  encodeZip64Extra,
+  encodeZip64Locator,
+  type ExtraField,
+} from './records.js';
+
+export const VERSION_ZIP64 = 45;
+
+/** Everything a written entry's headers hold. */
+export interface OutEntry {
+  readonly name: Uint8Array;
+  readonly comment: Uint8Array;
+  readonly versionMadeBy: number;
+  /** Without zip64 (the writer raises it to 45 when it adds zip64 fields). */
+  readonly versionNeeded: number;
+  readonly flags: number;
+  readonly method: number;
+  readonly time: number;
+  readonly date: number;
+  readonly crc: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  readonly internalAttributes: number;
+  readonly externalAttributes: number;
+  /** Align the data start to this many bytes with an Android 0xD935 extra field (0: none). */
+  readonly align: number;
+}
+
+/** Batches small writes into bounded chunks and tracks the output position. */
+export class OutBuffer {
+  private buf = new Uint8Array(256 * 1024);
+  private used = 0;
+  private flushed = 0;
+  constructor(private readonly sink: Sink) {}
+  get position(): number {
+    return this.flushed + this.used;
+  }
+  async write(b: Uint8Array): Promise<void> {
+    if (b.length > this.buf.length - this.used) {
+      await this.flush();
+      if (b.length >= this.buf.length) {
+        await this.sink.write(b);
+        this.flushed += b.length;
+        return;
+      }
+    }
+    this.buf.set(b, this.used);
+    this.used += b.length;
+  }
+  /** Copy a range of a source (small ranges go through the buffer, large ones straight). */
+  async copy(src: Source, offset: number, length: number): Promise<void> {
+    if (length <= this.buf.length - this.used || length < 64 * 1024) {
+      for (let done = 0; done < length; ) {
+        const n = Math.min(CHUNK, length - done);
+        await this.write(await src.read(offset + done, n));
+        done += n;
+      }
+      return;
+    }
+    await this.flush();
+    await copyRange(src, offset, length, this.sink);
+    this.flushed += length;
+  }
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    // The sink may keep the chunk: hand it a copy of the used part and start a fresh buffer.
+    await this.sink.write(this.buf.subarray(0, this.used));
+    this.flushed += this.used;
+    this.buf = new Uint8Array(this.buf.length);
+    this.used = 0;
+  }
+}
+
+export class ZipWriter {
+  readonly out: OutBuffer;
+  private central: Uint8Array[] = [];
+  private centralSize = 0;
+  private count = 0;
+  private maxNeeded = 20;
+  constructor(sink: Sink) {
+    this.out = new OutBuffer(sink);
+  }
+
+  /** Bytes written before the first entry (a prefix), or anything raw. */
+  async raw(b: Uint8Array): Promise<void> {
+    await this.out.write(b);
+  }
+
+  /** Write an entry's local header; the caller then writes exactly `compressedSize` data bytes. */
+  async begin(e: OutEntry): Promise<void> {
+    const offset = this.out.position;
+    const bigSizes = e.uncompressedSize >= U32_MAX || e.compressedSize >= U32_MAX;
+    const bigOffset = offset >= U32_MAX;
+    const needed = bigSizes || bigOffset ? Math.max(e.versionNeeded, VERSION_ZIP64) : e.versionNeeded;
+    this.maxNeeded = Math.max(this.maxNeeded, needed);
+    const localFields: ExtraField[] = [];
+    if (bigSizes) localFields.push(encodeZip64Extra({ uncompressedSize: e.uncompressedSize, compressedSize: e.compressedSize }));
+    if (e.align > 1) {
+      const base = offset + LOCAL_SIZE + e.name.length + localFields.reduce((n, f) => n + 4 + f.data.length, 0) + 4 + 2;
+      const pad = (e.align - (base % e.align)) % e.align;
+      const data = new Uint8Array(2 + pad);
+      new DataView(data.buffer).setUint16(0, Math.min(e.align, U16_MAX), true);
+      localFields.push({ id: EXTRA_ALIGN, data });
+    }
+    const localExtra = encodeExtra(localFields);
+    await this.out.write(
+      encodeLocal({
+        versionNeeded: needed,
+        flags: e.flags,
+        method: e.method,
+        time: e.time,
+        date: e.date,
+        crc: e.crc,
+        compressedSize: bigSizes ? U32_MAX : e.compressedSize,
+        uncompressedSize: bigSizes ? U32_MAX : e.uncompressedSize,
+        nameLength: e.name.length,
+        extraLength: localExtra.length,
+      }),
+    );
+    await this.out.write(e.name);
+    await this.out.write(localExtra);
+
+    const z: { uncompressedSize?: number; compressedSize?: number; localOffset?: number } = {};
+    if (e.uncompressedSize >= U32_MAX) z.uncompressedSize = e.uncompressedSize;
+    if (e.compressedSize >= U32_MAX) z.compressedSize = e.compressedSize;
+    if (bigOffset) z.localOffset = offset;
+    const centralExtra = Object.keys(z).length ? encodeExtra([encodeZip64Extra(z)]) : new Uint8Array(0);
+    const rec = new Uint8Array(46 + e.name.length + centralExtra.length + e.comment.length);
+    rec.set(
+      encodeCentral({
+        versionMadeBy: e.versionMadeBy,
+        versionNeeded: needed,
+        flags: e.flags,
+        method: e.method,
+        time: e.time,
+        date: e.date,
+        crc: e.crc,
+        compressedSize: Math.min(e.compressedSize, U32_MAX),
+        uncompressedSize: Math.min(e.uncompressedSize, U32_MAX),
+        nameLength: e.name.length,
+        extraLength: centralExtra.length,
+        commentLength: e.comment.length,
+        diskStart: 0,
+        internalAttributes: e.internalAttributes,
+        externalAttributes: e.externalAttributes,
+        localOffset: Math.min(offset, U32_MAX),
+      }),
+    );
+    rec.set(e.name, 46);
+    rec.set(centralExtra, 46 + e.name.length);
+    rec.set(e.comment, 46 + e.name.length + centralExtra.length);
+    this.central.push(rec);
+    this.centralSize += rec.length;
+    this.count++;
+  }
+
+  /** Central directory, zip64 end records when needed, end record with the archive comment. */
+  async finish(comment: Uint8Array, versionMadeBy: number): Promise<void> {
+    const cdOffset = this.out.position;
+    for (const rec of this.central) await this.out.write(rec);
+    this.central = [];
+    const cdSize = this.centralSize;
+    const need64 = this.count >= U16_MAX || cdSize >= U32_MAX || cdOffset >= U32_MAX;
+    if (need64) {
+      const at = this.out.position;
+      await this.out.write(
+        encodeZip64Eocd({
+          recordSize: 44,
+          versionMadeBy,
+          versionNeeded: VERSION_ZIP64,
+          disk: 0,
+          cdDisk: 0,
+          entriesOnDisk: this.count,
+          entries: this.count,
+          cdSize,
+          cdOffset,
+        }),
+      );
+      await this.out.write(encodeZip64Locator({ cdDisk: 0, eocdOffset: at, disks: 1 }));
+    }
+    const n = Math.min(this.count, U16_MAX);
+    await this.out.write(
+      encodeEocd({
+        disk: 0,
+        cdDisk: 0,
+        entriesOnDisk: n,
+        entries: n,
+        cdSize: Math.min(cdSize, U32_MAX),
+        cdOffset: Math.min(cdOffset, U32_MAX),
+        commentLength: comment.length,
+      }),
+    );
+    await this.out.write(comment);
+    await this.out.flush();
+  }
+}
