@@ -13,7 +13,7 @@ import { codeLayout } from './code-layout.js';
 import { encodeHeader, hashHeader, parseHeader, withMtime, type PycHeader } from './header.js';
 import { classifyMagic, type PyVersion } from './magic.js';
 import { mapPath, isStrType, strVariant } from './map-path.js';
-import { Interner, readMarshal, type MNode } from './marshal-read.js';
+import { Interner, leafBytes, readMarshal, type MNode } from './marshal-read.js';
 import { writeMarshal } from './marshal-write.js';
 import { sourceHash } from './siphash.js';
 
@@ -79,17 +79,17 @@ function filenameMapper(ctx: Context, interner: Interner, mapped: Map<string, st
     const hit = memo.get(n);
     if (hit) return hit;
     let out = n;
-    if (n.data && isStrType(n.t)) {
+    if (n.buf && isStrType(n.t)) {
       let text: string | undefined;
       try {
-        text = utf8.decode(n.data);
+        text = utf8.decode(leafBytes(n));
       } catch {
         text = undefined; // not valid UTF-8 (lone surrogates): leave it
       }
       const to = text === undefined ? undefined : mapPath(text, maps);
       if (to !== undefined && to !== text) {
         const data = enc.encode(to);
-        out = interner.leaf(strVariant(n.t, data), data);
+        out = interner.leaf(strVariant(n.t, data), data, 0, data.length);
         mapped.set(text!, to);
       }
     }

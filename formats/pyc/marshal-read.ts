@@ -8,8 +8,9 @@
 //     would alias them after loading, which changes what the program sees.
 // Existing references (TYPE_REF) resolve to the node they name, so FLAG_REF bits and ref
 // indices of the input do not survive into the tree. A TYPE_LONG that fits in 32 bits is
-// turned into TYPE_INT (as CPython writes it). Nesting is limited like CPython's
-// MAX_MARSHAL_STACK_DEPTH, so hostile input raises FormatError, never a stack overflow.
+// turned into TYPE_INT (as CPython writes it). No recursion: containers are completed from an
+// explicit stack limited like CPython's MAX_MARSHAL_STACK_DEPTH, so hostile input raises
+// FormatError, never a JS stack overflow.
 import { FormatError } from '../../src/types.js';
 import type { CodeLayout } from './code-layout.js';
 
@@ -56,8 +57,13 @@ export interface MNode {
   readonly t: number;
   /** Equality class: equal ids = objects the canonical writer may share through a ref. */
   readonly id: number;
-  /** Leaf payload: string content (without its length), or the fixed/number bytes. */
-  readonly data?: Uint8Array;
+  /**
+   * Leaf payload, bytes [s, e) of `buf`: string content (without its length), or the
+   * number's bytes as marshalled (TYPE_LONG and text floats with their size prefix).
+   */
+  readonly buf?: Uint8Array;
+  readonly s?: number;
+  readonly e?: number;
   /** Children: sequence items; dict keys and values alternating; slice parts; code objects. */
   readonly items?: readonly MNode[];
   /** Code objects: the raw u32 fields in layout order. */
@@ -78,10 +84,22 @@ export function isStringType(t: number): boolean {
   return STRING_TYPES.has(t);
 }
 
-/** Hash-consing table shared by the reader and by anyone building new nodes (path mapping). */
+/** A leaf's payload bytes (a view, not a copy). */
+export function leafBytes(n: MNode): Uint8Array {
+  return n.buf!.subarray(n.s!, n.e!);
+}
+
+/**
+ * Hash-consing table shared by the reader and by anyone building new nodes (path mapping):
+ * an open-addressing table keyed by a 32-bit hash of the node's type and content (leaves) or
+ * type and child ids (containers), with a full comparison on every hash match.
+ */
 export class Interner {
-  private readonly keys = new Map<string, number>();
   private next = SINGLETON_TYPES.length + 1;
+  private mask = 1023;
+  private hashes = new Int32Array(1024);
+  private nodes: Array<MNode | undefined> = new Array(1024);
+  private size = 0;
   get count(): number {
     return this.next;
   }
@@ -89,29 +107,80 @@ export class Interner {
   unique(): number {
     return this.next++;
   }
-  id(key: string): number {
-    let id = this.keys.get(key);
-    if (id === undefined) {
-      id = this.next++;
-      this.keys.set(key, id);
+  private grow(): void {
+    const oldN = this.nodes;
+    const oldH = this.hashes;
+    const cap = oldN.length * 2;
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(cap);
+    this.nodes = new Array(cap);
+    for (let i = 0; i < oldN.length; i++) {
+      const n = oldN[i];
+      if (!n) continue;
+      let j = oldH[i]! & this.mask;
+      while (this.nodes[j]) j = (j + 1) & this.mask;
+      this.nodes[j] = n;
+      this.hashes[j] = oldH[i]!;
     }
-    return id;
   }
-  leaf(t: number, data: Uint8Array): MNode {
-    const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return { t, id: this.id(String.fromCharCode(t) + b.toString('latin1')), data };
+  private insert(h: number, j: number, n: MNode): MNode {
+    this.nodes[j] = n;
+    this.hashes[j] = h;
+    if (++this.size * 2 > this.nodes.length) this.grow();
+    return n;
+  }
+  leaf(t: number, buf: Uint8Array, s: number, e: number): MNode {
+    let h = Math.imul(0x811c9dc5 ^ t, 0x01000193) ^ (e - s);
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h |= 0;
+    let j = h & this.mask;
+    for (let n = this.nodes[j]; n; n = this.nodes[j]) {
+      if (this.hashes[j] === h && n.t === t && n.buf && n.e! - n.s! === e - s) {
+        const nb = n.buf;
+        let i = 0;
+        const d = n.s! - s;
+        for (i = s; i < e; i++) if (nb[i + d] !== buf[i]) break;
+        if (i === e) return n;
+      }
+      j = (j + 1) & this.mask;
+    }
+    return this.insert(h, j, { t, id: this.next++, buf, s, e });
   }
   container(t: number, items: MNode[], mutable: boolean): MNode {
     if (mutable) return { t, id: this.unique(), items };
-    let key = String.fromCharCode(t);
-    for (const it of items) key += it.id + ',';
-    return { t, id: this.id(key), items };
+    let h = Math.imul(0x811c9dc5 ^ t, 0x01000193) ^ items.length;
+    for (let i = 0; i < items.length; i++) h = Math.imul(h ^ items[i]!.id, 0x01000193);
+    h |= 0;
+    let j = h & this.mask;
+    for (let n = this.nodes[j]; n; n = this.nodes[j]) {
+      if (this.hashes[j] === h && n.t === t && n.items && !n.u32 && sameIds(n.items, items)) return n;
+      j = (j + 1) & this.mask;
+    }
+    return this.insert(h, j, { t, id: this.next++, items });
   }
   code(u32: number[], items: MNode[]): MNode {
-    let key = 'c' + u32.join(',') + '|';
-    for (const it of items) key += it.id + ',';
-    return { t: T.CODE, id: this.id(key), items, u32 };
+    let h = 0x811c9dc5 ^ T.CODE;
+    for (let i = 0; i < u32.length; i++) h = Math.imul(h ^ u32[i]!, 0x01000193);
+    for (let i = 0; i < items.length; i++) h = Math.imul(h ^ items[i]!.id, 0x01000193);
+    h |= 0;
+    let j = h & this.mask;
+    for (let n = this.nodes[j]; n; n = this.nodes[j]) {
+      if (this.hashes[j] === h && n.t === T.CODE && sameU32(n.u32!, u32) && sameIds(n.items!, items)) return n;
+      j = (j + 1) & this.mask;
+    }
+    return this.insert(h, j, { t: T.CODE, id: this.next++, items, u32 });
   }
+}
+
+function sameIds(a: readonly MNode[], b: readonly MNode[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.id !== b[i]!.id) return false;
+  return true;
+}
+function sameU32(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface ReadResult {
@@ -132,8 +201,20 @@ export interface ReadOptions {
 /** Read one marshalled object from `buf` at `start`. Throws FormatError on malformed data. */
 export function readMarshal(buf: Uint8Array, start: number, opts: ReadOptions): ReadResult {
   const r = new Reader(buf, start, opts);
-  const root = r.object(0);
+  const root = r.read();
   return { root, end: r.pos, longsShortened: r.longsShortened };
+}
+
+/** A container being read: its children arrive one by one (an explicit stack, no recursion). */
+interface Frame {
+  readonly t: number;
+  readonly slot: number;
+  readonly items: MNode[];
+  /** Children still expected (sequences, slices); -1 for dicts (until a NULL key). */
+  left: number;
+  /** Code objects: u32 fields and the next layout field index. */
+  readonly u32?: number[];
+  field: number;
 }
 
 class Reader {
@@ -142,6 +223,7 @@ class Reader {
   private readonly refs: Array<MNode | undefined> = [];
   private readonly view: DataView;
   private readonly it: Interner;
+  private readonly stack: Frame[] = [];
   constructor(
     private readonly buf: Uint8Array,
     start: number,
@@ -157,11 +239,16 @@ class Reader {
       throw new FormatError(`truncated marshal data: ${what} needs ${n} bytes at offset ${this.pos}, ${this.buf.length - this.pos} left`);
     }
   }
-  private take(n: number, what: string): Uint8Array {
+  private skip(n: number, what: string): void {
     this.need(n, what);
-    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
-    return out;
+  }
+  /** A leaf whose payload is the next n bytes. */
+  private fixed(t: number, n: number, what: string): MNode {
+    this.need(n, what);
+    const s = this.pos;
+    this.pos += n;
+    return this.it.leaf(t, this.buf, s, this.pos);
   }
   private byte(what: string): number {
     this.need(1, what);
@@ -189,8 +276,71 @@ class Reader {
     return n;
   }
 
-  object(depth: number): MNode {
-    if (depth > MAX_DEPTH) throw new FormatError(`marshal data nested deeper than ${MAX_DEPTH} at offset ${this.pos}`);
+  /** The top object: read objects, completing containers from an explicit stack. */
+  read(): MNode {
+    for (;;) {
+      let node = this.start();
+      // Deliver completed nodes to their parents until one still wants children.
+      while (node !== undefined) {
+        const f = this.stack[this.stack.length - 1];
+        if (!f) return node;
+        node = this.accept(f, node);
+      }
+    }
+  }
+
+  private push(t: number, slot: number, left: number, u32?: number[]): MNode | undefined {
+    if (this.stack.length >= MAX_DEPTH) throw new FormatError(`marshal data nested deeper than ${MAX_DEPTH} at offset ${this.pos}`);
+    const f: Frame = { t, slot, items: [], left, u32, field: 0 };
+    if (u32) {
+      this.codeU32s(f);
+      if (f.field === this.opts.layout.fields.length) return this.complete(f, false);
+    } else if (left === 0) {
+      return this.complete(f, false);
+    }
+    this.stack.push(f);
+    return undefined;
+  }
+
+  /** Read a code object's u32 fields up to its next object field. */
+  private codeU32s(f: Frame): void {
+    const fields = this.opts.layout.fields;
+    while (f.field < fields.length && fields[f.field]!.kind === 'u32') {
+      f.u32!.push(this.u32(`code ${fields[f.field]!.name}`));
+      f.field++;
+    }
+  }
+
+  /** Give a child to frame f; returns the completed container when f is done. */
+  private accept(f: Frame, child: MNode): MNode | undefined {
+    if (f.t === T.DICT) {
+      if (f.items.length % 2 === 0 && child.t === T.NULL) return this.complete(f, true);
+      f.items.push(child);
+      return undefined;
+    }
+    if (f.u32) {
+      const { layout, mapFilename } = this.opts;
+      f.items.push(mapFilename && f.items.length === layout.filenameObj ? mapFilename(child) : child);
+      f.field++;
+      this.codeU32s(f);
+      return f.field === layout.fields.length ? this.complete(f, true) : undefined;
+    }
+    f.items.push(child);
+    return --f.left === 0 ? this.complete(f, true) : undefined;
+  }
+
+  private complete(f: Frame, onStack: boolean): MNode {
+    if (onStack) this.stack.pop();
+    const it = this.it;
+    let node: MNode;
+    if (f.u32) node = it.code(f.u32, f.items);
+    else node = it.container(f.t, f.items, f.t === T.LIST || f.t === T.SET || f.t === T.DICT);
+    if (f.slot >= 0) this.refs[f.slot] = node;
+    return node;
+  }
+
+  /** Start the object at pos: a finished node, or undefined when a container was pushed. */
+  private start(): MNode | undefined {
     const at = this.pos;
     const code = this.byte('type code');
     const t = code & ~FLAG_REF;
@@ -199,18 +349,27 @@ class Reader {
       slot = this.refs.length;
       this.refs.push(undefined);
     }
-    const node = this.body(t, at, depth);
+    switch (t) {
+      case T.SMALL_TUPLE:
+        return this.push(T.TUPLE, slot, this.byte('tuple size'));
+      case T.TUPLE:
+      case T.FROZENSET:
+      case T.LIST:
+      case T.SET:
+        return this.push(t, slot, this.count('sequence size', 1));
+      case T.DICT:
+        return this.push(t, slot, -1);
+      case T.SLICE:
+        return this.push(t, slot, 3);
+      case T.CODE:
+        return this.push(t, slot, -1, []);
+    }
+    const node = this.leaf(t, at);
     if (slot >= 0) this.refs[slot] = node;
     return node;
   }
 
-  private items(n: number, depth: number): MNode[] {
-    const items = new Array<MNode>(n);
-    for (let i = 0; i < n; i++) items[i] = this.object(depth + 1);
-    return items;
-  }
-
-  private body(t: number, at: number, depth: number): MNode {
+  private leaf(t: number, at: number): MNode {
     const it = this.it;
     switch (t) {
       case T.NULL:
@@ -221,56 +380,35 @@ class Reader {
       case T.ELLIPSIS:
         return SINGLETONS.get(t)!;
       case T.INT:
-        return it.leaf(t, this.take(4, 'int'));
+        return this.fixed(t, 4, 'int');
       case T.INT64:
-        return it.leaf(t, this.take(8, 'int64'));
+        return this.fixed(t, 8, 'int64');
       case T.BINARY_FLOAT:
-        return it.leaf(t, this.take(8, 'float'));
+        return this.fixed(t, 8, 'float');
       case T.BINARY_COMPLEX:
-        return it.leaf(t, this.take(16, 'complex'));
+        return this.fixed(t, 16, 'complex');
       case T.FLOAT: {
         const s = this.pos;
-        this.take(this.byte('float text length'), 'float text');
-        return it.leaf(t, this.buf.subarray(s, this.pos));
+        this.skip(this.byte('float text length'), 'float text');
+        return it.leaf(t, this.buf, s, this.pos);
       }
       case T.COMPLEX: {
         const s = this.pos;
-        this.take(this.byte('complex text length'), 'complex text');
-        this.take(this.byte('complex text length'), 'complex text');
-        return it.leaf(t, this.buf.subarray(s, this.pos));
+        this.skip(this.byte('complex text length'), 'complex text');
+        this.skip(this.byte('complex text length'), 'complex text');
+        return it.leaf(t, this.buf, s, this.pos);
       }
       case T.LONG:
         return this.long(at);
       case T.SHORT_ASCII:
       case T.SHORT_ASCII_INTERNED:
-        return it.leaf(t, this.take(this.byte('string length'), 'string'));
+        return this.fixed(t, this.byte('string length'), 'string');
       case T.STRING:
       case T.INTERNED:
       case T.UNICODE:
       case T.ASCII:
       case T.ASCII_INTERNED:
-        return it.leaf(t, this.take(this.count('string length', 1), 'string'));
-      case T.SMALL_TUPLE:
-        return it.container(T.TUPLE, this.items(this.byte('tuple size'), depth), false);
-      case T.TUPLE:
-      case T.FROZENSET:
-        return it.container(t, this.items(this.count('sequence size', 1), depth), false);
-      case T.LIST:
-      case T.SET:
-        return it.container(t, this.items(this.count('sequence size', 1), depth), true);
-      case T.DICT: {
-        const items: MNode[] = [];
-        for (;;) {
-          const k = this.object(depth + 1);
-          if (k.t === T.NULL) break;
-          items.push(k, this.object(depth + 1));
-        }
-        return it.container(t, items, true);
-      }
-      case T.SLICE:
-        return it.container(t, this.items(3, depth), false);
-      case T.CODE:
-        return this.code(depth);
+        return this.fixed(t, this.count('string length', 1), 'string');
       case T.REF: {
         const n = this.u32('ref index');
         if (n >= this.refs.length) throw new FormatError(`bad marshal data: ref ${n} at offset ${at} but only ${this.refs.length} objects are flagged`);
@@ -304,21 +442,9 @@ class Reader {
         this.longsShortened++;
         const b = new Uint8Array(4);
         new DataView(b.buffer).setInt32(0, v, true);
-        return this.it.leaf(T.INT, b);
+        return this.it.leaf(T.INT, b, 0, 4);
       }
     }
-    return this.it.leaf(T.LONG, this.buf.subarray(s - 4, this.pos));
-  }
-
-  private code(depth: number): MNode {
-    const { layout, mapFilename } = this.opts;
-    const u32: number[] = [];
-    const items: MNode[] = [];
-    for (const f of layout.fields) {
-      if (f.kind === 'u32') u32.push(this.u32(`code ${f.name}`));
-      else items.push(this.object(depth + 1));
-    }
-    if (mapFilename) items[layout.filenameObj] = mapFilename(items[layout.filenameObj]!);
-    return this.it.code(u32, items);
+    return this.it.leaf(T.LONG, this.buf, s - 4, this.pos);
   }
 }

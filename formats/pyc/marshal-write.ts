@@ -7,7 +7,7 @@
 //     objects in the order they start in the output;
 //   - tuples of fewer than 256 items are SMALL_TUPLE, strings keep their type variant, and
 //     short-ASCII strings (z/Z) carry a one-byte length.
-// The tree depth is bounded by the reader (MAX_DEPTH), so recursion here is bounded too.
+// No recursion: an explicit stack, so deep trees cannot overflow the JS stack.
 import type { CodeLayout } from './code-layout.js';
 import { FLAG_REF, T, isSingleton, isStringType, type MNode } from './marshal-read.js';
 
@@ -77,16 +77,65 @@ class Writer {
     o[p + 3] = (v >>> 24) & 0xff;
     this.len += 4;
   }
-  private bytes(d: Uint8Array): void {
-    this.room(d.length);
-    this.out.set(d, this.len);
-    this.len += d.length;
+
+  /** Write n and everything under it, depth-first, with an explicit stack. */
+  object(root: MNode): void {
+    const nodes: MNode[] = [];
+    const next: number[] = []; // next child index (items) or layout field index (code)
+    const sub: number[] = []; // code: next u32 / object index, packed as u32Index * 65536 + objIndex
+    if (this.enter(root)) {
+      nodes.push(root);
+      next.push(0);
+      sub.push(0);
+    }
+    const fields = this.layout.fields;
+    while (nodes.length > 0) {
+      const top = nodes.length - 1;
+      const n = nodes[top]!;
+      const items = n.items!;
+      let child: MNode | undefined;
+      if (n.t === T.CODE) {
+        let fi = next[top]!;
+        let ui = sub[top]! >>> 16;
+        let oi = sub[top]! & 0xffff;
+        while (fi < fields.length && fields[fi]!.kind === 'u32') {
+          this.u32(n.u32![ui++]!);
+          fi++;
+        }
+        if (fi < fields.length) {
+          child = items[oi++];
+          fi++;
+        }
+        next[top] = fi;
+        sub[top] = ui * 65536 + oi;
+      } else {
+        const i = next[top]!;
+        if (i < items.length) {
+          child = items[i];
+          next[top] = i + 1;
+        }
+      }
+      if (child) {
+        if (this.enter(child)) {
+          nodes.push(child);
+          next.push(0);
+          sub.push(0);
+        }
+        continue;
+      }
+      if (n.t === T.DICT) this.b(T.NULL);
+      this.done[n.id] = 1;
+      nodes.pop();
+      next.pop();
+      sub.pop();
+    }
   }
 
-  object(n: MNode): void {
+  /** Write n's start; true when it is a container whose children must follow. */
+  private enter(n: MNode): boolean {
     if (isSingleton(n)) {
       this.b(n.t);
-      return;
+      return false;
     }
     const id = n.id;
     if (this.done[id]) {
@@ -95,50 +144,36 @@ class Writer {
       this.refTo.push(id);
       this.b(T.REF);
       this.u32(0);
-      return;
+      return false;
     }
     this.offset[id] = this.len;
     this.order.push(id);
     const t = n.t;
-    if (n.data) {
+    if (n.buf) {
+      const s = n.s!;
+      const e = n.e!;
       this.b(t);
       if (isStringType(t)) {
-        if (t === T.SHORT_ASCII || t === T.SHORT_ASCII_INTERNED) this.b(n.data.length);
-        else this.u32(n.data.length);
+        if (t === T.SHORT_ASCII || t === T.SHORT_ASCII_INTERNED) this.b(e - s);
+        else this.u32(e - s);
       }
-      this.bytes(n.data);
-    } else if (t === T.CODE) {
-      this.b(t);
-      this.code(n);
-    } else {
-      const items = n.items!;
-      if (t === T.TUPLE && items.length < 256) {
-        this.b(T.SMALL_TUPLE);
-        this.b(items.length);
-      } else if (t === T.DICT) {
-        this.b(t);
-      } else if (t !== T.SLICE) {
-        this.b(t);
-        this.u32(items.length);
-      } else {
-        this.b(t);
-      }
-      for (const it of items) this.object(it);
-      if (t === T.DICT) this.b(T.NULL);
+      this.room(e - s);
+      this.out.set(n.buf.subarray(s, e), this.len);
+      this.len += e - s;
+      this.done[id] = 1;
+      return false;
     }
-    this.done[id] = 1;
-  }
-
-  /** Code fields in layout order (the reader stored u32s and objects separately). */
-  private code(n: MNode): void {
-    const u = n.u32!;
     const items = n.items!;
-    let ui = 0;
-    let oi = 0;
-    for (const f of this.layout.fields) {
-      if (f.kind === 'u32') this.u32(u[ui++]!);
-      else this.object(items[oi++]!);
+    if (t === T.TUPLE && items.length < 256) {
+      this.b(T.SMALL_TUPLE);
+      this.b(items.length);
+    } else if (t === T.CODE || t === T.DICT || t === T.SLICE) {
+      this.b(t);
+    } else {
+      this.b(t);
+      this.u32(items.length);
     }
+    return true;
   }
 
   finish(): WriteStats {
