@@ -6,6 +6,9 @@ import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
 import { tarHandler } from './tar/index.js';
 import { zipHandler } from './zip/index.js';
+import { pngHandler } from './png.js';
+import { gettextMoHandler } from './gettext-mo.js';
+import { javadocHandler } from './javadoc.js';
 
 export const HANDLERS: readonly Handler[] = [
   pycHandler,
@@ -13,4 +16,8 @@ export const HANDLERS: readonly Handler[] = [
   arHandler,
   tarHandler,
   zipHandler,
+  // Small formats (issue 8): magic-number ones first, text-ish ones (need a name match) last.
+  pngHandler,
+  gettextMoHandler,
+  javadocHandler,
 ];
