@@ -13,7 +13,7 @@ import { generateTree } from './gen-tree.mjs';
 const { values } = parseArgs({
   options: { mb: { type: 'string' }, seed: { type: 'string' }, jobs: { type: 'string' }, tree: { type: 'string' }, reps: { type: 'string' }, only: { type: 'string' } },
 });
-const cli = fileURLToPath(new URL('../lib/src/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'detnorm-bench-'));
 const reps = Number(values.reps ?? 3);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'lib/src/cli.js');
+const cli = join(root, 'dist/cli.mjs');
 const sets = join(root, 'corpus/demo');
 const work = mkdtempSync(join(tmpdir(), 'detnorm-demo-'));
 const T = '1700000000';

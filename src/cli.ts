@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The detnorm command line, built on the library API (src/api.ts).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeFor, listFormats, normalizeBuffer, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
 import { defaultJobs } from './pool.js';
@@ -9,7 +10,9 @@ import { changeKinds, describeChange, toJson, type FileReport } from './report.j
 import { parseEpoch } from './time.js';
 import { copyAtomically } from './write.js';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+declare const __DETNORM_VERSION__: string | undefined;
+const VERSION: string =
+  typeof __DETNORM_VERSION__ !== 'undefined' ? __DETNORM_VERSION__ : JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 const EXAMPLES = `
 Examples:
@@ -268,7 +271,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   return exitCodeFor(result, Boolean(o.check));
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain) {
   main(process.argv).then(
     (code) => {

@@ -7,6 +7,18 @@ import { HANDLERS } from '../formats/index.js';
 import { normalizeFileJob, type FileJob } from './normalize-file.js';
 import type { FileReport } from './report.js';
 
+// Set by scripts/bundle.mjs: in the bundle the task worker is dist/detnorm-worker.mjs.
+declare const __DETNORM_BUNDLE__: boolean | undefined;
+
+/** The task worker's file: the bundle's, the compiled one, or the TypeScript one under vitest. */
+function workerFile(): { file: string; execArgv: string[] } {
+  const self = import.meta.url;
+  if (typeof __DETNORM_BUNDLE__ !== 'undefined' && __DETNORM_BUNDLE__) return { file: fileURLToPath(new URL('./detnorm-worker.mjs', self)), execArgv: [] };
+  // Under vitest the sources are TypeScript: let the worker load them through tsx.
+  if (self.endsWith('.ts')) return { file: fileURLToPath(new URL('./worker.ts', self)), execArgv: ['--import', 'tsx'] };
+  return { file: fileURLToPath(new URL('./worker.js', self)), execArgv: [] };
+}
+
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
@@ -26,16 +38,8 @@ class InlineRunner implements Runner {
 class PoolRunner implements Runner {
   private readonly pool: Piscina;
   constructor(jobs: number) {
-    const self = import.meta.url;
-    const ts = self.endsWith('.ts');
-    this.pool = new Piscina({
-      filename: fileURLToPath(new URL(ts ? './worker.ts' : './worker.js', self)),
-      minThreads: jobs,
-      maxThreads: jobs,
-      idleTimeout: 60_000,
-      // Under vitest the sources are TypeScript: let the worker load them through tsx.
-      execArgv: ts ? ['--import', 'tsx'] : [],
-    });
+    const { file, execArgv } = workerFile();
+    this.pool = new Piscina({ filename: file, minThreads: jobs, maxThreads: jobs, idleTimeout: 60_000, execArgv });
   }
   run(job: FileJob): Promise<FileReport> {
     return this.pool.run(job);

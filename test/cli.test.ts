@@ -1,11 +1,11 @@
-// End to end through the compiled CLI (lib/src/cli.js, built by `npm test`'s pretest step).
+// End to end through the shipped CLI (dist/cli.mjs, the bundle `npm test`'s pretest step builds).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveTool, run, tempDir } from './helpers.js';
 
-const CLI = new URL('../lib/src/cli.js', import.meta.url).pathname;
+const CLI = new URL('../dist/cli.mjs', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
 
 function detnorm(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Uint8Array; cwd?: string } = {}) {
@@ -18,7 +18,7 @@ function detnorm(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Uint8A
 let dir: string;
 let cleanup: () => void;
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error('lib/src/cli.js is missing: run `npm run build` (npm test does it)');
+  if (!existsSync(CLI)) throw new Error('dist/cli.mjs is missing: run `npm run build` (npm test does it)');
   haveTool('gzip');
   haveTool('ar');
   ({ dir, cleanup } = tempDir('detnorm-cli-'));

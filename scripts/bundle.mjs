@@ -1,0 +1,51 @@
+// npm run bundle: write dist/ — the CLI, the library and the workers as plain .mjs/.js files
+// that run with nothing but `node` (no node_modules). Reproducible: the same sources give the
+// same bytes (no absolute paths, no dates; esbuild's output is deterministic).
+//   dist/cli.mjs             the detnorm command
+//   dist/api.mjs             the library (import { normalizeBuffer } from 'detnorm')
+//   dist/detnorm-worker.mjs  the task worker piscina runs
+//   dist/worker.js           piscina's own worker shim, which piscina looks for beside itself
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = resolve(root, process.argv[2] ?? 'dist');
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+// CommonJS dependencies (piscina) use __dirname and require: give them both in ESM.
+const banner = [
+  "import { createRequire as __detnormCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __detnormFileURLToPath } from 'node:url';",
+  "import { dirname as __detnormDirname } from 'node:path';",
+  'const require = __detnormCreateRequire(import.meta.url);',
+  'const __filename = __detnormFileURLToPath(import.meta.url);',
+  'const __dirname = __detnormDirname(__filename);',
+].join('\n');
+
+rmSync(`${out}`, { recursive: true, force: true });
+mkdirSync(`${out}`, { recursive: true });
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  // Module paths in the output are relative to the checkout as seen, never resolved elsewhere.
+  preserveSymlinks: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  banner: { js: banner },
+  legalComments: 'inline',
+  logLevel: 'warning',
+  // piscina's optional thread-priority addon is native code: left out (its import is caught).
+  external: ['@napi-rs/nice'],
+  define: { __DETNORM_BUNDLE__: 'true', __DETNORM_VERSION__: JSON.stringify(version) },
+};
+await build({
+  ...common,
+  entryPoints: { cli: 'src/cli.ts', api: 'src/api.ts', 'detnorm-worker': 'src/worker.ts' },
+  outdir: out,
+  outExtension: { '.js': '.mjs' },
+});
+await build({ ...common, entryPoints: { worker: 'node_modules/piscina/dist/worker.js' }, outdir: out });
+console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs, worker.js (detnorm ${version})`);
