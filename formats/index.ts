@@ -6,7 +6,6 @@ import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
 import { tarHandler } from './tar/index.js';
 import { zipHandler } from './zip/index.js';
-import { elfHandler } from './elf/index.js';
 import { pngHandler } from './png.js';
 import { gettextMoHandler } from './gettext-mo.js';
 import { javadocHandler } from './javadoc.js';
@@ -18,7 +17,6 @@ export const HANDLERS: readonly Handler[] = [
   arHandler,
   tarHandler,
   zipHandler,
-  elfHandler,
   // Small formats (issue 8): magic-number ones first, text-ish ones (need a name match) last.
   pngHandler,
   gettextMoHandler,
