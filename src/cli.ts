@@ -17,6 +17,7 @@ const VERSION: string =
 const EXAMPLES = `
 Examples:
   detnorm dist/                          normalize every artifact under dist/ in place
+  detnorm diff build1/ build2/           do two builds reproduce? (see detnorm diff --help)
   detnorm --check dist/                  change nothing; exit 1 if anything would change
   SOURCE_DATE_EPOCH=1700000000 detnorm out.jar
                                          times become 2023-11-14 22:13:20 UTC
@@ -183,7 +184,67 @@ async function runStdin(o: CliOpts, lib: NormalizeOptions): Promise<number> {
   return o.check && r.changed ? 1 : 0;
 }
 
+function buildDiffProgram(): Command {
+  return new Command('detnorm diff')
+    .usage('[options] A B')
+    .description('Are two artifacts, or two trees, identical after normalization? Exit 0 if yes, 1 if not (and say where and why). A and B are only read.')
+    .argument('<a>', 'file or directory (e.g. the first build)')
+    .argument('<b>', 'file or directory (e.g. the second build)')
+    .option('-T, --timestamp <epoch>', 'canonical time T (default: $SOURCE_DATE_EPOCH)', epochArg)
+    .option('--clamp', 'only replace times later than T')
+    .option('--map-path <OLD=NEW>', 'map a build path (repeatable: give one per build, e.g. /src/a=/build and /src/b=/build)', collect)
+    .option('--formats <spec>', 'enable/disable handlers')
+    .option('--sort-ar-members', 'ar: sort members by name')
+    .option('--json', 'print the result as one JSON document')
+    .option('-v, --verbose', 'list identical files too')
+    .addHelpText('after', `
+Examples:
+  detnorm diff build1/dist build2/dist
+  detnorm diff --map-path /ci/run1=/build --map-path /ci/run2=/build run1/app.so run2/app.so
+  detnorm diff --json a.whl b.whl | jq '.pairs[].differences'
+
+Exit status: 0 identical after normalization, 1 different, 2 usage error, 3 could not read.`)
+    .showHelpAfterError('(run detnorm diff --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+}
+
+async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const program = buildDiffProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    throw e;
+  }
+  const o = program.opts<CliOpts>();
+  let lib: NormalizeOptions;
+  try {
+    lib = libraryOptions({ ...o, jobs: 1, progress: false }, env);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`detnorm diff: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const [a, b] = program.args as [string, string];
+  const { diffPaths, formatDiff } = await import('./diff.js');
+  let result;
+  try {
+    result = await diffPaths(a, b, lib);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    process.stderr.write(`detnorm diff: ${code === 'ENOENT' ? `no such file: ${(e as NodeJS.ErrnoException).path}` : (e as Error).message}\n`);
+    return e instanceof TypeError ? 2 : 3;
+  }
+  if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else for (const l of formatDiff(result, Boolean(o.verbose))) process.stdout.write(l + '\n');
+  return result.identical ? 0 : 1;
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv[2] === 'diff') return runDiff(argv.slice(3), env);
   const program = buildProgram();
   try {
     program.parse(argv);

@@ -173,6 +173,23 @@ export interface Handler {
   detect(probe: Probe): boolean;
   /** Write the canonical form of `input` to `output`, or throw FormatError. */
   normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult>;
+  /**
+   * Optional, for containers: the members in archive order, each with its (uncompressed) data
+   * and the metadata fields the format stores. `detnorm diff` uses it to say which member and
+   * which field differ. Throws FormatError on malformed input.
+   */
+  members?(input: Source, ctx: Context): AsyncIterable<MemberInfo>;
+}
+
+/** One member of a container, as `Handler.members` lists it. */
+export interface MemberInfo {
+  readonly name: string;
+  /** The member's uncompressed bytes (absent for directories, links and other non-files). */
+  readonly data?: Source;
+  /** 'file' | 'dir' | 'symlink' | 'hardlink' | 'other' */
+  readonly type: string;
+  /** Stored fields: mtime (seconds), uid, gid, mode, linkTarget, dosTime ('YYYY-MM-DD HH:MM:SS'), os, ... */
+  readonly meta: Readonly<Record<string, string | number>>;
 }
 
 /** A malformed or unsupported input: the file is left untouched and this reason reported. */

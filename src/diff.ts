@@ -1,0 +1,309 @@
+// detnorm diff: are two artifacts (or two trees) identical after normalization? If not, say
+// where (file, member), what kind of difference (content, metadata detnorm normalizes,
+// metadata it cannot), the first differing offset, and the likely cause where the bytes tell.
+// It reads A and B and never writes to them. Like diffoscope, the core stays format-agnostic:
+// containers list their members through the optional Handler.members.
+import { lstatSync, readFileSync } from 'node:fs';
+import { basename, relative } from 'node:path';
+import { HANDLERS } from '../formats/index.js';
+import { normalizeBuffer, resolveOptions, type NormalizeOptions } from './api.js';
+import { makeProbe, MemorySpill, selectHandler } from './engine.js';
+import { BufferSource, readAll } from './io.js';
+import type { Change, Context, Handler, MemberInfo, Options } from './types.js';
+import { byteCompare, walk } from './walk.js';
+
+export type DiffKind = 'only-in-a' | 'only-in-b' | 'content' | 'type' | 'unfixable' | 'error';
+
+export interface Difference {
+  /** The file, relative to the compared roots. */
+  readonly path: string;
+  /** The member inside it, nested members joined by '!/'. */
+  readonly member?: string;
+  readonly kind: DiffKind;
+  readonly detail: string;
+  /** First differing byte of the normalized file or member. */
+  readonly offset?: number;
+}
+
+export interface PairReport {
+  readonly path: string;
+  readonly format?: string;
+  /** 'identical': same bytes; 'normalized': same after normalization; 'differs'; 'only-in-a/b'; 'error'. */
+  readonly status: 'identical' | 'normalized' | 'differs' | 'only-in-a' | 'only-in-b' | 'error';
+  /** Kinds of non-determinism normalization removed (timestamp, owner, order, ...). */
+  readonly normalizedAway: readonly string[];
+  /** Likely causes told from the bytes. */
+  readonly causes: readonly string[];
+  readonly differences: readonly Difference[];
+}
+
+export interface DiffResult {
+  readonly identical: boolean;
+  readonly pairs: readonly PairReport[];
+}
+
+const KIND_CAUSE: Record<string, string> = {
+  timestamp: 'timestamps (the build time or file mtimes)',
+  owner: 'owners (the building user: uid/gid, user and group names)',
+  order: 'member order (file system or glob order)',
+  mode: 'permissions (the umask)',
+  path: 'build paths (the checkout directory)',
+  'build-id': 'the GNU build-id (it hashes the other differences, such as the build path)',
+  marshal: 'pyc FLAG_REF bits (marshal sets them from reference counts at dump time)',
+  'extra-field': 'zip extra fields (Info-ZIP UT/ux: times and uid/gid)',
+  header: 'header fields (e.g. a gzip file name or OS byte)',
+  padding: 'padding or alignment bytes',
+  layout: 'section layout (stale bytes in gaps, section order)',
+  compression: 'compression settings',
+  metadata: 'other recorded metadata (build host, user, date headers)',
+};
+
+const GZIP_OS: Record<number, string> = { 0: 'FAT/Windows', 3: 'Unix', 7: 'Macintosh', 10: 'TOPS-20', 11: 'NTFS/Windows', 255: 'unknown (Python gzip writes 255)' };
+
+interface Side {
+  bytes: Uint8Array;
+  normalized: Uint8Array;
+  format?: string;
+  changes: readonly Change[];
+  notices: readonly string[];
+  status: string;
+  reason?: string;
+}
+
+function firstDiff(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  const A = Buffer.from(a.buffer, a.byteOffset, a.length);
+  const B = Buffer.from(b.buffer, b.byteOffset, b.length);
+  // Coarse search in blocks, then bytes.
+  let i = 0;
+  const block = 4096;
+  while (i + block <= n && A.compare(B, i, i + block, i, i + block) === 0) i += block;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+function listCtx(options: Options, path: string): Context {
+  return {
+    options,
+    path,
+    depth: 0,
+    spill: () => new MemorySpill(),
+    notice: () => {},
+    normalizeMember: async () => ({ changed: false }),
+  };
+}
+
+async function handlerFor(bytes: Uint8Array, name: string, options: Options): Promise<Handler | undefined> {
+  return selectHandler(await makeProbe(new BufferSource(bytes), name), HANDLERS, options.formats);
+}
+
+async function listMembers(h: Handler, bytes: Uint8Array, name: string, options: Options): Promise<MemberInfo[] | undefined> {
+  if (!h.members) return undefined;
+  try {
+    const out: MemberInfo[] = [];
+    for await (const m of h.members(new BufferSource(bytes), listCtx(options, name))) out.push(m);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Unique keys for members (a duplicate name gets '#2', '#3' ...). */
+function keyed(ms: readonly MemberInfo[]): Map<string, MemberInfo> {
+  const out = new Map<string, MemberInfo>();
+  for (const m of ms) {
+    let k = m.name;
+    for (let i = 2; out.has(k); i++) k = `${m.name}#${i}`;
+    out.set(k, m);
+  }
+  return out;
+}
+
+function fmtOffset(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** Likely causes from the raw (not normalized) bytes of both sides. */
+async function rawCauses(a: Side, b: Side, name: string, options: Options): Promise<string[]> {
+  const causes: string[] = [];
+  const h = await handlerFor(a.bytes, name, options);
+  if (!h) return causes;
+  const [la, lb] = [await listMembers(h, a.bytes, name, options), await listMembers(h, b.bytes, name, options)];
+  if (!la || !lb) return causes;
+  const ka = keyed(la);
+  const kb = keyed(lb);
+  // Times shifted by one whole time-zone offset: written in local time.
+  const deltas = new Set<number>();
+  for (const [k, m] of ka) {
+    const o = kb.get(k);
+    const ta = m.meta.mtime;
+    const tb = o?.meta.mtime;
+    if (typeof ta === 'number' && typeof tb === 'number') deltas.add(tb - ta);
+  }
+  if (deltas.size === 1) {
+    const d = [...deltas][0]!;
+    if (d !== 0 && d % 900 === 0 && Math.abs(d) <= 14 * 3600 && h.name === 'zip') {
+      const sign = d > 0 ? '+' : '-';
+      const hh = String(Math.floor(Math.abs(d) / 3600)).padStart(2, '0');
+      const mm = String((Math.abs(d) % 3600) / 60).padStart(2, '0');
+      causes.push(`every DOS time differs by ${sign}${hh}:${mm}, a whole time-zone offset: the zip was written in local time`);
+    }
+  }
+  for (const [side, ms] of [['A', la], ['B', lb]] as const) {
+    if (ms.some((m) => m.meta.uid === 65534 || m.meta.gid === 65534)) causes.push(`${side} has members owned by uid/gid 65534 (nobody): archived inside a sandbox or user namespace`);
+    const os = ms.find((m) => typeof m.meta.os === 'number' && m.meta.os !== 3)?.meta.os;
+    if (typeof os === 'number') causes.push(`${side}'s gzip OS byte is ${os} (${GZIP_OS[os] ?? 'other'}), not 3 (Unix): written on another OS or by another tool`);
+  }
+  const namesA = la.map((m) => m.name);
+  const namesB = lb.map((m) => m.name);
+  if (namesA.join('\0') !== namesB.join('\0') && [...namesA].sort().join('\0') === [...namesB].sort().join('\0')) {
+    causes.push('the same members in a different order (file system or glob order)');
+  }
+  return causes;
+}
+
+/** Where two normalized artifacts differ: members, fields, offsets. */
+async function explain(a: Uint8Array, b: Uint8Array, name: string, path: string, member: string | undefined, options: Options, depth: number): Promise<Difference[]> {
+  const at = (m: string | undefined) => (m === undefined ? {} : { member: m });
+  const h = await handlerFor(a, name, options);
+  if (h && depth < options.limits.maxDepth) {
+    const [la, lb] = [await listMembers(h, a, name, options), await listMembers(h, b, name, options)];
+    if (la && lb) {
+      const ka = keyed(la);
+      const kb = keyed(lb);
+      const out: Difference[] = [];
+      const keys = [...ka.keys(), ...[...kb.keys()].filter((k) => !ka.has(k))];
+      for (const k of keys) {
+        const sub = member === undefined ? k : `${member}!/${k}`;
+        const ma = ka.get(k);
+        const mb = kb.get(k);
+        if (!mb) {
+          out.push({ path, member: sub, kind: 'only-in-a', detail: `${ma!.type} only in A` });
+          continue;
+        }
+        if (!ma) {
+          out.push({ path, member: sub, kind: 'only-in-b', detail: `${mb.type} only in B` });
+          continue;
+        }
+        if (ma.type !== mb.type) {
+          out.push({ path, member: sub, kind: 'type', detail: `a ${ma.type} in A, a ${mb.type} in B` });
+          continue;
+        }
+        for (const f of new Set([...Object.keys(ma.meta), ...Object.keys(mb.meta)])) {
+          if (ma.meta[f] === mb.meta[f]) continue;
+          const contentLike = f === 'linkTarget' || f === 'mode';
+          out.push({
+            path,
+            member: sub,
+            kind: contentLike ? 'content' : 'unfixable',
+            detail: `${f}: ${JSON.stringify(ma.meta[f] ?? null)} in A, ${JSON.stringify(mb.meta[f] ?? null)} in B${contentLike ? '' : ' (a field detnorm keeps)'}`,
+          });
+        }
+        if (ma.data && mb.data) {
+          const da = await readAll(ma.data);
+          const db = await readAll(mb.data);
+          if (!equal(da, db)) out.push(...(await explain(da, db, k, path, sub, options, depth + 1)));
+        }
+      }
+      if (out.length > 0) return out;
+      const off = firstDiff(a, b);
+      return [{ path, ...at(member), kind: 'unfixable', detail: `the ${h.name} archives differ outside their members' data and fields (structure detnorm keeps, e.g. a comment)`, offset: off }];
+    }
+  }
+  const off = firstDiff(a, b);
+  const sizes = a.length === b.length ? '' : ` (sizes ${a.length} and ${b.length})`;
+  return [{ path, ...at(member), kind: 'content', detail: `${h?.name ?? 'data'} differs${sizes}`, offset: off }];
+}
+
+async function side(bytes: Uint8Array, name: string, lib: NormalizeOptions): Promise<Side> {
+  const r = await normalizeBuffer(bytes, { ...lib, name });
+  return { bytes, normalized: r.output, ...(r.format ? { format: r.format } : {}), changes: r.changes, notices: r.notices, status: r.status, ...(r.reason ? { reason: r.reason } : {}) };
+}
+
+const UNFIXABLE_NOTICE = /not fixable|cannot be normalized|left untouched/i;
+
+export async function diffPair(a: Uint8Array, b: Uint8Array, path: string, name: string, lib: NormalizeOptions): Promise<PairReport> {
+  if (equal(a, b)) return { path, status: 'identical', normalizedAway: [], causes: [], differences: [] };
+  const options = resolveOptions(lib);
+  const [sa, sb] = [await side(a, name, lib), await side(b, name, lib)];
+  const format = sa.format ?? sb.format;
+  const kinds = [...new Set([...sa.changes, ...sb.changes].map((c) => c.kind))].sort();
+  const causes = [...kinds.map((k) => KIND_CAUSE[k] ?? k), ...(await rawCauses(sa, sb, name, options))];
+  const base = { path, ...(format ? { format } : {}), normalizedAway: kinds };
+  if (equal(sa.normalized, sb.normalized)) return { ...base, status: 'normalized', causes, differences: [] };
+  const differences: Difference[] = [];
+  for (const [s, label] of [[sa, 'A'], [sb, 'B']] as const) {
+    if (s.status === 'error') differences.push({ path, kind: 'error', detail: `${label} could not be normalized: ${s.reason}` });
+    for (const n of s.notices) if (UNFIXABLE_NOTICE.test(n)) differences.push({ path, kind: 'unfixable', detail: `${label}: ${n}` });
+  }
+  const found = await explain(sa.normalized, sb.normalized, name, path, undefined, options, 0);
+  // A difference that the handlers flagged as unfixable (a build path in .rodata) explains
+  // the byte differences of that artifact: say so rather than calling it content.
+  const unfixable = differences.some((d) => d.kind === 'unfixable');
+  differences.push(...found.map((d) => (unfixable && d.kind === 'content' && d.member === undefined ? { ...d, kind: 'unfixable' as const } : d)));
+  return { ...base, status: 'differs', causes, differences };
+}
+
+/** Compare two files or two directory trees. */
+export async function diffPaths(a: string, b: string, lib: NormalizeOptions = {}): Promise<DiffResult> {
+  const sa = lstatSync(a);
+  const sb = lstatSync(b);
+  const pairs: PairReport[] = [];
+  if (sa.isFile() && sb.isFile()) {
+    pairs.push(await diffPair(readFileSync(a), readFileSync(b), basename(a) === basename(b) ? basename(a) : `${basename(a)} / ${basename(b)}`, basename(a), lib));
+  } else if (sa.isDirectory() && sb.isDirectory()) {
+    const rel = (root: string) => new Map(walk([root]).files.flatMap((f) => [f.path, ...f.links].map((p) => [relative(root, p), p] as const)));
+    const fa = rel(a);
+    const fb = rel(b);
+    const names = [...new Set([...fa.keys(), ...fb.keys()])].sort(byteCompare);
+    for (const n of names) {
+      const pa = fa.get(n);
+      const pb = fb.get(n);
+      if (!pb) pairs.push({ path: n, status: 'only-in-a', normalizedAway: [], causes: [], differences: [{ path: n, kind: 'only-in-a', detail: 'file only in A' }] });
+      else if (!pa) pairs.push({ path: n, status: 'only-in-b', normalizedAway: [], causes: [], differences: [{ path: n, kind: 'only-in-b', detail: 'file only in B' }] });
+      else {
+        try {
+          pairs.push(await diffPair(readFileSync(pa), readFileSync(pb), n, basename(n), lib));
+        } catch (e) {
+          pairs.push({ path: n, status: 'error', normalizedAway: [], causes: [], differences: [{ path: n, kind: 'error', detail: (e as Error).message }] });
+        }
+      }
+    }
+  } else {
+    throw new TypeError('diff compares two files or two directories');
+  }
+  return { identical: pairs.every((p) => p.status === 'identical' || p.status === 'normalized'), pairs };
+}
+
+/** Plain-text lines for a diff result. */
+export function formatDiff(r: DiffResult, verbose: boolean): string[] {
+  const lines: string[] = [];
+  for (const p of r.pairs) {
+    if (p.status === 'identical') {
+      if (verbose) lines.push(`${p.path}: identical`);
+      continue;
+    }
+    if (p.status === 'normalized') {
+      lines.push(`${p.path}: identical after normalization${p.format ? ` (${p.format})` : ''}`);
+      for (const c of p.causes) lines.push(`  was: ${c}`);
+      continue;
+    }
+    lines.push(`${p.path}: ${p.status === 'differs' ? 'DIFFERS' : p.status}${p.format ? ` (${p.format})` : ''}`);
+    for (const d of p.differences) {
+      const where = d.member ? `${d.member}: ` : '';
+      const off = d.offset !== undefined ? ` (first difference at byte ${fmtOffset(d.offset)})` : '';
+      lines.push(`  ${where}${d.kind}: ${d.detail}${off}`);
+    }
+    for (const c of p.causes) lines.push(`  also normalized: ${c}`);
+  }
+  const n = r.pairs.length;
+  const same = r.pairs.filter((p) => p.status === 'identical').length;
+  const norm = r.pairs.filter((p) => p.status === 'normalized').length;
+  lines.push(`detnorm diff: ${n} file${n === 1 ? '' : 's'}: ${same} identical, ${norm} identical after normalization, ${n - same - norm} differ`);
+  return lines;
+}
+
