@@ -5,6 +5,7 @@ import { pycHandler } from './pyc/index.js';
 import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
 import { tarHandler } from './tar/index.js';
+import { cpioHandler } from './cpio/index.js';
 import { zipHandler } from './zip/index.js';
 import { pngHandler } from './png.js';
 import { gettextMoHandler } from './gettext-mo.js';
@@ -16,6 +17,7 @@ export const HANDLERS: readonly Handler[] = [
   gzipHandler,
   arHandler,
   tarHandler,
+  cpioHandler,
   zipHandler,
   // Small formats (issue 8): magic-number ones first, text-ish ones (need a name match) last.
   pngHandler,

@@ -1,0 +1,384 @@
+// The cpio handler: newc, crc, odc and binary (either byte order) archives, including
+// concatenated ones (initramfs images: cpio segments, then perhaps a compressed tail).
+// Canonical form = GNU cpio 2.13 `-o -H <fmt> --reproducible` over the same files listed in
+// bytewise name order, after setting every mtime to T (0 without T; --clamp honoured),
+// owners to 0:0 and modes to `chmod a=rX,u+w` (files 0644/0755, directories 0755 with their
+// set-id bits, symlinks kept):
+//  - inodes renumbered from 0 in list order (hard links share theirs), dev numbers 0, rdev
+//    kept for devices only; nlink kept;
+//  - newc/crc: hard links written together where the last of the group appears, the data on
+//    the last (GNU's deferral; incomplete groups at the end, latest first); odc/bin: every link
+//    carries the data;
+//  - trailer "TRAILER!!!" and zeros to a multiple of 512 bytes.
+// Regular files' data goes through ctx.normalizeMember; symlink targets honour --map-path.
+import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
+import { canonicalTime } from '../../src/time.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
+import { mapPath } from '../tar/order.js';
+import {
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  TRAILER,
+  alignment,
+  cpioFormatOf,
+  decodeCpio,
+  encodeCpio,
+  headerSize,
+  padTo,
+  type CpioFormat,
+  type CpioHeader,
+} from './header.js';
+
+const MAX_NAME = 1 << 20;
+const MAX_ENTRIES = 4_000_000;
+const BLOCK = 512;
+const SMALL_MEMBER = 1 << 20;
+
+interface Entry {
+  name: string;
+  h: CpioHeader;
+  dataOffset: number;
+  index: number;
+}
+
+interface Segment {
+  format: CpioFormat;
+  entries: Entry[];
+  start: number;
+  end: number;
+}
+
+/** Parse one archive (up to and including its trailer) starting at `pos`. */
+async function readSegment(src: Source, pos: number, format: CpioFormat): Promise<Segment> {
+  const start = pos;
+  const hs = headerSize(format);
+  const al = alignment(format);
+  const entries: Entry[] = [];
+  for (;;) {
+    if (pos + hs > src.size) throw new FormatError(`truncated cpio header at offset ${pos}`);
+    const hb = await src.read(pos, hs);
+    if (cpioFormatOf(hb) !== format) throw new FormatError(`bad cpio magic at offset ${pos}`);
+    const h = decodeCpio(hb, format, pos);
+    if (h.namesize < 1 || h.namesize > MAX_NAME) throw new FormatError(`bad cpio name size ${h.namesize} at offset ${pos}`);
+    if (pos + hs + h.namesize > src.size) throw new FormatError(`truncated cpio name at offset ${pos}`);
+    const nb = await src.read(pos + hs, h.namesize);
+    if (nb[h.namesize - 1] !== 0) throw new FormatError(`cpio name at offset ${pos} is not NUL-terminated`);
+    const name = Buffer.from(nb.buffer, nb.byteOffset, h.namesize - 1).toString('latin1');
+    const dataOffset = padTo(pos + hs + h.namesize - start, al) + start;
+    const end = dataOffset + h.filesize;
+    if (end > src.size) throw new FormatError(`truncated cpio data of "${name.slice(0, 200)}" at offset ${dataOffset}`);
+    pos = padTo(end - start, al) + start;
+    if (name === TRAILER) return { format, entries, start, end: Math.min(pos, src.size) };
+    if (entries.length >= MAX_ENTRIES) throw new FormatError(`more than ${MAX_ENTRIES} cpio members`);
+    entries.push({ name, h, dataOffset, index: entries.length });
+  }
+}
+
+/** GNU `chmod a=rX,u+w` on a full st_mode (type kept; symlinks unchanged). */
+export function cpioMode(mode: number): number {
+  const type = mode & S_IFMT;
+  const perm = mode & 0o7777;
+  if (type === S_IFLNK) return mode;
+  if (type === S_IFDIR) return type | (perm & 0o6000) | 0o755;
+  return type | (perm & 0o111 ? 0o755 : 0o644);
+}
+
+function sortKey(name: string): string {
+  return name === '.' ? '' : name;
+}
+
+class Out {
+  private parts: Uint8Array[] = [];
+  private len = 0;
+  pos = 0;
+  constructor(private readonly sink: Sink) {}
+  async put(b: Uint8Array): Promise<void> {
+    if (!b.length) return;
+    this.parts.push(b);
+    this.len += b.length;
+    this.pos += b.length;
+    if (this.len >= 1 << 20) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (!this.len) return;
+    const buf = Buffer.concat(this.parts, this.len);
+    this.parts = [];
+    this.len = 0;
+    await this.sink.write(buf);
+  }
+  async pad(to: number): Promise<void> {
+    const n = padTo(this.pos, to) - this.pos;
+    if (n) await this.put(new Uint8Array(n));
+  }
+}
+
+class Tally {
+  private m = new Map<string, Change & { count: number }>();
+  add(kind: Change['kind'], what: string, n = 1): void {
+    const k = `${kind}\0${what}`;
+    const c = this.m.get(k);
+    if (c) c.count += n;
+    else this.m.set(k, { kind, what, count: n });
+  }
+  list(): Change[] {
+    return [...this.m.values()].map((c) => (c.count === 1 ? { kind: c.kind, what: c.what, member: c.member } : c));
+  }
+  get size(): number {
+    return this.m.size;
+  }
+}
+
+/** The data of one member (or link group) after nested normalization and path mapping. */
+async function memberData(input: Source, e: Entry, ctx: Context, tally: Tally): Promise<Source> {
+  const raw = e.h.filesize <= SMALL_MEMBER ? new BufferSource(await input.read(e.dataOffset, e.h.filesize)) : new SliceSource(input, e.dataOffset, e.h.filesize);
+  const type = e.h.mode & S_IFMT;
+  if (type === S_IFLNK && ctx.options.mapPaths.length) {
+    const target = Buffer.from(await raw.read(0, raw.size)).toString('latin1');
+    const maps = ctx.options.mapPaths.map((m) => ({ from: Buffer.from(m.from).toString('latin1'), to: Buffer.from(m.to).toString('latin1') }));
+    const mapped = mapPath(target, maps);
+    if (mapped !== target) {
+      tally.add('path', 'symlink target under a mapped build path rewritten');
+      return new BufferSource(Buffer.from(mapped, 'latin1'));
+    }
+    return raw;
+  }
+  if (type === S_IFREG && e.h.filesize > 0) {
+    const r = await ctx.normalizeMember(Buffer.from(e.name, 'latin1').toString('utf8'), raw);
+    if (r.changed) {
+      for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
+      return r.output;
+    }
+  }
+  return raw;
+}
+
+async function checksum(src: Source): Promise<number> {
+  let sum = 0;
+  for (let at = 0; at < src.size; at += 1 << 20) {
+    const b = await src.read(at, Math.min(1 << 20, src.size - at));
+    for (let i = 0; i < b.length; i++) sum = (sum + b[i]!) >>> 0;
+  }
+  return sum;
+}
+
+async function writeSegment(input: Source, seg: Segment, out: Out, ctx: Context, tally: Tally): Promise<void> {
+  const f = seg.format;
+  const al = alignment(f);
+  const sorted = seg.entries.map((e) => e).sort((a, b) => {
+    const x = sortKey(a.name);
+    const y = sortKey(b.name);
+    return x < y ? -1 : x > y ? 1 : a.index - b.index;
+  });
+  if (sorted.some((e, i) => e !== seg.entries[i])) tally.add('order', 'members in bytewise name order');
+
+  // Hard-link groups: same (dev, ino), nlink > 1, not directories.
+  const groupKey = (e: Entry) =>
+    e.h.nlink > 1 && (e.h.mode & S_IFMT) !== S_IFDIR ? `${e.h.devmajor}:${e.h.devminor}:${e.h.ino}:${e.h.mode & S_IFMT}` : undefined;
+  const groups = new Map<string, Entry[]>();
+  for (const e of seg.entries) {
+    const k = groupKey(e);
+    if (k) groups.set(k, [...(groups.get(k) ?? []), e]);
+  }
+  // The member holding a group's data: the last (archive order) with any.
+  const dataHolder = new Map<string, Entry>();
+  for (const [k, members] of groups) dataHolder.set(k, [...members].reverse().find((m) => m.h.filesize > 0) ?? members[members.length - 1]!);
+
+  // Inode numbers: from 0 in list order; a link group shares the first number it got.
+  const ino = new Map<Entry, number>();
+  const groupIno = new Map<string, number>();
+  let next = 0;
+  for (const e of sorted) {
+    const k = groupKey(e);
+    if (k && groupIno.has(k)) ino.set(e, groupIno.get(k)!);
+    else {
+      ino.set(e, next);
+      if (k) groupIno.set(k, next);
+      next++;
+    }
+  }
+
+  const dataCache = new Map<string, Source>();
+  const dataFor = async (e: Entry): Promise<Source> => {
+    const k = groupKey(e);
+    const holder = k ? dataHolder.get(k)! : e;
+    const key = k ?? `#${e.index}`;
+    let d = dataCache.get(key);
+    if (!d) {
+      d = await memberData(input, holder, ctx, tally);
+      if (k) dataCache.set(key, d);
+    }
+    return d;
+  };
+
+  const emit = async (e: Entry, withData: boolean): Promise<void> => {
+    const type = e.h.mode & S_IFMT;
+    const device = type === S_IFCHR || type === S_IFBLK;
+    const data = withData ? await dataFor(e) : undefined;
+    const mtime = canonicalTime(ctx.options, e.h.mtime, 0);
+    const mode = cpioMode(e.h.mode);
+    if (mtime !== e.h.mtime) tally.add('timestamp', `mtime -> ${mtime}`);
+    if (e.h.uid || e.h.gid) tally.add('owner', 'uid/gid -> 0');
+    if (mode !== e.h.mode) tally.add('mode', 'mode -> a=rX,u+w');
+    if (e.h.devmajor || e.h.devminor) tally.add('metadata', 'device numbers dropped');
+    if (ino.get(e) !== e.h.ino) tally.add('metadata', 'inodes renumbered');
+    const nameBytes = Buffer.from(e.name + '\0', 'latin1');
+    const h: CpioHeader = {
+      ino: ino.get(e)!,
+      mode,
+      uid: 0,
+      gid: 0,
+      nlink: e.h.nlink,
+      mtime,
+      filesize: data ? data.size : 0,
+      devmajor: 0,
+      devminor: 0,
+      rdevmajor: device ? e.h.rdevmajor : 0,
+      rdevminor: device ? e.h.rdevminor : 0,
+      namesize: nameBytes.length,
+      check: f === 'crc' && data && type === S_IFREG ? await checksum(data) : 0,
+    };
+    const start = out.pos;
+    await out.put(encodeCpio(h, f));
+    await out.put(nameBytes);
+    await padRel(out, start, al);
+    if (data && data.size) {
+      const dstart = out.pos;
+      if (data.size <= SMALL_MEMBER) await out.put(Uint8Array.from(await data.read(0, data.size)));
+      else {
+        await out.flush();
+        await copyRange(data, 0, data.size, { write: (c) => out.put(Uint8Array.from(c)), length: 0 });
+      }
+      void dstart;
+      await padRel(out, start, al);
+    }
+  };
+
+  const hasData = (e: Entry) => {
+    const t = e.h.mode & S_IFMT;
+    return t === S_IFREG || t === S_IFLNK || e.h.filesize > 0;
+  };
+
+  if (f === 'newc' || f === 'crc') {
+    // GNU cpio's deferral: links wait until the group's last one (by nlink) is listed.
+    let deferred: Entry[] = []; // most recent first, as GNU's list
+    const seen = new Map<string, number>();
+    for (const e of sorted) {
+      const k = groupKey(e);
+      if (!k) {
+        await emit(e, hasData(e));
+        continue;
+      }
+      const n = (seen.get(k) ?? 0) + 1;
+      seen.set(k, n);
+      if (n < e.h.nlink) {
+        deferred.unshift(e);
+        continue;
+      }
+      for (const d of deferred.filter((d) => groupKey(d) === k)) await emit(d, false);
+      deferred = deferred.filter((d) => groupKey(d) !== k);
+      await emit(e, hasData(e));
+    }
+    while (deferred.length) {
+      const d = deferred.shift()!;
+      const k = groupKey(d)!;
+      const others = deferred.filter((x) => groupKey(x) === k).length;
+      await emit(d, others === 0 && hasData(d));
+    }
+  } else {
+    for (const e of sorted) await emit(e, hasData(e));
+  }
+  // Trailer.
+  const tname = Buffer.from(TRAILER + '\0', 'latin1');
+  const tstart = out.pos;
+  await out.put(
+    encodeCpio(
+      { ino: 0, mode: 0, uid: 0, gid: 0, nlink: 1, mtime: 0, filesize: 0, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0, namesize: tname.length, check: 0 },
+      f,
+    ),
+  );
+  await out.put(tname);
+  await padRel(out, tstart, al);
+  await out.pad(BLOCK);
+}
+
+async function padRel(out: Out, start: number, al: number): Promise<void> {
+  const n = padTo(out.pos - start, al) - (out.pos - start);
+  if (n) await out.put(new Uint8Array(n));
+}
+
+async function isZeros(src: Source, from: number, to: number): Promise<number> {
+  // Returns the first non-zero offset in [from, to), or `to`.
+  for (let at = from; at < to; at += 1 << 16) {
+    const b = await src.read(at, Math.min(1 << 16, to - at));
+    for (let i = 0; i < b.length; i++) if (b[i] !== 0) return at + i;
+  }
+  return to;
+}
+
+export async function normalizeCpio(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  const segments: Segment[] = [];
+  let pos = 0;
+  let tail: { start: number } | undefined;
+  while (pos < input.size) {
+    const head = await input.read(pos, Math.min(6, input.size - pos));
+    const f = cpioFormatOf(head);
+    if (!f) {
+      if (!segments.length) throw new FormatError('not a cpio archive');
+      tail = { start: pos };
+      break;
+    }
+    const seg = await readSegment(input, pos, f);
+    segments.push(seg);
+    // Zero padding after the trailer belongs to the segment.
+    pos = await isZeros(input, seg.end, input.size);
+  }
+  const tally = new Tally();
+  const out = new Out(output);
+  for (const seg of segments) {
+    await writeSegment(input, seg, out, ctx, tally);
+  }
+  if (tail) {
+    // An initramfs's compressed part: whatever handler claims it (gzip) normalizes it.
+    const rest = new SliceSource(input, tail.start, input.size - tail.start);
+    const r = await ctx.normalizeMember('initramfs-tail', rest);
+    await out.flush();
+    const src = r.changed ? r.output : rest;
+    if (r.changed) for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
+    await copyRange(src, 0, src.size, output);
+  }
+  await out.flush();
+  if (!tally.size) tally.add('layout', 'trailer and 512-byte padding as GNU cpio writes them');
+  return { status: 'normalized', changes: tally.list() };
+}
+
+/** A cpio header whose fields parse and whose name is NUL-terminated. */
+export function looksLikeCpio(head: Uint8Array): boolean {
+  const f = cpioFormatOf(head);
+  if (!f) return false;
+  const hs = headerSize(f);
+  if (head.length < hs + 1) return false;
+  try {
+    const h = decodeCpio(head.subarray(0, hs), f, 0);
+    if (h.namesize < 1 || h.namesize > 4096) return false;
+    if (hs + h.namesize > head.length) return true;
+    return head[hs + h.namesize - 1] === 0;
+  } catch {
+    return false;
+  }
+}
+
+export const cpioHandler: Handler = {
+  name: 'cpio',
+  description: 'cpio archives (newc, crc, odc, binary; initramfs segments): GNU cpio --reproducible form',
+  extensions: ['.cpio'],
+  detect(probe: Probe): boolean {
+    return looksLikeCpio(probe.head);
+  },
+  normalize: normalizeCpio,
+};
+
+export default cpioHandler;
