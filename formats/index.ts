@@ -9,6 +9,8 @@ import { cpioHandler } from './cpio/index.js';
 import { zipHandler } from './zip/index.js';
 import { pngHandler } from './png.js';
 import { gettextMoHandler } from './gettext-mo.js';
+import { uimageHandler } from './uimage.js';
+import { bfltHandler } from './bflt.js';
 import { javadocHandler } from './javadoc.js';
 import { javaPropertiesHandler } from './javaproperties.js';
 
@@ -22,6 +24,8 @@ export const HANDLERS: readonly Handler[] = [
   // Small formats (issue 8): magic-number ones first, text-ish ones (need a name match) last.
   pngHandler,
   gettextMoHandler,
+  uimageHandler,
+  bfltHandler,
   javadocHandler,
   javaPropertiesHandler,
 ];
