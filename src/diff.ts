@@ -211,6 +211,12 @@ async function explain(a: Uint8Array, b: Uint8Array, name: string, path: string,
       }
       if (out.length > 0) return out;
       const off = firstDiff(a, b);
+      const na = la.map((m) => m.name).join('\0');
+      const nb = lb.map((m) => m.name).join('\0');
+      if (na !== nb) {
+        const hint = h.name === 'ar' ? ' (ar member order can matter to the linker; --sort-ar-members sorts them)' : '';
+        return [{ path, ...at(member), kind: 'unfixable', detail: `the same members in a different order, an order detnorm keeps for ${h.name}${hint}`, offset: off }];
+      }
       return [{ path, ...at(member), kind: 'unfixable', detail: `the ${h.name} archives differ outside their members' data and fields (structure detnorm keeps, e.g. a comment)`, offset: off }];
     }
   }
