@@ -7,6 +7,7 @@ import { arHandler } from './ar.js';
 import { tarHandler } from './tar/index.js';
 import { cpioHandler } from './cpio/index.js';
 import { zipHandler } from './zip/index.js';
+import { elfHandler } from './elf/index.js';
 import { pngHandler } from './png.js';
 import { gettextMoHandler } from './gettext-mo.js';
 import { uimageHandler } from './uimage.js';
@@ -21,6 +22,7 @@ export const HANDLERS: readonly Handler[] = [
   tarHandler,
   cpioHandler,
   zipHandler,
+  elfHandler,
   // Small formats (issue 8): magic-number ones first, text-ish ones (need a name match) last.
   pngHandler,
   gettextMoHandler,

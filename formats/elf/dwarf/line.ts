@@ -1,0 +1,136 @@
+// .debug_line headers (DWARF 2-5, section 6.2.4): the include-directory and file-name tables
+// of versions 2-4 (inline strings) and the entry formats of version 5 (strings inline or as
+// DW_FORM_line_strp / strp offsets). The line-number program itself holds no strings we map
+// (DW_LNE_define_file is obsolete and not produced by current compilers) and is copied as is.
+import { Cursor } from './cursor.js';
+import type { Refs } from './info.js';
+
+export interface LineUnit {
+  readonly start: number;
+  readonly end: number;
+  /** Offset and size of the unit_length value (after the 0xffffffff escape for 64-bit DWARF). */
+  readonly lengthAt: number;
+  readonly offsetSize: number;
+  /** Offset of header_length; the header ends at headerLengthAt + offsetSize + header_length. */
+  readonly headerLengthAt: number;
+  readonly headerEnd: number;
+}
+
+function skipForm(c: Cursor, form: number, osz: number, out: Refs, what: string): void {
+  switch (form) {
+    case 0x08: {
+      const [s, e] = c.cstr();
+      out.inline.push(s, e);
+      return;
+    }
+    case 0x1f:
+      out.lineStr.push(c.pos);
+      out.lineStrSize.push(osz);
+      c.skip(osz);
+      return;
+    case 0x0e:
+      out.str.push(c.pos);
+      out.strSize.push(osz);
+      c.skip(osz);
+      return;
+    case 0x0f:
+    case 0x1a:
+      c.skipLeb();
+      return;
+    case 0x0b:
+    case 0x25:
+      c.skip(1);
+      return;
+    case 0x05:
+    case 0x26:
+      c.skip(2);
+      return;
+    case 0x27:
+      c.skip(3);
+      return;
+    case 0x06:
+    case 0x28:
+      c.skip(4);
+      return;
+    case 0x07:
+      c.skip(8);
+      return;
+    case 0x1e:
+      c.skip(16);
+      return;
+    case 0x09:
+      c.skip(c.uleb());
+      return;
+    case 0x0a:
+      c.skip(c.u8());
+      return;
+    case 0x03:
+      c.skip(c.u16());
+      return;
+    case 0x04:
+      c.skip(c.u32());
+      return;
+    default:
+      c.fail(`unsupported form 0x${form.toString(16)} in ${what}`);
+  }
+}
+
+function entryTable(c: Cursor, osz: number, out: Refs, what: string): void {
+  const formatCount = c.u8();
+  const forms: number[] = [];
+  for (let i = 0; i < formatCount; i++) {
+    c.uleb(); // content type
+    forms.push(c.uleb());
+  }
+  const count = c.uleb();
+  if (count > 0 && formatCount === 0) c.fail(`${what} without entry formats`);
+  for (let i = 0; i < count; i++) for (const f of forms) skipForm(c, f, osz, out, what);
+}
+
+/** Parse every unit header of `.debug_line`, recording string places in `out`. */
+export function walkLine(b: Uint8Array, le: boolean, name: string, out: Refs): LineUnit[] {
+  const c = new Cursor(b, le, 0, b.length, name);
+  const units: LineUnit[] = [];
+  while (c.pos < b.length) {
+    const start = c.pos;
+    c.end = b.length;
+    const [len, osz] = c.initialLength();
+    const lengthAt = c.pos - osz;
+    const end = c.pos + len;
+    if (end > b.length) c.fail(`line unit at ${start} runs past the section end`);
+    c.end = end;
+    const version = c.u16();
+    if (version < 2 || version > 5) c.fail(`unsupported line table version ${version}`);
+    if (version >= 5) c.skip(2); // address_size, segment_selector_size
+    const headerLengthAt = c.pos;
+    const headerLength = c.uN(osz);
+    const headerEnd = c.pos + headerLength;
+    if (headerEnd > end) c.fail(`line header of unit at ${start} runs past the unit`);
+    c.end = headerEnd;
+    c.skip(version >= 4 ? 2 : 1); // minimum_instruction_length, maximum_operations_per_instruction
+    c.skip(3); // default_is_stmt, line_base, line_range
+    const opcodeBase = c.u8();
+    c.skip(Math.max(0, opcodeBase - 1));
+    if (version >= 5) {
+      entryTable(c, osz, out, 'directory table');
+      entryTable(c, osz, out, 'file name table');
+    } else {
+      for (;;) {
+        const [s, e] = c.cstr();
+        if (s === e) break;
+        out.inline.push(s, e);
+      }
+      for (;;) {
+        const [s, e] = c.cstr();
+        if (s === e) break;
+        out.inline.push(s, e);
+        c.skipLeb();
+        c.skipLeb();
+        c.skipLeb();
+      }
+    }
+    units.push({ start, end, lengthAt, offsetSize: osz, headerLengthAt, headerEnd });
+    c.pos = end;
+  }
+  return units;
+}

@@ -1,0 +1,80 @@
+// Canonical string tables for .debug_str and .debug_line_str. gcc lays these out in an
+// order that depends on the text (a hash), so two builds mapped to one path still differ; the
+// linker then merges tails. We rebuild each table from the set of strings that something
+// references: strings that are a suffix of another share its tail (as ld's SHF_MERGE does),
+// the rest are written in bytewise order. The result depends on the set of strings alone.
+import { FormatError } from '../../../src/types.js';
+
+/** Strings are handled as latin1 JS strings: one char per byte, so `<` is bytewise order. */
+export function readCString(table: Uint8Array, offset: number, what: string): string {
+  if (offset >= table.length) throw new FormatError(`${what}: string offset ${offset} is outside the table (${table.length} bytes)`);
+  const nul = table.indexOf(0, offset);
+  if (nul < 0) throw new FormatError(`${what}: string at ${offset} is not terminated`);
+  return Buffer.from(table.buffer, table.byteOffset + offset, nul - offset).toString('latin1');
+}
+
+export interface StringTable {
+  readonly bytes: Uint8Array;
+  readonly offsetOf: Map<string, number>;
+}
+
+export function buildStringTable(strings: Iterable<string>): StringTable {
+  const distinct = [...new Set(strings)];
+  // Tail merging: in the order of reversed text, a string that is a suffix of any other is a
+  // suffix of its successor.
+  const order = distinct.map((_, i) => i).sort((a, b) => compareReversed(distinct[a]!, distinct[b]!));
+  const host = new Array<number>(distinct.length);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k]!;
+    const next = k + 1 < order.length ? order[k + 1]! : -1;
+    host[i] = next >= 0 && distinct[next]!.endsWith(distinct[i]!) ? host[next]! : i;
+  }
+  const kept = distinct.filter((_, i) => host[i] === i).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const offsetOf = new Map<string, number>();
+  let size = 0;
+  for (const s of kept) {
+    offsetOf.set(s, size);
+    size += s.length + 1;
+  }
+  const bytes = new Uint8Array(size);
+  for (const s of kept) bytes.set(Buffer.from(s, 'latin1'), offsetOf.get(s)!);
+  for (let i = 0; i < distinct.length; i++) {
+    if (host[i] === i) continue;
+    const h = distinct[host[i]!]!;
+    offsetOf.set(distinct[i]!, offsetOf.get(h)! + h.length - distinct[i]!.length);
+  }
+  return { bytes, offsetOf };
+}
+
+function compareReversed(a: string, b: string): number {
+  let i = a.length - 1;
+  let j = b.length - 1;
+  for (; i >= 0 && j >= 0; i--, j--) {
+    const d = a.charCodeAt(i) - b.charCodeAt(j);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** `--map-path` pairs as latin1 byte strings (UTF-8 encoded), longest `from` first. */
+export interface PathMapper {
+  map(s: string): string;
+  readonly active: boolean;
+}
+
+export function makePathMapper(pairs: readonly { from: string; to: string }[]): PathMapper {
+  const enc = pairs
+    .map((p) => ({ from: Buffer.from(p.from, 'utf8').toString('latin1'), to: Buffer.from(p.to, 'utf8').toString('latin1') }))
+    .filter((p) => p.from.length > 0)
+    .sort((a, b) => b.from.length - a.from.length);
+  return {
+    active: enc.length > 0,
+    map(s: string): string {
+      for (const { from, to } of enc) {
+        if (!s.startsWith(from)) continue;
+        if (s.length === from.length || from.endsWith('/') || s.charCodeAt(from.length) === 0x2f) return to + s.slice(from.length);
+      }
+      return s;
+    },
+  };
+}

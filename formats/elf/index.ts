@@ -1,0 +1,111 @@
+// ELF handler: executables, shared libraries, .o files and separate .debug files.
+// Follows the System V gABI (ELF) and DWARF 2-5. Canonicalizes, without touching anything a
+// program loads: build paths in DWARF (--map-path, the post-hoc -ffile-prefix-map), the order
+// of .debug_str/.debug_line_str, the layout of non-allocated sections and the bytes between
+// them, and the GNU build-id (recomputed with the algorithm of the linker that made the file,
+// only when the stored id is what that algorithm gives for the input).
+// The whole file is held in memory (readAll, up to 1 GiB): ELF files are at most a few hundred
+// MB and DWARF rewriting needs random access to many sections at once. Every size read from
+// the file is checked against the buffer or the limits before anything is allocated from it.
+import { readAll } from '../../src/io.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
+import { computeBuildId, detectLinker } from './buildid.js';
+import { bytesEq, rewriteDebug, Unsupported, type DebugRewrite } from './debug.js';
+import { makePathMapper } from './dwarf/strings.js';
+import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
+import { layout, type NewSection } from './layout.js';
+
+const MAX_ELF_BYTES = 1 << 30;
+
+function allocatedPathNotices(elf: Elf, froms: readonly string[]): string[] {
+  const out: string[] = [];
+  const needles = froms.filter((f) => f.length > 0).map((f) => Buffer.from(f, 'utf8'));
+  if (needles.length === 0) return out;
+  for (const s of elf.sections) {
+    if (!(s.flags & SHF_ALLOC) || s.type === SHT_NOBITS) continue;
+    const data = Buffer.from(rawSection(elf, s));
+    if (needles.some((n) => data.indexOf(n) >= 0)) {
+      out.push(`build path in allocated section ${s.name || `#${s.index}`}: not fixable after linking; use -ffile-prefix-map`);
+    }
+  }
+  return out;
+}
+
+export async function normalizeElf(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  const bytes = await readAll(input, MAX_ELF_BYTES);
+  const elf = parseElf(bytes);
+  if (elf.sections.length === 0) {
+    await output.write(bytes);
+    return { status: 'normalized', changes: [] };
+  }
+  const { limits, mapPaths } = ctx.options;
+  for (const n of allocatedPathNotices(elf, mapPaths.map((m) => m.from))) ctx.notice(n);
+
+  let rw: DebugRewrite;
+  try {
+    rw = rewriteDebug(elf, makePathMapper(mapPaths), Math.min(limits.maxMemberBytes, MAX_ELF_BYTES), limits.maxRatio);
+  } catch (e) {
+    if (e instanceof Unsupported) return { status: 'untouched', reason: e.message };
+    throw e;
+  }
+  const changes: Change[] = [];
+  if (rw.mapped > 0) changes.push({ kind: 'path', what: 'build paths mapped in DWARF strings and line tables', count: rw.mapped });
+  if (rw.reordered.length > 0) changes.push({ kind: 'order', what: `string tables rebuilt in canonical order: ${rw.reordered.join(', ')}`, count: rw.reordered.length });
+
+  // Changed sections of a file built with compressed debug sections are compressed when that
+  // makes them smaller, as GNU as and ld decide (compressed size with its header < plain size).
+  const usesCompression = elf.sections.some((s) => isCompressed(s));
+  const contents = new Map<number, NewSection>();
+  let recompressed = 0;
+  for (const [idx, data] of rw.data) {
+    const s = elf.sections[idx]!;
+    const was = isCompressed(s);
+    const baseAlign = was ? readChdr(elf, s).addralign : s.addralign;
+    const plainFlags = s.flags & ~SHF_COMPRESSED;
+    if (usesCompression && s.name.startsWith('.debug_')) {
+      const z = compressSection(elf.header.is64, elf.header.le, baseAlign, data);
+      if (z.length < data.length) {
+        contents.set(idx, { data: z, flags: plainFlags | SHF_COMPRESSED, addralign: elf.header.is64 ? 8 : 4 });
+        recompressed++;
+        continue;
+      }
+    }
+    contents.set(idx, { data, flags: plainFlags, addralign: baseAlign });
+  }
+  const lay = layout(elf, contents);
+  const moved = elf.sections.some((s) => s.type !== SHT_NOBITS && lay.offsets[s.index] !== s.offset) || lay.bytes.length !== bytes.length;
+  if (moved) changes.push({ kind: 'layout', what: 'non-allocated sections laid out canonically' });
+
+  // Build-id: only a file the linker's own algorithm explains gets a recomputed one.
+  const note = elf.header.type === ET_REL ? undefined : findBuildId(elf);
+  if (note) {
+    const linker = detectLinker(elf);
+    const expected = computeBuildId(linker, elf, note);
+    const stored = bytes.subarray(note.fileOffset, note.fileOffset + note.size);
+    if (!expected) ctx.notice(`build-id of ${note.size} bytes: no known ${linker} algorithm for that length; kept`);
+    else if (!bytesEq(expected, stored)) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
+    else {
+      const outElf = parseElf(lay.bytes);
+      const outNote = findBuildId(outElf);
+      if (!outNote || outNote.fileOffset !== note.fileOffset) throw new FormatError('internal: build-id note moved');
+      const id = computeBuildId(linker, outElf, outNote)!;
+      if (!bytesEq(id, stored)) {
+        lay.bytes.set(id, outNote.fileOffset);
+        changes.push({ kind: 'build-id', what: `build-id recomputed (${linker} algorithm)` });
+      }
+    }
+  }
+  if (changes.length === 0 && !bytesEq(lay.bytes, bytes)) changes.push({ kind: 'padding', what: 'stale bytes outside sections zeroed' });
+  await output.write(lay.bytes);
+  return { status: 'normalized', changes };
+}
+
+export const elfHandler: Handler = {
+  name: 'elf',
+  description: 'ELF executables, shared libraries, objects and debug files: DWARF build paths, string order, layout, build-id',
+  extensions: ['.o', '.so', '.debug', '.elf'],
+  detect(probe: Probe): boolean {
+    return isElf(probe.head);
+  },
+  normalize: normalizeElf,
+};
