@@ -1,0 +1,183 @@
+// Reference tools accept every output (unzip -t, zipinfo, python zipfile, jar tf, java -jar,
+// jarsigner -verify, jmod, pip install --no-index + import, python3 app.pyz, zipalign -c),
+// and the convergence rule: one tree zipped by Info-ZIP, by jar and by Python at different
+// times, umasks, owners and member orders normalizes to identical bytes per tool.
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { haveTool, norm, run, tempDir } from './helpers.js';
+import { contentOf, pyList } from './zip-py.js';
+
+const CORPUS = new URL('../corpus/zip/', import.meta.url).pathname;
+const T = 1423159771;
+const tmp = tempDir('detnorm-zip-tools-');
+afterAll(() => tmp.cleanup());
+
+const outs = readdirSync(CORPUS).filter((f) => f.endsWith('.out')).sort();
+
+function sh(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): string {
+  return run(cmd, args, opts).toString();
+}
+
+describe('reference tools accept every golden output', () => {
+  it('unzip -t and zipinfo', () => {
+    if (!haveTool('unzip') || !haveTool('zipinfo')) return;
+    for (const f of outs) {
+      const t = sh('unzip', ['-t', join(CORPUS, f)]);
+      expect(t, f).toMatch(/No errors detected/);
+      expect(t, f).not.toMatch(/warning/i);
+      sh('zipinfo', ['-v', join(CORPUS, f)]);
+    }
+  });
+  it('python zipfile.testzip() and content preserved (except the members changed on purpose)', () => {
+    if (!haveTool('python3')) return;
+    const files = outs.flatMap((f) => [join(CORPUS, f), join(CORPUS, f.slice(0, -4))]);
+    const py = pyList(files);
+    const changedOnPurpose = /MANIFEST\.MF$|\.properties$|RECORD$|\.gz$|\.jar$/;
+    for (const f of outs) {
+      const out = py[join(CORPUS, f)]!;
+      const inp = py[join(CORPUS, f.slice(0, -4))]!;
+      expect(out.ok, `${f}: ${out.error}`).toBe(true);
+      expect(contentOf(out, (n) => changedOnPurpose.test(n)), f).toEqual(contentOf(inp, (n) => changedOnPurpose.test(n)));
+      expect(out.members.map((m) => m.name).sort(), f).toEqual(inp.members.map((m) => m.name).sort());
+    }
+  });
+  it('jar tf, java -jar and jarsigner -verify', () => {
+    if (!haveTool('jar') || !haveTool('java') || !haveTool('jarsigner')) return;
+    for (const f of outs.filter((x) => /\.(jar|war)\.out$/.test(x))) {
+      const p = join(tmp.dir, f.slice(0, -4));
+      copyFileSync(join(CORPUS, f), p);
+      expect(sh('jar', ['tf', p]).split('\n')[0], f).toBe('META-INF/');
+    }
+    expect(sh('java', ['-jar', join(tmp.dir, 'jar-cfm.jar')]).trim()).toBe('hello 2.4');
+    expect(sh('jarsigner', ['-verify', join(tmp.dir, 'signed.jar')])).toMatch(/jar verified/);
+  });
+  it('jmod list and describe', () => {
+    if (!haveTool('jmod')) return;
+    const p = join(tmp.dir, 'hello.jmod');
+    copyFileSync(join(CORPUS, 'hello.jmod.out'), p);
+    expect(sh('jmod', ['list', p]).split('\n').filter(Boolean).sort()).toEqual(['bin/tool', 'classes/module-info.class']);
+    expect(sh('jmod', ['describe', p])).toMatch(/^hello/);
+  });
+  it('pip install --no-index of the normalized wheel, then import', () => {
+    if (!haveTool('python3')) return;
+    const whl = join(tmp.dir, 'tinypkg-1.0-py3-none-any.whl');
+    copyFileSync(join(CORPUS, 'tinypkg-1.0-py3-none-any.whl.out'), whl);
+    const site = join(tmp.dir, 'site');
+    sh('python3', ['-m', 'pip', 'install', '-q', '--no-index', '--no-deps', '--target', site, whl], { env: { PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    const v = sh('python3', ['-c', 'import tinypkg, gzip, os; print(tinypkg.VALUE, gzip.open(os.path.join(os.path.dirname(tinypkg.__file__), "data.txt.gz")).read().count(b"some"))'], { env: { PYTHONPATH: site } });
+    expect(v.trim()).toBe('42 20');
+  });
+  it('python3 app.pyz runs', () => {
+    if (!haveTool('python3')) return;
+    const p = join(tmp.dir, 'app.pyz');
+    copyFileSync(join(CORPUS, 'app.pyz.out'), p);
+    expect(sh('python3', [p, 'x']).trim()).toBe("app ok ['x']");
+  });
+  it('zipalign -c -p 4 on the aligned APK', () => {
+    if (!haveTool('zipalign')) return;
+    expect(sh('zipalign', ['-c', '-p', '4', join(CORPUS, 'aligned.apk.out')]) + 'ok').toMatch(/ok$/);
+  });
+});
+
+// A tree with a dir, an executable, a nested dir and (for Info-ZIP) a symlink.
+function makeTree(dir: string, umask: number, mtime: number, uid: number): void {
+  const files: Array<[string, string, number]> = [
+    ['pkg/a.txt', 'hello\n', 0o666],
+    ['pkg/sub/b.txt', 'x'.repeat(5000), 0o666],
+    ['pkg/run.sh', '#!/bin/sh\necho hi\n', 0o777],
+    ['top.txt', 'top\n', 0o666],
+  ];
+  for (const [p, data, mode] of files) {
+    mkdirSync(join(dir, p, '..'), { recursive: true, mode: 0o777 & ~umask });
+    writeFileSync(join(dir, p), data);
+    chmodSync(join(dir, p), mode & ~umask);
+  }
+  for (const d of ['pkg/sub', 'pkg']) chmodSync(join(dir, d), 0o777 & ~umask);
+  for (const p of ['pkg/a.txt', 'pkg/sub/b.txt', 'pkg/run.sh', 'top.txt', 'pkg/sub', 'pkg']) {
+    utimesSync(join(dir, p), mtime, mtime);
+    chownSync(join(dir, p), uid, uid);
+  }
+}
+
+describe('convergence: same tree, different times, umasks, owners and orders, one result per tool', () => {
+  const variants = [
+    { umask: 0o022, mtime: 1500000000, uid: 0, tz: 'UTC', order: ['pkg', 'top.txt'] },
+    { umask: 0o077, mtime: 1700000123, uid: 1234, tz: 'America/New_York', order: ['top.txt', 'pkg'] },
+  ];
+  async function normalized(file: string, name: string, opts = {}): Promise<Uint8Array> {
+    const r = await norm(readFileSync(file), name, opts);
+    expect(r.status, r.reason).toBe('changed');
+    return r.output;
+  }
+  it('Info-ZIP zip -r -y', async () => {
+    if (!haveTool('zip')) return;
+    const outs: Uint8Array[] = [];
+    for (const [i, v] of variants.entries()) {
+      const d = join(tmp.dir, `iz${i}`);
+      makeTree(d, v.umask, v.mtime, v.uid);
+      symlinkSync('a.txt', join(d, 'pkg/link'));
+      sh('zip', ['-q', '-r', '-y', '../iz.zip', ...v.order], { cwd: d, env: { TZ: v.tz } });
+      outs.push(await normalized(join(tmp.dir, 'iz.zip'), 'iz.zip', { timestamp: T }));
+      run('rm', [join(tmp.dir, 'iz.zip')]);
+    }
+    expect(Buffer.from(outs[0]!).equals(Buffer.from(outs[1]!))).toBe(true);
+    const p = join(tmp.dir, 'iz-norm.zip');
+    writeFileSync(p, outs[0]!);
+    const m = pyList([p])[p]!;
+    expect(m.members.filter((x) => x.exec).map((x) => x.name)).toEqual(['pkg/run.sh']);
+    expect(m.members.filter((x) => x.kind === 'symlink').map((x) => x.name)).toEqual(['pkg/link']);
+  });
+  it('JDK jar cf', async () => {
+    if (!haveTool('jar')) return;
+    const outs: Uint8Array[] = [];
+    for (const [i, v] of variants.entries()) {
+      const d = join(tmp.dir, `jar${i}`);
+      makeTree(d, v.umask, v.mtime, v.uid);
+      sh('jar', ['cf', '../t.jar', ...v.order], { cwd: d, env: { TZ: v.tz } });
+      outs.push(await normalized(join(tmp.dir, 't.jar'), 't.jar'));
+    }
+    expect(Buffer.from(outs[0]!).equals(Buffer.from(outs[1]!))).toBe(true);
+  });
+  it('Python zipfile (os.walk order, ZipFile.write)', async () => {
+    if (!haveTool('python3')) return;
+    const outs: Uint8Array[] = [];
+    for (const [i, v] of variants.entries()) {
+      const d = join(tmp.dir, `py${i}`);
+      makeTree(d, v.umask, v.mtime, v.uid);
+      const script = `import zipfile, os, sys
+order = sys.argv[1:]
+with zipfile.ZipFile('../t.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+    for top in order:
+        if os.path.isdir(top):
+            for root, dirs, files in os.walk(top):
+                for x in (sorted(dirs) if order[0] == 'pkg' else sorted(dirs, reverse=True)):
+                    z.write(os.path.join(root, x))
+                for x in (sorted(files) if order[0] == 'pkg' else sorted(files, reverse=True)):
+                    z.write(os.path.join(root, x))
+        else:
+            z.write(top)
+`;
+      sh('python3', ['-c', script, ...v.order], { cwd: d, env: { TZ: v.tz } });
+      outs.push(await normalized(join(tmp.dir, 't.zip'), 't.zip', { timestamp: T }));
+    }
+    expect(Buffer.from(outs[0]!).equals(Buffer.from(outs[1]!))).toBe(true);
+  });
+});
+
+describe('runnable jar built at test time', () => {
+  it('javac + jar cfe, normalized, java -jar runs and jar tf lists the manifest first', async () => {
+    if (!haveTool('javac') || !haveTool('java') || !haveTool('jar')) return;
+    const d = join(tmp.dir, 'rj');
+    mkdirSync(join(d, 'src/app'), { recursive: true });
+    writeFileSync(join(d, 'src/app/Main.java'), 'package app; public class Main { public static void main(String[] a) { System.out.println("ran " + a.length); } }\n');
+    sh('javac', ['-d', join(d, 'classes'), join(d, 'src/app/Main.java')]);
+    sh('jar', ['cfe', join(d, 'app.jar'), 'app.Main', '-C', join(d, 'classes'), '.']);
+    const r = await norm(readFileSync(join(d, 'app.jar')), 'app.jar', { timestamp: T });
+    expect(r.status).toBe('changed');
+    writeFileSync(join(d, 'n.jar'), r.output);
+    expect(sh('java', ['-jar', join(d, 'n.jar'), 'x', 'y']).trim()).toBe('ran 2');
+    expect(sh('jar', ['tf', join(d, 'n.jar')]).split('\n').slice(0, 2)).toEqual(['META-INF/', 'META-INF/MANIFEST.MF']);
+    expect(existsSync(join(d, 'n.jar'))).toBe(true);
+  });
+});
