@@ -1,0 +1,203 @@
+// ELF: string tables, path mapping rules, build-ids of the three linkers, other classes and
+// byte orders, and fuzzed inputs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySpill } from '../src/engine.js';
+import { BufferSink, BufferSource, bytesEqual } from '../src/io.js';
+import { defaultOptions } from '../src/options.js';
+import { FormatError, type Context } from '../src/types.js';
+import { computeBuildId, detectLinker, xxh64 } from '../formats/elf/buildid.js';
+import { buildStringTable, makePathMapper, readCString } from '../formats/elf/dwarf/strings.js';
+import { findBuildId, parseElf } from '../formats/elf/elf.js';
+import { elfHandler } from '../formats/elf/index.js';
+import { haveTool, norm, tempDir } from './helpers.js';
+
+const HAVE = haveTool('gcc') && haveTool('readelf');
+const tmp = HAVE ? tempDir('detnorm-elfu-') : { dir: '', cleanup: () => {} };
+const root = tmp.dir;
+afterAll(() => tmp.cleanup());
+
+const MAIN = '#include <stdio.h>\nstatic const char *name = "x";\nint main(void) { printf("%s\\n", name); return 0; }\n';
+
+let seq = 0;
+/** readelf on bytes (it wants an ordinary file). */
+function readelf(bytes: Uint8Array, args: string[]) {
+  const f = join(root, `readelf-${seq++}`);
+  writeFileSync(f, bytes);
+  return spawnSync('readelf', [...args, f]);
+}
+
+function gcc(args: string[], cwd = root): boolean {
+  return spawnSync('gcc', args, { cwd }).status === 0;
+}
+
+describe('ELF strings: canonical tables', () => {
+  it('depend on the set of strings only, share tails, and resolve every string', () => {
+    const set = ['main.c', '/build/src/main.c', 'int', 'unsigned int', 'char', 'c', '', 'long unsigned int'];
+    const a = buildStringTable(set);
+    const b = buildStringTable([...set].reverse().concat(['int']));
+    expect(bytesEqual(a.bytes, b.bytes)).toBe(true);
+    for (const s of set) expect(readCString(a.bytes, a.offsetOf.get(s)!, 't')).toBe(s);
+    // Suffixes are not stored twice.
+    expect(Buffer.from(a.bytes).toString('latin1')).not.toContain('main.c\0/');
+    expect(a.bytes.length).toBe(['/build/src/main.c', 'char', 'long unsigned int'].reduce((n, s) => n + s.length + 1, 0));
+  });
+  it('property: any set round-trips and is order independent', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'b', '/', 'c') }), { maxLength: 30 }), (strs) => {
+        const t = buildStringTable(strs);
+        const t2 = buildStringTable([...strs].sort());
+        expect(bytesEqual(t.bytes, t2.bytes)).toBe(true);
+        for (const s of strs) expect(readCString(t.bytes, t.offsetOf.get(s)!, 't')).toBe(s);
+      }),
+    );
+  });
+});
+
+describe('ELF --map-path: longest prefix, at a path component boundary', () => {
+  const m = makePathMapper([
+    { from: '/tmp/a', to: '/build' },
+    { from: '/tmp/a/sub', to: '/other' },
+  ]);
+  it('maps', () => {
+    expect(m.map('/tmp/a')).toBe('/build');
+    expect(m.map('/tmp/a/x.c')).toBe('/build/x.c');
+    expect(m.map('/tmp/a/sub/y.c')).toBe('/other/y.c');
+    expect(m.map('/tmp/ab/x.c')).toBe('/tmp/ab/x.c');
+    expect(m.map('x/tmp/a/x.c')).toBe('x/tmp/a/x.c');
+  });
+  it('maps UTF-8 paths byte-wise', () => {
+    const u = makePathMapper([{ from: '/tmp/é', to: '/b' }]);
+    expect(u.map(Buffer.from('/tmp/é/x', 'utf8').toString('latin1'))).toBe('/b/x');
+  });
+});
+
+describe.skipIf(!HAVE)('ELF build-id: our algorithm gives the linker\'s own id on unmodified files', () => {
+  beforeAll(() => {
+    writeFileSync(join(root, 'main.c'), MAIN);
+    expect(gcc(['-g', '-c', join(root, 'main.c'), '-o', 'main.o'])).toBe(true);
+  });
+  const linkers: Array<[string, string[], string]> = [
+    ['GNU ld sha1', ['-fuse-ld=bfd', '-Wl,--build-id=sha1'], 'GNU ld'],
+    ['GNU ld md5', ['-fuse-ld=bfd', '-Wl,--build-id=md5'], 'GNU ld'],
+    ['GNU ld default, -gz', ['-fuse-ld=bfd', '-gz'], 'GNU ld'],
+    ['gold sha1', ['-fuse-ld=gold', '-Wl,--build-id=sha1'], 'gold'],
+    ['gold md5', ['-fuse-ld=gold', '-Wl,--build-id=md5'], 'gold'],
+    ['lld sha1', ['-fuse-ld=lld', '-Wl,--build-id=sha1'], 'lld'],
+    ['lld md5', ['-fuse-ld=lld', '-Wl,--build-id=md5'], 'lld'],
+    ['lld default (fast: xxHash64)', ['-fuse-ld=lld'], 'lld'],
+  ];
+  for (const [label, flags, linker] of linkers) {
+    const tool = linker === 'gold' ? 'ld.gold' : linker === 'lld' ? 'ld.lld' : 'ld.bfd';
+    it.skipIf(!haveTool(tool))(label, async () => {
+      const exe = `prog-${label.replace(/\W+/g, '-')}`;
+      expect(gcc(['-g', ...flags, '-o', exe, 'main.o'])).toBe(true);
+      const bytes = new Uint8Array(readFileSync(join(root, exe)));
+      const elf = parseElf(bytes);
+      expect(detectLinker(elf)).toBe(linker);
+      const note = findBuildId(elf)!;
+      const id = computeBuildId(detectLinker(elf), elf, note)!;
+      expect(Buffer.from(id).toString('hex')).toBe(Buffer.from(bytes.subarray(note.fileOffset, note.fileOffset + note.size)).toString('hex'));
+      // Normalized (with a path mapped), the id is recomputed and still what the linker's algorithm gives.
+      const r = await norm(bytes, exe, { mapPaths: [{ from: root, to: '/build/src' }] });
+      expect(r.status).toBe('changed');
+      expect(r.notices).toEqual([]);
+      const out = parseElf(r.output);
+      const n2 = findBuildId(out)!;
+      expect(bytesEqual(computeBuildId(linker as 'lld', out, n2)!, r.output.subarray(n2.fileOffset, n2.fileOffset + n2.size))).toBe(true);
+      expect(readelf(r.output, ['-n', '-W']).stdout.toString()).toContain('Build ID');
+    });
+  }
+  it('an id the algorithm does not explain is kept, with a notice', async () => {
+    expect(gcc(['-g', '-Wl,--build-id=0x0123456789abcdef0123456789abcdef01234567', '-o', 'hexid', 'main.o'])).toBe(true);
+    const bytes = new Uint8Array(readFileSync(join(root, 'hexid')));
+    const r = await norm(bytes, 'hexid');
+    expect(r.notices.join('\n')).toContain('build-id is not what GNU ld computes');
+    const note = findBuildId(parseElf(r.output))!;
+    expect(Buffer.from(r.output.subarray(note.fileOffset, note.fileOffset + note.size)).toString('hex')).toBe('0123456789abcdef0123456789abcdef01234567');
+  });
+  it('xxHash64 known answers', () => {
+    expect(Buffer.from(xxh64(new Uint8Array(0))).reverse().toString('hex')).toBe('ef46db3751d8e999');
+    expect(Buffer.from(xxh64(Buffer.from('abc'))).reverse().toString('hex')).toBe('44bc2cf5ad770999');
+  });
+});
+
+describe.skipIf(!HAVE)('ELF: other classes and byte orders converge too', () => {
+  const targets: Array<[string, string, string[]]> = [
+    ['i386 (ELF32, REL relocations)', 'gcc', ['-m32']],
+    ['s390x (ELF64 big-endian)', 's390x-linux-gnu-gcc-12', []],
+    ['powerpc (ELF32 big-endian)', 'powerpc-linux-gnu-gcc-12', []],
+  ];
+  for (const [label, cc, flags] of targets) {
+    for (const dwarf of ['-gdwarf-4', '-gdwarf-5']) {
+      it(`${label} ${dwarf}`, async (ctx) => {
+        if (!haveTool(cc)) return ctx.skip();
+        const outs: Uint8Array[] = [];
+        for (const co of ['ck1', 'ck2']) {
+          const dir = join(root, `${co}-${cc}${dwarf}${flags.join('')}`);
+          execFileSync('mkdir', ['-p', dir]);
+          writeFileSync(join(dir, 'main.c'), MAIN);
+          const r = spawnSync(cc, [...flags, '-g', dwarf, '-O2', '-c', join(dir, 'main.c'), '-o', join(dir, 'main.o')]);
+          if (r.status !== 0) return ctx.skip(); // e.g. no gcc-multilib for -m32
+          const n = await norm(readFileSync(join(dir, 'main.o')), 'main.o', { mapPaths: [{ from: dir, to: '/build/src' }] });
+          expect(n.status, n.reason).toBe('changed');
+          const dd = readelf(n.output, ['--debug-dump=info,line']);
+          expect(dd.stderr.toString()).toBe('');
+          expect(dd.stdout.toString()).toContain('/build/src');
+          outs.push(n.output);
+        }
+        expect(bytesEqual(outs[0]!, outs[1]!)).toBe(true);
+      });
+    }
+  }
+});
+
+function ctx(): Context {
+  return {
+    options: defaultOptions({ mapPaths: [{ from: '/tmp', to: '/build/src/longer/than/before' }] }),
+    path: 'fuzz',
+    depth: 0,
+    normalizeMember: async () => ({ changed: false }),
+    spill: () => new MemorySpill(),
+    notice: () => {},
+  };
+}
+
+describe.skipIf(!HAVE)('ELF: fuzzed inputs give a FormatError or a valid output, never a crash or a hang', () => {
+  for (const [label, args] of [
+    ['.o, DWARF 5', ['-g', '-c']],
+    ['.o, DWARF 4, -gz', ['-g', '-gdwarf-4', '-gz', '-c']],
+    ['program', ['-g', '-O2']],
+  ] as const) {
+    it(label, async () => {
+      writeFileSync(join(root, 'fz.c'), MAIN);
+      const name = `fz-${label.replace(/\W+/g, '')}`;
+      expect(gcc([...args, join(root, 'fz.c'), '-o', name])).toBe(true);
+      const base = new Uint8Array(readFileSync(join(root, name)));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+          fc.option(fc.nat(base.length), { nil: undefined }),
+          async (edits, cut) => {
+            const b = Uint8Array.from(base);
+            for (const [at, v] of edits) b[at] = v;
+            const input = cut === undefined ? b : b.subarray(0, cut);
+            const sink = new BufferSink();
+            const t0 = performance.now();
+            try {
+              const r = await elfHandler.normalize(new BufferSource(input), sink, ctx());
+              if (r.status === 'normalized') parseElf(sink.bytes());
+            } catch (e) {
+              if (!(e instanceof FormatError || e instanceof RangeError)) throw e;
+            }
+            expect(performance.now() - t0).toBeLessThan(2000);
+          },
+        ),
+        { numRuns: label === 'program' ? 150 : 300, seed: 7 },
+      );
+    }, 60_000);
+  }
+});
