@@ -71,6 +71,16 @@ describe.skipIf(!HAVE)('stdlib compiled twice, normalized with --map-path', () =
     expect(readFileSync(join(A, pycs[0]!)).equals(readFileSync(join(B, pycs[0]!)))).toBe(false);
   });
 
+  it('normalizing the normalized pycs changes nothing (idempotence over the stdlib)', async () => {
+    const options = defaultOptions({ formats: ['pyc'], timestamp: T, mapPaths: [{ from: A, to: BUILD }] });
+    const changed: string[] = [];
+    for (const r of pycs) {
+      const res = await normalizeBytes(outA.get(r)!, r, options, [pycHandler]);
+      if (res.status !== 'unchanged') changed.push(`${r}: ${res.status}`);
+    }
+    expect(changed).toEqual([]);
+  });
+
   it('each normalized pyc loads to an object equal to the original, co_filename mapped', () => {
     const lines = pycs.map((r) => `${join(A, r)}\t${join(N, r)}\t${A}\t${BUILD}`).join('\n');
     const out = python(['-c', COMPARE_PY], { input: lines });
