@@ -8,7 +8,7 @@
 // Thin archives and GNU ld scripts named `.a` are left untouched.
 import { SliceSource, copyRange } from '../src/io.js';
 import { canonicalTime } from '../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Sink, type Source } from '../src/types.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
 import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, type ArHeaderFields } from './ar/header.js';
 import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
 import { rewriteBsdSymtab, rewriteGnuSymtab } from './ar/symtab.js';
@@ -191,6 +191,24 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   return { status: 'normalized', changes: [...tally.changes(), ...nestedChanges] };
 }
 
+/** For `detnorm diff`: every member with the fields its header stores. */
+async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
+  const head = await input.read(0, Math.min(input.size, 8));
+  if (Buffer.from(head).toString('latin1') !== GLOBAL_MAGIC) return;
+  const parsed = await parseArchive(input, ctx.options.limits.memoryBytes);
+  if (parsed instanceof Unsupported) return;
+  for (const e of parsed.entries) {
+    if (e.kind !== 'member') continue;
+    const meta: Record<string, string | number> = {};
+    const h = e.header;
+    if (h.mtime !== undefined) meta.mtime = h.mtime;
+    if (h.uid !== undefined) meta.uid = h.uid;
+    if (h.gid !== undefined) meta.gid = h.gid;
+    if (h.mode !== undefined) meta.mode = h.mode.toString(8);
+    yield { name: display(e.name), data: new SliceSource(input, e.dataOffset, e.dataSize), type: 'file', meta };
+  }
+}
+
 export const arHandler: Handler = {
   name: 'ar',
   description: 'ar archives (.a GNU/BSD, .deb): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
@@ -200,4 +218,5 @@ export const arHandler: Handler = {
     return m === GLOBAL_MAGIC || m === THIN_MAGIC;
   },
   normalize,
+  members,
 };

@@ -6,7 +6,7 @@
 // indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
 // last member (tape padding, appended data) are kept as they are and reported as a notice.
 import { copyRange } from '../src/io.js';
-import { FormatError, type Context, type Handler, type HandlerResult, type Sink, type Source } from '../src/types.js';
+import { FormatError, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
 import {
   FCOMMENT,
   FEXTRA,
@@ -75,11 +75,19 @@ function noteHeaderChanges(h: GzipHeader, t: Tally): void {
   if (h.os !== OS_UNIX) t.add('header', 'OS -> 3', `OS ${h.os} -> 3`);
 }
 
-async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+interface Parsed {
+  readonly members: readonly Member[];
+  /** Offset just past the last member. */
+  readonly end: number;
+  /** All members' data, concatenated. */
+  readonly payload: Source;
+}
+
+/** Parse and verify every member, spilling the payload; or the reason to leave the file alone. */
+async function parse(input: Source, ctx: Context): Promise<Parsed | { untouched: string }> {
   if (input.size === 0) throw new FormatError('empty file (0 bytes), not a gzip stream');
   const magic = await input.read(0, Math.min(3, input.size));
   if (!isGzipMagic(magic)) throw new FormatError('not a gzip file: bad magic at offset 0');
-
   const members: Member[] = [];
   const payloadSink = ctx.spill();
   let pos = 0;
@@ -91,7 +99,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const name = `gzip member ${members.length + 1} at offset ${pos}`;
     const header = await readHeader(input, pos);
     const indexed = indexedExtra(header);
-    if (indexed) return { status: 'untouched', reason: indexed };
+    if (indexed) return { untouched: indexed };
     const dataStart = pos + header.length;
     const inflated = await inflateRaw(input, dataStart, payloadSink, ctx.options.limits, name);
     if (input.size - inflated.end < 8) throw new FormatError(`truncated trailer of ${name}: need 8 bytes at ${inflated.end}, ${input.size - inflated.end} left`);
@@ -105,8 +113,15 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     members.push({ start: pos, header, dataStart, end: inflated.end + 8 });
     pos = inflated.end + 8;
   }
+  return { members, end: pos, payload: await payloadSink.close() };
+}
+
+async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  const parsed = await parse(input, ctx);
+  if ('untouched' in parsed) return { status: 'untouched', reason: parsed.untouched };
+  const { members, payload } = parsed;
+  const pos = parsed.end;
   const trailing = input.size - pos;
-  const payload = await payloadSink.close();
 
   const tally = new Tally();
   for (const m of members) noteHeaderChanges(m.header, tally);
@@ -139,10 +154,22 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
+/** For `detnorm diff`: the payload as one member, with the first member's header fields. */
+async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
+  const parsed = await parse(input, ctx);
+  if ('untouched' in parsed) return;
+  const h = parsed.members[0]!.header;
+  const meta: Record<string, string | number> = { mtime: h.mtime, os: h.os, xfl: h.xfl, flags: h.flags, members: parsed.members.length };
+  if (h.name) meta.fname = Buffer.from(h.name).toString('latin1');
+  if (parsed.end < input.size) meta.trailing = input.size - parsed.end;
+  yield { name: innerName(ctx.path), data: parsed.payload, type: 'file', meta };
+}
+
 export const gzipHandler: Handler = {
   name: 'gzip',
   description: 'gzip (RFC 1952), every member: header as gzip -n writes it (MTIME 0, OS 3, no name/comment/extra); payload nested',
   extensions: ['.gz', '.tgz', '.svgz'],
   detect: (probe) => isGzipMagic(probe.head),
   normalize,
+  members,
 };

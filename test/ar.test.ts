@@ -357,3 +357,21 @@ describe('peer fixtures as inputs where their canonical form differs from ours',
     });
   }
 });
+
+describe('members() lists every member with its stored fields (for detnorm diff)', () => {
+  it('names, data and header fields; special members left out', async () => {
+    const { arHandler } = await import('../formats/ar.js');
+    const { defaultOptions } = await import('../src/options.js');
+    const { MemorySpill } = await import('../src/engine.js');
+    const hdr = (name: string, size: number, mtime: string, uid: string, mode: string) =>
+      `${name.padEnd(16)}${mtime.padEnd(12)}${uid.padEnd(6)}${uid.padEnd(6)}${mode.padEnd(8)}${String(size).padEnd(10)}\`\n`;
+    const bytes = Buffer.from(`!<arch>\n${hdr('//', 20, '', '', '')}a-long-member-name/\n${hdr('/0', 3, '1600000000', '1000', '100755')}abc\n${hdr('b.o/', 2, '5', '7', '644')}hi`, 'latin1');
+    const ctx = { options: defaultOptions(), path: 'x.a', depth: 0, spill: () => new MemorySpill(), notice: () => {}, normalizeMember: async () => ({ changed: false as const }) };
+    const out = [];
+    for await (const m of arHandler.members!(new BufferSource(bytes), ctx)) out.push({ ...m, data: Buffer.from(await m.data!.read(0, m.data!.size)).toString() });
+    expect(out).toEqual([
+      { name: 'a-long-member-name', type: 'file', data: 'abc', meta: { mtime: 1600000000, uid: 1000, gid: 1000, mode: '100755' } },
+      { name: 'b.o', type: 'file', data: 'hi', meta: { mtime: 5, uid: 7, gid: 7, mode: '644' } },
+    ]);
+  });
+});

@@ -375,3 +375,14 @@ describe('peer fixtures as inputs (their canonical form differs from ours)', () 
     }
   });
 });
+
+describe('members() gives the payload and the first header fields (for detnorm diff)', () => {
+  it('one member holding all members data, named without .gz', async () => {
+    const { gzipHandler } = await import('../formats/gzip.js');
+    const bytes = cat(makeMember(text(100, 1), { name: 'orig', mtime: 77, os: 255 }), makeMember(text(50, 2)), new Uint8Array(4));
+    const ctx = { options: defaultOptions(), path: 'dir/x.txt.gz', depth: 0, spill: () => new MemorySpill(), notice: () => {}, normalizeMember: async () => ({ changed: false as const }) };
+    const out = [];
+    for await (const m of gzipHandler.members!(new BufferSource(bytes), ctx)) out.push({ ...m, data: Buffer.from(await m.data!.read(0, m.data!.size)) });
+    expect(out).toEqual([{ name: 'x.txt', type: 'file', data: cat(text(100, 1), text(50, 2)), meta: { mtime: 77, os: 255, xfl: 0, flags: FNAME, members: 2, fname: 'orig', trailing: 4 } }]);
+  });
+});
