@@ -4,7 +4,7 @@ import type { Handler } from '../src/types.js';
 import { pycHandler } from './pyc/index.js';
 import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
-import { tarHandler } from './tar/index.js';
+import { compressedTarHandler, tarHandler } from './tar/index.js';
 import { cpioHandler } from './cpio/index.js';
 import { zipHandler } from './zip/index.js';
 import { elfHandler } from './elf/index.js';
@@ -20,6 +20,7 @@ export const HANDLERS: readonly Handler[] = [
   gzipHandler,
   arHandler,
   tarHandler,
+  compressedTarHandler,
   cpioHandler,
   zipHandler,
   elfHandler,
