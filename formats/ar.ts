@@ -15,7 +15,7 @@ import { rewriteBsdSymtab, rewriteGnuSymtab } from './ar/symtab.js';
 import { Tally } from './gzip/tally.js';
 
 const MEMBER_MODE = 0o644;
-/** GNU ar writes a name of up to 15 bytes as `name/`, longer ones (or with '/') in `//`. */
+/** GNU ar writes a name of up to 15 bytes as `name/` (even one holding a '/', from `ar P`), longer ones in `//`. */
 const GNU_SHORT_MAX = 15;
 
 function latin1(s: string): Uint8Array {
@@ -103,7 +103,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     let size = 0;
     for (const m of ordered) {
       const name = m.entry.name;
-      if (name.length <= GNU_SHORT_MAX && !name.includes('/')) m.nameField = `${name}/`;
+      if (name.length <= GNU_SHORT_MAX) m.nameField = `${name}/`;
       else {
         m.nameField = `/${size}`;
         parts.push(`${name}/\n`);

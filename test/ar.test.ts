@@ -158,6 +158,33 @@ describe.runIf(HAVE_AR && HAVE_GCC)('options.sortArMembers: bytewise name order,
   });
 });
 
+describe.runIf(HAVE_AR && HAVE_GCC)('GNU ar quirks: duplicate names (ar q) and path names (ar P)', () => {
+  it('ar qU with a duplicate member -> ar qD', async () => {
+    const ms = varied(3);
+    const dup = [ms[0]!, ms[2]!, ms[0]!, ms[1]!];
+    const r = await norm(arTool(dir, dup, 'qU'), 'libq.a');
+    expect(Buffer.from(r.output).equals(arTool(dir, dup, 'qD'))).toBe(true);
+  });
+  it('ar rcUP stores "sub/x.txt/" as a short name; we keep it short as ar rcDP does', async () => {
+    const sub = writeMembers(dir, [{ name: 'x.txt', data: Buffer.from('hello\n'), uid: 9, mtime: 99 }]);
+    mkdirSync(join(sub, 'sub'));
+    writeFileSync(join(sub, 'sub/x.txt'), 'hello\n');
+    writeFileSync(join(sub, 'one.o'), OBJS['one.o']!);
+    run('ar', ['rcUP', 'u.a', 'sub/x.txt', 'one.o'], { cwd: sub });
+    run('ar', ['rcDP', 'd.a', 'sub/x.txt', 'one.o'], { cwd: sub });
+    const r = await norm(readFileSync(join(sub, 'u.a')), 'u.a');
+    expect(Buffer.from(r.output).equals(readFileSync(join(sub, 'd.a')))).toBe(true);
+  });
+});
+
+describe.runIf(HAVE_LLVM_AR && HAVE_GCC)('Darwin variant (llvm-ar --format=darwin: members padded to 8 bytes inside their size)', () => {
+  it('llvm-ar rcU -> byte-identical to llvm-ar rcD', async () => {
+    const mk = (flags: string) => arTool(dir, varied(6), flags, { tool: 'llvm-ar', args: ['--format=darwin'] });
+    const r = await norm(mk('rcU'), 'libd.a');
+    expect(Buffer.from(r.output).equals(mk('rcD'))).toBe(true);
+  });
+});
+
 describe.runIf(HAVE_LLVM_AR && HAVE_GCC)('BSD variant (#1/N names, __.SYMDEF), made by llvm-ar --format=bsd', () => {
   const bsd = (members: ArMember[], flags: string) => arTool(dir, members, flags, { tool: 'llvm-ar', args: ['--format=bsd'] });
   it('llvm-ar rcU -> byte-identical to llvm-ar rcD', async () => {
