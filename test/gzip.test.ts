@@ -273,6 +273,33 @@ describe('nesting: the payload goes through the dispatcher; a changed payload is
     const again = await norm(r.output, 'inner.txt.gz.gz');
     expect(again.status).toBe('unchanged');
   });
+  it.runIf(HAVE_GZIP && HAVE_AR)('multi-member file whose joined payload changes: one member, as gzip -n of the new payload', async () => {
+    const { dir } = tempDir();
+    const members = [{ name: 'm.txt', data: text(3000, 4), mtime: 1500000009, uid: 12 }];
+    const u = arTool(dir, members, 'rcU');
+    const cut = 1000;
+    const input = cat(gzipFile(dir, u.subarray(0, cut), { name: 'a', level: 1 }), gzipFile(dir, u.subarray(cut), { name: 'b', level: 9 }));
+    const r = await norm(input, 'lib.a.gz');
+    // XFL of the first member (level 1) decides the level.
+    expect(Buffer.from(r.output)).toEqual(gzipN(arTool(dir, members, 'rcD'), 1));
+    expect(r.changes.find((c) => c.kind === 'compression')?.what).toMatch(/2 members joined into one/);
+  });
+  it.runIf(HAVE_GZIP && haveTool('tar'))('tar czf: the tar payload is normalized as the tar handler does it alone', async () => {
+    const { dir } = tempDir();
+    const { mkdirSync, writeFileSync, utimesSync } = await import('node:fs');
+    mkdirSync(`${dir}/t/d`, { recursive: true });
+    writeFileSync(`${dir}/t/d/b.txt`, text(2000, 5));
+    writeFileSync(`${dir}/t/a.txt`, text(1000, 6));
+    utimesSync(`${dir}/t/a.txt`, 1600000000, 1600000000);
+    const tgz = run('tar', ['czf', '-', '-C', dir, 't']);
+    const r = await norm(tgz, 'src.tgz');
+    const alone = await norm(run('gzip', ['-dc'], { input: tgz }), 'src.tar');
+    expect(alone.status).toBe('changed');
+    expect(r.status).toBe('changed');
+    expect(checkGzip(r.output)).toEqual(Buffer.from(alone.output));
+    expect(r.changes.some((c) => c.member === 'src.tar')).toBe(true);
+    expect((await norm(r.output, 'src.tgz')).status).toBe('unchanged');
+  });
   it.runIf(HAVE_PY)('recompression of a large payload equals zlib (python) raw deflate, read in fixed chunks', async () => {
     const payload = text(2_500_000, 9);
     for (const level of [1, 6, 9] as const) {
