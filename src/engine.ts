@@ -1,6 +1,6 @@
 // The dispatcher: detect a source's format, run its handler with a Context, and decide from
 // the bytes (not from the handler's word) whether anything changed. Nesting goes through here.
-import { BufferSink, BufferSource, copyRange, readAll } from './io.js';
+import { BufferSink, BufferSource, CHUNK, copyRange, readAll } from './io.js';
 import {
   FormatError,
   HEAD_BYTES,
@@ -75,6 +75,9 @@ export function selectHandler(probe: Probe, handlers: readonly Handler[], enable
 export class ComparingSink implements Sink {
   private pos = 0;
   private target: Sink | undefined;
+  /** A window of the input, read in CHUNK pieces, so many small writes cost few reads. */
+  private win: Uint8Array = new Uint8Array(0);
+  private winStart = 0;
   constructor(
     private readonly input: Source,
     private readonly open: () => Promise<Sink>,
@@ -85,12 +88,29 @@ export class ComparingSink implements Sink {
   get diverged(): boolean {
     return this.target !== undefined;
   }
+  /** Does the input at the current position hold exactly `chunk`? */
+  private async same(chunk: Uint8Array): Promise<boolean> {
+    if (this.pos + chunk.length > this.input.size) return false;
+    let at = 0;
+    while (at < chunk.length) {
+      const p = this.pos + at;
+      if (p < this.winStart || p >= this.winStart + this.win.length) {
+        this.winStart = p;
+        this.win = await this.input.read(p, Math.min(CHUNK, this.input.size - p));
+      }
+      const off = p - this.winStart;
+      const n = Math.min(chunk.length - at, this.win.length - off);
+      const a = Buffer.from(this.win.buffer, this.win.byteOffset + off, n);
+      const b = Buffer.from(chunk.buffer, chunk.byteOffset + at, n);
+      if (!a.equals(b)) return false;
+      at += n;
+    }
+    return true;
+  }
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length === 0) return;
     if (!this.target) {
-      const avail = Math.max(0, Math.min(chunk.length, this.input.size - this.pos));
-      const same = avail === chunk.length ? await this.input.read(this.pos, avail) : undefined;
-      if (same && Buffer.from(same.buffer, same.byteOffset, same.length).equals(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) {
+      if (await this.same(chunk)) {
         this.pos += chunk.length;
         return;
       }
@@ -100,6 +120,7 @@ export class ComparingSink implements Sink {
     this.pos += chunk.length;
   }
   private async diverge(): Promise<void> {
+    this.win = new Uint8Array(0);
     this.target = await this.open();
     await copyRange(this.input, 0, this.pos, this.target);
   }

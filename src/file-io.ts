@@ -24,17 +24,37 @@ export class FileSource implements Source {
   }
 }
 
-/** Appends to an open file descriptor. */
+/** Appends to an open file descriptor, gathering small writes into 256 KiB blocks. */
 export class FileSink implements Sink {
   private pos = 0;
+  private flushed = 0;
+  private buf = Buffer.allocUnsafe(256 * 1024);
+  private used = 0;
   constructor(readonly fd: number) {}
   get length(): number {
     return this.pos;
   }
   async write(chunk: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < chunk.length) done += writeSync(this.fd, chunk, done, chunk.length - done, this.pos + done);
+    if (this.used + chunk.length > this.buf.length) this.flush();
+    if (chunk.length >= this.buf.length) {
+      this.writeOut(chunk);
+    } else {
+      this.buf.set(chunk, this.used);
+      this.used += chunk.length;
+    }
     this.pos += chunk.length;
+  }
+  private writeOut(bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, this.flushed + done);
+    this.flushed += bytes.length;
+  }
+  /** Write out what is gathered; call before reading the file back or closing it. */
+  flush(): void {
+    if (this.used > 0) {
+      this.writeOut(this.buf.subarray(0, this.used));
+      this.used = 0;
+    }
   }
 }
 
@@ -63,6 +83,7 @@ export class Spill implements SpillSink {
   }
   async close(): Promise<Source> {
     if (this.mem) return new BufferSource(this.mem.bytes());
+    this.file!.sink.flush();
     return new FileSource(this.file!.fd, this.file!.sink.length);
   }
   dispose(): void {

@@ -66,7 +66,7 @@ export async function runAll(
   const results: (FileReport | undefined)[] = new Array(jobs.length);
   let next = 0;
   let emitted = 0;
-  const limit = Math.max(1, concurrency) * 2;
+  const limit = Math.max(1, concurrency) * 4;
   const workerLoop = async (): Promise<void> => {
     while (next < jobs.length) {
       const i = next++;

@@ -45,6 +45,7 @@ export class AtomicFile {
 
   /** Replace the target. With several hard links, copy the bytes into the target in place. */
   commit(): void {
+    this.sink.flush();
     try {
       const st = this.like;
       if (st && st.nlink > 1) {
