@@ -125,20 +125,36 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
     }
     return { target: targets[0]!, value: readField(s, off, size) };
   };
+  const views = new Map<number, DataView>();
   const setRef = (s: Section, off: number, size: number, ref: Ref, value: number): void => {
     if (value === ref.value) return;
     const r = ref.reloc;
     if (r && r.rela) {
-      const rel = mutable(r.relSec);
-      const bin = new Bin(rel, le);
+      let view = views.get(r.relSec.index);
+      if (!view) views.set(r.relSec.index, (view = dataView(mutable(r.relSec))));
       const at = r.entryOffset + (is64 ? 16 : 8);
-      if (is64) bin.setI64(at, value - r.symValue);
-      else bin.view.setInt32(at, value - r.symValue, le);
+      const addend = value - r.symValue;
+      if (is64) {
+        const lo = addend >>> 0;
+        const hi = Math.floor(addend / 0x100000000);
+        view.setUint32(le ? at : at + 4, lo, le);
+        view.setInt32(le ? at + 4 : at, hi, le);
+      } else view.setInt32(at, addend, le);
       return;
     }
     const v = value - (r ? r.symValue : 0);
     if (v < 0 || (size < 8 && v >= 2 ** (8 * size))) throw new FormatError(`offset ${value} does not fit a ${size}-byte field in ${s.name}`);
     putUint(mutable(s), off, size, v, le);
+  };
+
+  const writeField = (s: Section, off: number, size: number, value: number): void => {
+    let v = views.get(s.index);
+    if (!v) views.set(s.index, (v = dataView(mutable(s))));
+    if (size === 4) {
+      if (value > 0xffffffff) throw new FormatError(`offset ${value} does not fit a 4-byte field in ${s.name}`);
+      v.setUint32(off, value, le);
+    } else if (size === 8) writeU64(v, off, value, le);
+    else putUint(mutable(s), off, size, value, le);
   };
 
   // 1. Walk everything that refers to strings or to .debug_line.
@@ -165,10 +181,11 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
   for (const s of strOffSecs) walkStrOffsets(load(s), le, s.name, refs(s));
   for (const s of nameSecs) walkNames(load(s), le, s.name, refs(s));
 
-  // 2. String tables.
+  // 2. String tables. References are kept as parallel arrays (a large binary has millions).
   let mapped = 0;
   const reordered: string[] = [];
-  const parsedKeys = new Set<string>();
+  const relocKey = (sec: number, off: number) => sec * 0x100000000 + off;
+  const parsedKeys = new Set<number>();
   const tableKinds: Array<[Section[], 'str' | 'lineStr']> = [
     [strTabs, 'str'],
     [lineStrTabs, 'lineStr'],
@@ -178,46 +195,80 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
       for (const [idx, r] of refsOf) if ((kind === 'str' ? r.str : r.lineStr).length > 0) throw new FormatError(`${secs[idx]!.name} refers to a missing ${kind === 'str' ? '.debug_str' : '.debug_line_str'}`);
       continue;
     }
-    // Every reference: [section, field offset, size, resolved ref].
-    const all: Array<[Section, number, number, Ref]> = [];
+    const what = kind === 'str' ? 'DW_FORM_strp' : 'DW_FORM_line_strp';
+    const rSec: number[] = [];
+    const rOff: number[] = [];
+    const rSize: number[] = [];
+    const rVal: number[] = [];
+    const rTab: number[] = [];
+    const rRel = new Map<number, Ref>(); // by reference index, only for relocated fields
+    const push = (sec: number, off: number, size: number, value: number, tab: number) => {
+      rSec.push(sec);
+      rOff.push(off);
+      rSize.push(size);
+      rVal.push(value);
+      rTab.push(tab);
+    };
     for (const [idx, r] of refsOf) {
       const s = secs[idx]!;
       const offs = kind === 'str' ? r.str : r.lineStr;
       const sizes = kind === 'str' ? r.strSize : r.lineStrSize;
+      if (offs.length === 0) continue;
+      const here = relocs.get(idx);
+      const view = dataView(load(s));
       for (let i = 0; i < offs.length; i++) {
-        const ref = resolve(s, offs[i]!, sizes[i]!, tables, kind === 'str' ? 'DW_FORM_strp' : 'DW_FORM_line_strp');
-        all.push([s, offs[i]!, sizes[i]!, ref]);
-        if (hasRelocs) parsedKeys.add(`${idx}:${offs[i]}`);
+        const off = offs[i]!;
+        const size = sizes[i]!;
+        if (here?.has(off)) {
+          const ref = resolve(s, off, size, tables, what);
+          rRel.set(rSec.length, ref);
+          push(idx, off, size, ref.value, ref.target.index);
+          parsedKeys.add(relocKey(idx, off));
+        } else {
+          if (tables.length !== 1) resolve(s, off, size, tables, what); // throws the right error
+          push(idx, off, size, size === 4 ? view.getUint32(off, le) : readU64(view, off, le), tables[0]!.index);
+        }
       }
     }
     // In a .o file, any other relocation against a string table is a reference too.
     for (const [target, byOff] of relocs) {
       for (const r of byOff.values()) {
         const t = secs[r.symSection];
-        if (!t || !tables.includes(t) || parsedKeys.has(`${target}:${r.offset}`)) continue;
+        if (!t || !tables.includes(t) || parsedKeys.has(relocKey(target, r.offset))) continue;
         if (r.multi) throw new Unsupported(`relocation against ${t.name} at ${secs[target]!.name}+${r.offset} is not a plain offset`);
         const size = relocFieldSize(elf, r);
-        all.push([secs[target]!, r.offset, size, { target: t, value: r.symValue + (r.rela ? r.addend : readField(secs[target]!, r.offset, size)), reloc: r }]);
+        const ref: Ref = { target: t, value: r.symValue + (r.rela ? r.addend : readField(secs[target]!, r.offset, size)), reloc: r };
+        rRel.set(rSec.length, ref);
+        push(target, r.offset, size, ref.value, t.index);
       }
     }
     for (const t of tables) {
       const old = load(t);
-      const mine = all.filter((a) => a[3].target === t);
       const textAt = new Map<number, string>();
-      for (const a of mine) {
-        const v = a[3].value;
+      for (let k = 0; k < rVal.length; k++) {
+        if (rTab[k] !== t.index) continue;
+        const v = rVal[k]!;
         if (!textAt.has(v)) textAt.set(v, readCString(old, v, t.name));
       }
       const texts = new Map<string, string>();
-      let mappedHere = 0;
-      for (const s of new Set(textAt.values())) {
-        const m = mapper.map(s);
-        if (m !== s) mappedHere++;
-        texts.set(s, m);
+      for (const str of textAt.values()) {
+        if (texts.has(str)) continue;
+        const m = mapper.map(str);
+        if (m !== str) mapped++;
+        texts.set(str, m);
       }
-      mapped += mappedHere;
       const table = buildStringTable(texts.values());
-      for (const [s, off, size, ref] of mine) setRef(s, off, size, ref, table.offsetOf.get(texts.get(textAt.get(ref.value)!)!)!);
+      const newOff = new Map<number, number>();
+      for (const [v, str] of textAt) newOff.set(v, table.offsetOf.get(texts.get(str)!)!);
+      for (let k = 0; k < rVal.length; k++) {
+        if (rTab[k] !== t.index) continue;
+        const v = newOff.get(rVal[k]!)!;
+        if (v === rVal[k]) continue;
+        const ref = rRel.get(k);
+        const s = secs[rSec[k]!]!;
+        if (ref) setRef(s, rOff[k]!, rSize[k]!, ref, v);
+        else writeField(s, rOff[k]!, rSize[k]!, v);
+      }
       if (!bytesEq(table.bytes, old)) {
         work.set(t.index, table.bytes);
         reordered.push(t.name);
@@ -321,6 +372,25 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
     data.set(idx, applySplices(load(secs[idx]!), list));
   }
   return { data, mapped, reordered };
+}
+
+function dataView(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function readU64(v: DataView, off: number, le: boolean): number {
+  const a = v.getUint32(off, le);
+  const b = v.getUint32(off + 4, le);
+  const [lo, hi] = le ? [a, b] : [b, a];
+  if (hi >= 0x200000) throw new FormatError(`64-bit offset at ${off} too large`);
+  return hi * 0x100000000 + lo;
+}
+
+function writeU64(v: DataView, off: number, value: number, le: boolean): void {
+  const lo = value % 0x100000000;
+  const hi = Math.floor(value / 0x100000000);
+  v.setUint32(le ? off : off + 4, lo, le);
+  v.setUint32(le ? off + 4 : off, hi, le);
 }
 
 function relocFieldSize(elf: Elf, r: Reloc): number {

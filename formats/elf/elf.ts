@@ -49,14 +49,19 @@ export class Bin {
     return this.view.getInt32(o, this.le);
   }
   u64(o: number): number {
-    const v = this.view.getBigUint64(o, this.le);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`64-bit value at ${o} too large`);
-    return Number(v);
+    const a = this.view.getUint32(o, this.le);
+    const b = this.view.getUint32(o + 4, this.le);
+    const [lo, hi] = this.le ? [a, b] : [b, a];
+    if (hi >= 0x200000) throw new FormatError(`64-bit value at ${o} too large`);
+    return hi * 0x100000000 + lo;
   }
   i64(o: number): number {
-    const v = this.view.getBigInt64(o, this.le);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new FormatError(`64-bit value at ${o} out of range`);
-    return Number(v);
+    const a = this.view.getUint32(o, this.le);
+    const b = this.view.getInt32(o + (this.le ? 4 : 0), this.le);
+    const lo = this.le ? a : this.view.getUint32(o + 4, this.le);
+    const hi = b;
+    if (hi >= 0x200000 || hi < -0x200000) throw new FormatError(`64-bit value at ${o} out of range`);
+    return hi * 0x100000000 + lo;
   }
   /** An unsigned field of 1, 2, 4 or 8 bytes. */
   uN(o: number, n: number): number {

@@ -36,8 +36,8 @@ export function buildStringTable(strings: Iterable<string>): StringTable {
     offsetOf.set(s, size);
     size += s.length + 1;
   }
-  const bytes = new Uint8Array(size);
-  for (const s of kept) bytes.set(Buffer.from(s, 'latin1'), offsetOf.get(s)!);
+  const bytes = Buffer.alloc(size);
+  for (const s of kept) bytes.write(s, offsetOf.get(s)!, 'latin1');
   for (let i = 0; i < distinct.length; i++) {
     if (host[i] === i) continue;
     const h = distinct[host[i]!]!;
