@@ -155,6 +155,32 @@ describe.skipIf(!HAVE)('ELF: other classes and byte orders converge too', () => 
   }
 });
 
+describe.skipIf(!HAVE || !haveTool('objcopy'))('ELF: separate debug files (objcopy --only-keep-debug) converge', () => {
+  it('two checkouts', async () => {
+    const outs: Uint8Array[] = [];
+    for (const co of ['dbg-aa', 'dbg-bb']) {
+      const dir = join(root, co);
+      execFileSync('mkdir', ['-p', dir]);
+      writeFileSync(join(dir, 'main.c'), MAIN);
+      expect(gcc(['-g', '-O2', join(dir, 'main.c'), '-o', join(dir, 'prog')], dir)).toBe(true);
+      execFileSync('objcopy', ['--only-keep-debug', join(dir, 'prog'), join(dir, 'prog.debug')]);
+      const n = await norm(readFileSync(join(dir, 'prog.debug')), 'prog.debug', { mapPaths: [{ from: dir, to: '/build/src' }] });
+      expect(n.status, n.reason).toBe('changed');
+      // The id of a debug file is its binary's: not computable from it, so kept as is.
+      expect(n.notices.join()).toContain('kept');
+      expect(Buffer.from(n.output).includes(Buffer.from(dir))).toBe(false);
+      outs.push(n.output);
+    }
+    expect(bytesEqual(outs[0]!, outs[1]!)).toBe(false); // the ids differ: each is its own binary's
+    const a = parseElf(outs[0]!);
+    const b = parseElf(outs[1]!);
+    for (const s of a.sections) {
+      if (s.name === '.note.gnu.build-id') continue;
+      expect(bytesEqual(outs[0]!.subarray(s.offset, s.offset + (s.type === 8 ? 0 : s.size)), outs[1]!.subarray(b.sections[s.index]!.offset, b.sections[s.index]!.offset + (s.type === 8 ? 0 : s.size))), s.name).toBe(true);
+    }
+  });
+});
+
 function ctx(): Context {
   return {
     options: defaultOptions({ mapPaths: [{ from: '/tmp', to: '/build/src/longer/than/before' }] }),
