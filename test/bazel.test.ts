@@ -5,6 +5,10 @@
 // `detnorm - < in > out` genrule filter write is byte-identical, and the detnorm actions are
 // hermetic: sandboxed, PATH as the only environment, no absolute path on the command line,
 // declared inputs only.
+// Caching: checkout a fills a fresh disk cache, checkout b reads it but runs every genrule for
+// real (no-cache), and the execution logs prove that nothing compared here came from the cache;
+// the one action downstream of a normalized output is then a cache hit in b, which is what a
+// shared remote cache gains from detnorm.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -14,7 +18,13 @@ import { haveTool, run, tempDir } from './helpers.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 const EXAMPLE = join(ROOT, 'examples/bazel');
 const DIST = join(ROOT, 'dist');
-const HAVE = haveTool('bazel') && haveTool('zip') && haveTool('tar') && haveTool('node');
+const HAVE = haveTool('bazel') && haveTool('zip') && haveTool('tar') && haveTool('python3') && haveTool('node');
+// The directory of the node that runs these tests. Under --incompatible_strict_action_env the
+// actions' PATH is /bin:/usr/bin:/usr/local/bin; a node elsewhere (nvm, a CI's setup-node) is
+// put first with --action_env=PATH=..., which Bazel makes part of every action key.
+const NODE_DIR = HAVE ? dirname(realpathSync(run('sh', ['-c', 'command -v node']).toString().trim())) : '';
+const STRICT_PATH = ['/bin', '/usr/bin', '/usr/local/bin'];
+const PATH_FLAGS = STRICT_PATH.includes(NODE_DIR) ? [] : [`--action_env=PATH=${[NODE_DIR, ...STRICT_PATH].join(':')}`];
 
 /** One spawn from Bazel's --execution_log_json_file (a stream of JSON objects). */
 interface Spawn {
@@ -60,13 +70,13 @@ const VARIANTS = {
     file: 0o664,
     exe: 0o775,
     env: { TZ: 'Asia/Kolkata', SOURCE_DATE_EPOCH: '2000000000', LC_ALL: 'C.UTF-8' },
-    flags: ['--strategy=Genrule=local'],
+    flags: ['--strategy=Genrule=local', '--modify_execution_info=Genrule=+no-cache'],
   },
 } as const;
 type Variant = keyof typeof VARIANTS;
 
 const RAW = ['app-raw.zip', 'app-raw.tar', 'app-raw.tar.gz', 'greet-raw.pyc'];
-const NORMALIZED = ['app.zip', 'app-filtered.zip', 'app.tar', 'app.tar.gz', 'greet.pyc', 'app-node-toolchain.zip', 'app-node-executable.zip'];
+const NORMALIZED = ['app.zip', 'app-filtered.zip', 'app.tar', 'app.tar.gz', 'greet.pyc', 'app-node-toolchain.zip', 'app-node-executable.zip', 'app-node-genrule.zip'];
 
 // A test-only package added to each copy: the `node` attribute fed like rules_nodejs's
 // @nodejs_toolchains//:resolved_toolchain (a target whose files are exactly the node binary)
@@ -90,6 +100,19 @@ resolved_node(name = "node_toolchain", node = "@host_node//:node")
 detnorm_normalize(name = "zip_toolchain_node", src = "//app:app_zip_raw", out = "app-node-toolchain.zip", timestamp = 1700000000, node = ":node_toolchain")
 
 detnorm_normalize(name = "zip_executable_node", src = "//app:app_zip_raw", out = "app-node-executable.zip", timestamp = 1700000000, node = "@host_node//:node")
+
+genrule(
+    name = "zip_genrule_node",
+    srcs = ["//app:app_zip_raw"],
+    outs = ["app-node-genrule.zip"],
+    cmd = "$(NODE_PATH) $(execpath @detnorm//:cli.mjs) -q -T 1700000000 - < $< > $@",
+    toolchains = [":node_toolchain"],
+    tools = [":node_toolchain", "@detnorm//:cli.mjs", "@detnorm//:detnorm"],
+)
+
+# Downstream of a normalized output (idempotent: same T): its input is the same in both
+# checkouts, so checkout b gets it from the cache that checkout a filled.
+detnorm_normalize(name = "again", src = "//app:app_zip", out = "app-again.zip", timestamp = 1700000000)
 
 genrule(name = "truncated_raw", srcs = ["//app:app_zip_raw"], outs = ["truncated-raw.zip"], cmd = "head -c 100 $< > $@", tags = ["manual"])
 
@@ -119,10 +142,9 @@ function makeCheckout(v: Variant): void {
   mkdirSync(join(ws, 'e2e'));
   writeFileSync(join(ws, 'e2e/defs.bzl'), E2E_DEFS);
   writeFileSync(join(ws, 'e2e/BUILD.bazel'), E2E_BUILD);
-  const nodeDir = dirname(realpathSync(run('sh', ['-c', 'command -v node']).toString().trim()));
   appendFileSync(
     join(ws, 'WORKSPACE'),
-    `\nnew_local_repository(name = "host_node", path = ${JSON.stringify(nodeDir)}, build_file_content = 'exports_files(["node"])')\n`,
+    `\nnew_local_repository(name = "host_node", path = ${JSON.stringify(NODE_DIR)}, build_file_content = 'exports_files(["node"])')\n`,
   );
   const m = VARIANTS[v];
   const src = join(ws, 'app/src');
@@ -136,7 +158,9 @@ function makeCheckout(v: Variant): void {
 }
 
 const read = (v: Variant, pkg: string, f: string) => readFileSync(join(state[v].bin, pkg, f));
-const pkgOf = (f: string) => (f.startsWith('app-node-') ? 'e2e' : 'app');
+const pkgOf = (f: string) => (f.startsWith('app-node-') || f === 'app-again.zip' ? 'e2e' : 'app');
+const AGAIN = /\/e2e\/app-again\.zip$/;
+const outputOf = (s: Spawn) => (s.actualOutputs ?? [])[0]?.path ?? '';
 
 describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts', () => {
   beforeAll(() => {
@@ -151,9 +175,10 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
         '--incompatible_strict_action_env',
         '--spawn_strategy=sandboxed',
         '--nosandbox_debug',
-        '--disk_cache=',
+        `--disk_cache=${join(TMP, 'disk-cache')}`,
         '--remote_cache=',
         `--execution_log_json_file=${log}`,
+        ...PATH_FLAGS,
         ...VARIANTS[v].flags,
       ]);
       timings.push(`${v}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -196,9 +221,9 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
       expect(a.length).toBeGreaterThan(0);
       expect(a.equals(read('b', pkgOf(f), f))).toBe(true);
     });
-    it('the rule and the genrule filter agree, and so do all three ways to give node', () => {
+    it('the rule and the genrule filter agree, and so do all the ways to give node', () => {
       const zip = read('a', 'app', 'app.zip');
-      for (const f of ['app-filtered.zip', 'app-node-toolchain.zip', 'app-node-executable.zip']) expect(read('a', pkgOf(f), f).equals(zip), f).toBe(true);
+      for (const f of ['app-filtered.zip', 'app-node-toolchain.zip', 'app-node-executable.zip', 'app-node-genrule.zip']) expect(read('a', pkgOf(f), f).equals(zip), f).toBe(true);
     });
   });
 
@@ -232,7 +257,7 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
   });
 
   describe('the detnorm actions are hermetic', () => {
-    const detnormSpawns = (v: Variant) => state[v].spawns.filter((s) => s.mnemonic === 'Detnorm');
+    const detnormSpawns = (v: Variant) => state[v].spawns.filter((s) => s.mnemonic === 'Detnorm' && !AGAIN.test(outputOf(s)));
     it('one sandboxed, remotable, cacheable action per rule target, PATH its only environment', () => {
       for (const v of ['a', 'b'] as const) {
         const spawns = detnormSpawns(v);
@@ -270,9 +295,27 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
     });
   });
 
+  describe('caching: what was compared was built, and normalized outputs make cache hits downstream', () => {
+    it('checkout a executed every action (its cache was empty)', () => {
+      expect(state.a.spawns.length).toBeGreaterThanOrEqual(13);
+      for (const s of state.a.spawns) expect(s.runner, outputOf(s)).not.toMatch(/cache hit/);
+    });
+    it('checkout b executed every genrule and every detnorm action on a raw artifact', () => {
+      const built = state.b.spawns.filter((s) => !AGAIN.test(outputOf(s)));
+      expect(built.length).toBe(state.a.spawns.length - 1);
+      for (const s of built) expect(s.runner, outputOf(s)).not.toMatch(/cache hit/);
+    });
+    it('checkout b got the action downstream of the normalized zip from the cache', () => {
+      const again = state.b.spawns.filter((s) => AGAIN.test(outputOf(s)));
+      expect(again).toHaveLength(1);
+      expect(again[0]!.runner).toMatch(/cache hit/);
+      expect(read('b', 'e2e', 'app-again.zip').equals(read('b', 'app', 'app.zip'))).toBe(true);
+    });
+  });
+
   describe('a broken artifact fails the build', () => {
     it('detnorm_normalize on a truncated zip fails with detnorm\'s reason', () => {
-      const r = bazel('a', ['build', '//e2e:truncated', '--disk_cache=', '--remote_cache=']);
+      const r = bazel('a', ['build', '//e2e:truncated', '--incompatible_strict_action_env', '--disk_cache=', '--remote_cache=', ...PATH_FLAGS]);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain('no end of central directory record');
       expect(r.stderr).toMatch(/ERROR: .*\/e2e\/BUILD.bazel:\d+:\d+: Normalizing e2e\/truncated.zip with detnorm failed/);
