@@ -25,6 +25,7 @@ import {
   encodeZip64Locator,
 } from '../formats/zip/records.js';
 import { FormatError } from '../src/types.js';
+import { PEER } from './helpers.js';
 
 const CORPUS = new URL('../corpus/zip/', import.meta.url).pathname;
 
@@ -179,8 +180,7 @@ describe('.properties: the Properties.store date comment', () => {
   it('leaves other comments and values alone', () => {
     expect(removeDateComment('#just a comment\na=#Mon Oct 27 09:12:51 UTC 2014\n')).toBeUndefined();
   });
-  it('agrees with strip-nondeterminism on its javaproperties cases', async () => {
-    const { PEER } = await import('./helpers.js');
+  it('agrees with strip-nondeterminism on its javaproperties cases', () => {
     const dir = `${PEER}strip-nondeterminism/_historical/javaproperties/`;
     for (const n of ['configuration', 'pom', 'version']) {
       const input = readFileSync(`${dir}${n}.properties.in`, 'latin1');

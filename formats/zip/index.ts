@@ -24,7 +24,7 @@ import {
 } from '../../src/types.js';
 import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, kindAndMode, versionNeeded, type Kind } from './attrs.js';
 import { crc32 } from './crc32.js';
-import { crcOf, deflateTo, inflateHead, inflateTo } from './deflate.js';
+import { HeadInflater, crcOf, deflateTo, inflateTo } from './deflate.js';
 import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
 import { cleanManifest } from './manifest.js';
 import { removeDateComment } from './properties.js';
@@ -109,6 +109,8 @@ class ZipNormalizer {
   private signed = false;
   private alignAll = 0;
   private alignSo = 0;
+  private readonly probe = new HeadInflater(HEAD_BYTES);
+  private handlers: readonly Handler[] = [];
 
   constructor(
     private readonly input: Source,
@@ -119,6 +121,8 @@ class ZipNormalizer {
   async run(): Promise<HandlerResult> {
     const { input, ctx } = this;
     const arc = await readArchive(input, ctx.options.limits);
+    const all = await registry();
+    this.handlers = all.filter((h) => ctx.options.formats.includes(h.name));
     const prefix = arc.prefixLength ? Uint8Array.from(await input.read(0, arc.prefixLength)) : new Uint8Array(0);
     this.flavor = flavorOf(baseName(ctx.path), prefix);
 
@@ -208,9 +212,9 @@ class ZipNormalizer {
     const head =
       e.method === METHOD_STORED
         ? await this.input.read(e.dataOffset, Math.min(HEAD_BYTES, e.compressedSize))
-        : await inflateHead(this.input, e.dataOffset, e.compressedSize, HEAD_BYTES);
+        : await this.probe.head(this.input, e.dataOffset, e.compressedSize);
     const probe: Probe = { name: dn, size: e.uncompressedSize, head, tail: head.length === e.uncompressedSize ? head : new Uint8Array(0) };
-    const handler = selectHandler(probe, await registry(), this.ctx.options.formats);
+    const handler = selectHandler(probe, this.handlers, this.ctx.options.formats);
     const isProperties = jarLike && extensionOf(dn) === '.properties';
     if (!handler && !isProperties) return { kind: 'raw' };
 

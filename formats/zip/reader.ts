@@ -7,7 +7,6 @@
 // archives. A prefix before the first local header (jmod "JM", a pyzip shebang, an SFX stub)
 // is found, and offsets written relative to the zip start (as `cat prefix a.zip` gives) are
 // accepted: `delta` is added to every declared offset.
-import { SequentialReader, SliceSource } from '../../src/io.js';
 import { FormatError, type Limits, type Source } from '../../src/types.js';
 import {
   CENTRAL_SIZE,
@@ -20,11 +19,11 @@ import {
   U32_MAX,
   ZIP64_EOCD_SIZE,
   ZIP64_LOCATOR_SIZE,
-  decodeCentral,
+  decodeCentralAt,
   decodeDescriptor,
   decodeEocd,
   decodeExtra,
-  decodeLocal,
+  decodeLocalAt,
   decodeZip64Eocd,
   decodeZip64Extra,
   decodeZip64Locator,
@@ -107,7 +106,7 @@ async function findEocd(src: Source): Promise<number> {
 export async function readArchive(src: Source, limits: Limits): Promise<Archive> {
   const eocdAt = await findEocd(src);
   const eocd = decodeEocd(await src.read(eocdAt, EOCD_SIZE), eocdAt);
-  const comment = Uint8Array.from(await src.read(eocdAt + EOCD_SIZE, eocd.commentLength));
+  const comment = new Uint8Array(await src.read(eocdAt + EOCD_SIZE, eocd.commentLength));
 
   let entries = eocd.entries;
   let cdSize = eocd.cdSize;
@@ -156,15 +155,21 @@ export async function readArchive(src: Source, limits: Limits): Promise<Archive>
   const delta = cdStart - cdOffset;
   if (delta < 0) throw new FormatError(`central directory offset ${cdOffset} points past the central directory (at ${cdStart})`);
 
-  // Central directory, through a bounded buffer.
+  // Central directory, read in one piece (bounded by limits.memoryBytes) and decoded in place.
+  if (cdSize > limits.memoryBytes) throw new FormatError(`central directory of ${cdSize} bytes exceeds the memory limit`);
   const list: Entry[] = [];
-  const cd = new SequentialReader(new SliceSource(src, cdStart, cdSize));
-  while (cd.remaining > 0) {
-    const at = cdStart + cd.position;
-    const h = decodeCentral(await cd.readExact(CENTRAL_SIZE, 'central directory header'), at);
-    const name = Uint8Array.from(await cd.readExact(h.nameLength, 'central directory name'));
-    const extraBytes = Uint8Array.from(await cd.readExact(h.extraLength, 'central directory extra field'));
-    const entryComment = Uint8Array.from(await cd.readExact(h.commentLength, 'central directory comment'));
+  const cdBytes = await src.read(cdStart, cdSize);
+  const cdv = new DataView(cdBytes.buffer, cdBytes.byteOffset, cdBytes.byteLength);
+  let p = 0;
+  while (p < cdSize) {
+    const h = decodeCentralAt(cdv, p, cdStart + p);
+    const nameAt = p + CENTRAL_SIZE;
+    const end = nameAt + h.nameLength + h.extraLength + h.commentLength;
+    if (end > cdSize) throw new FormatError(`truncated central directory entry at offset ${cdStart + p}`);
+    const name = cdBytes.subarray(nameAt, nameAt + h.nameLength);
+    const extraBytes = cdBytes.subarray(nameAt + h.nameLength, nameAt + h.nameLength + h.extraLength);
+    const entryComment = cdBytes.subarray(nameAt + h.nameLength + h.extraLength, end);
+    p = end;
     const dn = displayName(name);
     const extra = decodeExtra(extraBytes, `extra field of ${dn}`);
     let { compressedSize, uncompressedSize, localOffset, diskStart } = h;
@@ -242,7 +247,8 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
       );
     }
     if (e.localOffset + LOCAL_SIZE > cdStart) throw new FormatError(`${dn}: local header offset ${e.localOffset} points outside the member area`);
-    const h = decodeLocal(await win.read(e.localOffset, LOCAL_SIZE), e.localOffset);
+    const w = await win.viewAt(e.localOffset, LOCAL_SIZE);
+    const h = decodeLocalAt(w.view, w.at, e.localOffset);
     if (h.nameLength !== e.name.length) throw new FormatError(`${dn}: local header name differs from the central directory`);
     const varLen = h.nameLength + h.extraLength;
     if (e.localOffset + LOCAL_SIZE + varLen > cdStart) throw new FormatError(`${dn}: local header at ${e.localOffset} runs into the central directory`);
@@ -250,7 +256,7 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
     for (let i = 0; i < h.nameLength; i++) {
       if (vars[i] !== e.name[i]) throw new FormatError(`${dn}: local header name differs from the central directory`);
     }
-    const localExtra = decodeExtra(Uint8Array.from(vars.subarray(h.nameLength)), `local extra field of ${dn}`);
+    const localExtra = h.extraLength ? decodeExtra(vars.slice(h.nameLength), `local extra field of ${dn}`) : [];
     if ((h.flags & FLAG_DESCRIPTOR) === 0) {
       let cs = h.compressedSize;
       let us = h.uncompressedSize;

@@ -122,19 +122,27 @@ export function getU64(v: DataView, off: number, what: string): number {
 
 export function decodeLocal(b: Uint8Array, at?: number): LocalHeader {
   need(b, LOCAL_SIZE, 'local file header');
-  const v = view(b);
-  sig(v, SIG_LOCAL, 'local file header', at);
+  return decodeLocalAt(view(b), 0, at);
+}
+
+/** Decode a local header at `off` of a DataView. */
+export function decodeLocalAt(v: DataView, off: number, at?: number): LocalHeader {
+  if (off + LOCAL_SIZE > v.byteLength) throw new FormatError(`truncated local file header at offset ${at ?? off}`);
+  const got = v.getUint32(off, true);
+  if (got !== SIG_LOCAL) {
+    throw new FormatError(`bad local file header signature 0x${got.toString(16).padStart(8, '0')}${at === undefined ? '' : ` at offset ${at}`}`);
+  }
   return {
-    versionNeeded: v.getUint16(4, true),
-    flags: v.getUint16(6, true),
-    method: v.getUint16(8, true),
-    time: v.getUint16(10, true),
-    date: v.getUint16(12, true),
-    crc: v.getUint32(14, true),
-    compressedSize: v.getUint32(18, true),
-    uncompressedSize: v.getUint32(22, true),
-    nameLength: v.getUint16(26, true),
-    extraLength: v.getUint16(28, true),
+    versionNeeded: v.getUint16(off + 4, true),
+    flags: v.getUint16(off + 6, true),
+    method: v.getUint16(off + 8, true),
+    time: v.getUint16(off + 10, true),
+    date: v.getUint16(off + 12, true),
+    crc: v.getUint32(off + 14, true),
+    compressedSize: v.getUint32(off + 18, true),
+    uncompressedSize: v.getUint32(off + 22, true),
+    nameLength: v.getUint16(off + 26, true),
+    extraLength: v.getUint16(off + 28, true),
   };
 }
 
@@ -157,25 +165,33 @@ export function encodeLocal(h: LocalHeader): Uint8Array {
 
 export function decodeCentral(b: Uint8Array, at?: number): CentralHeader {
   need(b, CENTRAL_SIZE, 'central directory header');
-  const v = view(b);
-  sig(v, SIG_CENTRAL, 'central directory header', at);
+  return decodeCentralAt(view(b), 0, at);
+}
+
+/** Decode a central header at `off` of a DataView (the central directory read in one piece). */
+export function decodeCentralAt(v: DataView, off: number, at?: number): CentralHeader {
+  if (off + CENTRAL_SIZE > v.byteLength) throw new FormatError(`truncated central directory header at offset ${at ?? off}`);
+  const got = v.getUint32(off, true);
+  if (got !== SIG_CENTRAL) {
+    throw new FormatError(`bad central directory header signature 0x${got.toString(16).padStart(8, '0')}${at === undefined ? '' : ` at offset ${at}`}`);
+  }
   return {
-    versionMadeBy: v.getUint16(4, true),
-    versionNeeded: v.getUint16(6, true),
-    flags: v.getUint16(8, true),
-    method: v.getUint16(10, true),
-    time: v.getUint16(12, true),
-    date: v.getUint16(14, true),
-    crc: v.getUint32(16, true),
-    compressedSize: v.getUint32(20, true),
-    uncompressedSize: v.getUint32(24, true),
-    nameLength: v.getUint16(28, true),
-    extraLength: v.getUint16(30, true),
-    commentLength: v.getUint16(32, true),
-    diskStart: v.getUint16(34, true),
-    internalAttributes: v.getUint16(36, true),
-    externalAttributes: v.getUint32(38, true),
-    localOffset: v.getUint32(42, true),
+    versionMadeBy: v.getUint16(off + 4, true),
+    versionNeeded: v.getUint16(off + 6, true),
+    flags: v.getUint16(off + 8, true),
+    method: v.getUint16(off + 10, true),
+    time: v.getUint16(off + 12, true),
+    date: v.getUint16(off + 14, true),
+    crc: v.getUint32(off + 16, true),
+    compressedSize: v.getUint32(off + 20, true),
+    uncompressedSize: v.getUint32(off + 24, true),
+    nameLength: v.getUint16(off + 28, true),
+    extraLength: v.getUint16(off + 30, true),
+    commentLength: v.getUint16(off + 32, true),
+    diskStart: v.getUint16(off + 34, true),
+    internalAttributes: v.getUint16(off + 36, true),
+    externalAttributes: v.getUint32(off + 38, true),
+    localOffset: v.getUint32(off + 42, true),
   };
 }
 
@@ -284,6 +300,7 @@ export function encodeZip64Locator(l: Zip64Locator): Uint8Array {
 /** Split an extra-field block into fields; a trailing fragment shorter than a field header is an error. */
 export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
   const out: ExtraField[] = [];
+  if (b.length === 0) return out;
   const v = view(b);
   let i = 0;
   while (i < b.length) {

@@ -7,6 +7,7 @@ import type { Source } from '../../src/types.js';
 export class WindowReader {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
+  private dv: DataView | undefined;
   constructor(
     readonly src: Source,
     private readonly window = CHUNK,
@@ -19,8 +20,20 @@ export class WindowReader {
     if (offset < 0 || offset + length > this.src.size) return this.src.read(offset, length); // throws
     const n = Math.min(this.window, this.src.size - offset);
     this.buf = await this.src.read(offset, n);
+    this.dv = undefined;
     this.start = offset;
     return this.buf.subarray(0, length);
+  }
+  /** The window holding [offset, offset+length) as a DataView and the position in it. */
+  async viewAt(offset: number, length: number): Promise<{ view: DataView; at: number }> {
+    await this.read(offset, length);
+    const rel = offset - this.start;
+    if (rel >= 0 && rel + length <= this.buf.length) {
+      this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+      return { view: this.dv, at: rel };
+    }
+    const b = await this.src.read(offset, length);
+    return { view: new DataView(b.buffer, b.byteOffset, b.byteLength), at: 0 };
   }
   /** Up to `length` bytes at `offset`, fewer at the end of the source. */
   async readUpTo(offset: number, length: number): Promise<Uint8Array> {
