@@ -12,7 +12,7 @@ import { FormatError, type Change, type Context, type Handler, type HandlerResul
 import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, type ArHeaderFields } from './ar/header.js';
 import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
 import { rewriteBsdSymtab, rewriteGnuSymtab } from './ar/symtab.js';
-import { Tally } from './gzip/tally.js';
+import { Tally, mergeNested } from './gzip/tally.js';
 
 const MEMBER_MODE = 0o644;
 /** GNU ar writes a name of up to 15 bytes as `name/` (even one holding a '/', from `ar P`), longer ones in `//`. */
@@ -34,7 +34,6 @@ interface Planned {
   changed?: { start: number; size: number };
   /** New header name field (at most 16 bytes) for GNU-style names. */
   nameField?: string;
-  newOffset?: number;
 }
 
 function isLdScript(head: Uint8Array): boolean {
@@ -58,6 +57,8 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   if (parsed instanceof Unsupported) return { status: 'untouched', reason: parsed.reason };
   const { entries, style } = parsed;
   const tally = new Tally();
+  const tables = entries.filter((e) => e.kind !== 'member' && e.kind !== 'gnu-longnames');
+  if (tables.length > 1) throw new FormatError(`more than one symbol table (second at offset ${tables[1]!.headerOffset})`);
 
   // Pass 1: normalize every member; changed contents go to one spill, in member order.
   const members: Planned[] = [];
@@ -129,7 +130,6 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   if (longTable) at += HEADER_SIZE + padded(longTable.length);
   const moved = new Map<number, number>();
   for (const m of ordered) {
-    m.newOffset = at;
     moved.set(m.entry.headerOffset, at);
     at += HEADER_SIZE + padded(m.entry.bsdNameLength + (m.changed?.size ?? m.entry.dataSize));
   }
@@ -150,8 +150,6 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
       tally.add('timestamp', 'symbol table header -> 0 0 0 0', `symbol table header (mtime ${h.mtime ?? ''}, uid ${h.uid ?? ''}, gid ${h.gid ?? ''}, mode ${h.mode?.toString(8) ?? ''}) -> 0 0 0 0`);
     }
   }
-  const extra = specials.filter((e) => e !== symtab && e !== oldTable);
-  if (extra.length > 0) throw new FormatError(`more than one symbol table (second at offset ${extra[0]!.headerOffset})`);
 
   // Pass 2: write.
   await output.write(latin1(GLOBAL_MAGIC));
@@ -188,7 +186,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     else await copyRange(input, e.dataOffset, e.dataSize, output);
     await pad(size);
   }
-  return { status: 'normalized', changes: [...tally.changes(), ...nestedChanges] };
+  return { status: 'normalized', changes: [...tally.changes(), ...mergeNested(nestedChanges)] };
 }
 
 /** For `detnorm diff`: every member with the fields its header stores. */

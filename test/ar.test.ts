@@ -405,3 +405,24 @@ describe('members() lists every member with its stored fields (for detnorm diff)
     ]);
   });
 });
+
+describe('nested changes are aggregated across members (one record per kind, with counts)', () => {
+  it('ten gzip members with names and distinct mtimes give a few records, not thirty', async () => {
+    const { mergeNested } = await import('../formats/gzip/tally.js');
+    const pako = (await import('pako')).default;
+    const hdr = (name: string, size: number) => `${name.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'644'.padEnd(8)}${String(size).padEnd(10)}\`\n`;
+    const parts: Buffer[] = [Buffer.from('!<arch>\n')];
+    for (let i = 0; i < 10; i++) {
+      const gz = Buffer.from(pako.gzip(`member ${i}\n`, { header: { name: `m${i}.txt`, time: 1000 + i } } as never));
+      parts.push(Buffer.from(hdr(`m${i}.gz/`, gz.length), 'latin1'), gz, Buffer.from(gz.length % 2 ? '\n' : ''));
+    }
+    const r = await norm(Buffer.concat(parts), 'many.a');
+    expect(r.status).toBe('changed');
+    const nested = r.changes.filter((c) => c.kind === 'timestamp' || c.kind === 'metadata');
+    expect(nested.length).toBeLessThanOrEqual(2);
+    expect(nested.reduce((a, c) => a + (c.count ?? 1), 0)).toBe(20);
+    expect(mergeNested([{ kind: 'owner', what: 'x', member: 'a' }, { kind: 'owner', what: 'x', member: 'b', count: 2 }])).toEqual([
+      { kind: 'owner', what: 'x (in 2 members)', count: 3 },
+    ]);
+  });
+});

@@ -19,3 +19,41 @@ export class Tally {
     );
   }
 }
+
+/**
+ * Aggregate the changes nested members reported (each already names its member): equal
+ * (kind, what) pairs from several members become one record with the summed count, and a kind
+ * still spread over more than `keep` records collapses into one, so a library of 2,000
+ * changed objects reports a few lines, not thousands.
+ */
+export function mergeNested(changes: readonly Change[], keep = 3): Change[] {
+  const byWhat = new Map<string, { c: Change; count: number; members: Set<string> }>();
+  for (const c of changes) {
+    const key = `${c.kind}\0${c.what}`;
+    const it = byWhat.get(key);
+    if (it) {
+      it.count += c.count ?? 1;
+      it.members.add(c.member ?? '');
+    } else byWhat.set(key, { c, count: c.count ?? 1, members: new Set([c.member ?? '']) });
+  }
+  const byKind = new Map<ChangeKind, Array<{ c: Change; count: number; members: Set<string> }>>();
+  for (const g of byWhat.values()) {
+    const list = byKind.get(g.c.kind) ?? [];
+    list.push(g);
+    byKind.set(g.c.kind, list);
+  }
+  const out: Change[] = [];
+  for (const [kind, list] of byKind) {
+    if (list.length <= keep) {
+      for (const { c, count, members } of list) {
+        out.push(members.size === 1 ? { ...c, ...(count > 1 ? { count } : {}) } : { kind, what: `${c.what} (in ${members.size} members)`, count });
+      }
+    } else {
+      const members = new Set(list.flatMap((g) => [...g.members]));
+      const total = list.reduce((a, g) => a + g.count, 0);
+      const first = list[0]!.c;
+      out.push({ kind, what: `${kind} changes in ${members.size} members, e.g. ${first.member ? `${first.member}: ` : ''}${first.what}`, count: total });
+    }
+  }
+  return out;
+}
