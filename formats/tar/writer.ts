@@ -27,6 +27,9 @@ export interface OutEntry {
   records: readonly PaxRecord[];
   gnuSparseArea?: Uint8Array;
   gnuSparseExt?: Uint8Array;
+  /** Numeric owner to write (absent: 0, as --owner=0 --group=0). Used by container layers. */
+  uid?: number;
+  gid?: number;
 }
 
 /** The name GNU tar gives an entry's extended header with exthdr.name=%d/PaxHeaders/%f. */
@@ -122,8 +125,8 @@ export class TarWriter {
     const h: HeaderFields = {
       name: e.name,
       mode: e.mode,
-      uid: 0,
-      gid: 0,
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
       size: e.size,
       mtime: e.mtime,
       typeflag: e.typeflag,
