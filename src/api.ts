@@ -25,6 +25,10 @@ export interface NormalizeOptions {
   sortArMembers?: boolean;
   /** pyc: convert timestamp pycs whose source is present into hash-based ones. */
   pycInvalidation?: 'checked-hash' | 'unchecked-hash';
+  /** Container image layers: keep numeric owners ('keep', default) or set them to 0 (CLI --oci-owners). */
+  ociOwners?: 'keep' | 'zero';
+  /** Container images: leave the first N layers of each image byte-identical (CLI --keep-layers). */
+  keepLayers?: number;
   /** Handler names to enable, or a "+x,-y" spec; default all. */
   formats?: readonly string[] | string;
   limits?: Partial<Limits>;
@@ -81,6 +85,8 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     throw new TypeError(`timestamp must be a non-negative integer number of seconds, got ${o.timestamp}`);
   }
   if (o.clamp && o.timestamp === undefined) throw new TypeError('clamp needs a timestamp');
+  if (o.ociOwners !== undefined && o.ociOwners !== 'keep' && o.ociOwners !== 'zero') throw new TypeError(`ociOwners must be 'keep' or 'zero', got ${o.ociOwners}`);
+  if (o.keepLayers !== undefined && !(Number.isSafeInteger(o.keepLayers) && o.keepLayers >= 0)) throw new TypeError(`keepLayers must be a non-negative integer, got ${o.keepLayers}`);
   const all = HANDLERS.map((h) => h.name);
   const formats =
     o.formats === undefined ? all : typeof o.formats === 'string' ? applyFormatsSpec(o.formats, all) : applyFormatsSpec(o.formats.join(','), all);
@@ -90,6 +96,8 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     mapPaths: mapPathsOf(o.mapPaths),
     sortArMembers: Boolean(o.sortArMembers),
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
+    ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
+    ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),
     formats,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
   });
@@ -127,14 +135,21 @@ export async function normalizeFile(path: string, options: FileOptions = {}): Pr
 export async function normalizeTree(paths: string | readonly string[], options: TreeOptions = {}): Promise<TreeResult> {
   const opts = resolveOptions(options);
   const roots = typeof paths === 'string' ? [paths] : paths;
-  const { files, problems } = walk(roots);
+  const { files, problems } = walk(roots, { ociLayouts: opts.formats.includes('oci') });
   options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
   const jobs = options.jobs ?? defaultJobs();
   const runner = makeRunner(jobs, files.length);
   try {
     const reports = await runAll(
       runner,
-      files.map((f) => ({ path: f.path, options: opts, roots, ...(options.check ? { check: true } : {}), ...(f.links.length ? { links: f.links } : {}) })),
+      files.map((f) => ({
+        path: f.path,
+        options: opts,
+        roots,
+        ...(options.check ? { check: true } : {}),
+        ...(f.links.length ? { links: f.links } : {}),
+        ...(f.ociLayout ? { ociLayout: true } : {}),
+      })),
       jobs,
       (r) => options.onReport?.(r),
     );

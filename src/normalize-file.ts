@@ -8,6 +8,7 @@ import { SpillPool } from './file-io.js';
 import type { FileReport } from './report.js';
 import type { Change, Handler, Options, Sink, TouchRequest } from './types.js';
 import { AtomicFile } from './write.js';
+import { normalizeOciDirJob } from './oci-dir.js';
 
 export interface FileJob {
   readonly path: string;
@@ -22,6 +23,8 @@ export interface FileJob {
    * only when they lie under one of these. Absent: only the artifact itself is touched.
    */
   readonly roots?: readonly string[];
+  /** `path` is an OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
+  readonly ociLayout?: boolean;
 }
 
 /** The regular file `rel` names next to `artifact`, if it lies inside one of `roots`. */
@@ -64,6 +67,7 @@ class NullSink implements Sink {
 }
 
 export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[]): Promise<FileReport> {
+  if (job.ociLayout) return normalizeOciDirJob(job, handlers);
   const { path, options } = job;
   const links = job.links && job.links.length ? { links: job.links } : {};
   let fd: number;

@@ -38,6 +38,10 @@ export interface Options {
   readonly sortArMembers: boolean;
   /** pyc: convert timestamp pycs whose source is present into hash-based pycs. */
   readonly pycInvalidation?: 'checked-hash' | 'unchecked-hash';
+  /** Container image layers: keep numeric owners (default) or set them to 0. */
+  readonly ociOwners?: 'keep' | 'zero';
+  /** Container images: leave the first N layers of each image byte-identical (default 0). */
+  readonly keepLayers?: number;
   /** Names of the enabled handlers. */
   readonly formats: readonly string[];
   readonly limits: Limits;

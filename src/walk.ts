@@ -9,6 +9,18 @@ export interface WalkEntry {
   readonly size: number;
   /** Other paths in the walk that are hard links to the same inode. */
   readonly links: readonly string[];
+  /** An OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
+  readonly ociLayout?: boolean;
+}
+
+export interface WalkOptions {
+  /** Hand over directories holding `oci-layout` and `index.json` whole, not their files. */
+  readonly ociLayouts?: boolean;
+}
+
+/** True when a directory's entry names are an OCI image layout's (image-layout.md). */
+export function isOciLayoutDir(names: readonly string[]): boolean {
+  return names.includes('oci-layout') && names.includes('index.json');
 }
 
 export interface WalkProblem {
@@ -36,8 +48,8 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-export function walk(roots: readonly string[]): WalkResult {
-  const found = new Map<string, { path: string; size: number; links: string[] }>();
+export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResult {
+  const found = new Map<string, { path: string; size: number; links: string[]; ociLayout?: boolean }>();
   const problems: WalkProblem[] = [];
   const visit = (path: string, explicit: boolean): void => {
     let st;
@@ -57,6 +69,10 @@ export function walk(roots: readonly string[]): WalkResult {
         names = readdirSync(path);
       } catch (e) {
         problems.push({ path, reason: `cannot read directory: ${(e as Error).message}`, severity: 'error' });
+        return;
+      }
+      if (opts.ociLayouts && isOciLayoutDir(names)) {
+        found.set(`oci-layout:${path}`, { path, size: 0, links: [], ociLayout: true });
         return;
       }
       for (const name of names.sort(byteCompare)) visit(join(path, name), false);
@@ -92,7 +108,7 @@ export function walk(roots: readonly string[]): WalkResult {
   const files: WalkEntry[] = [];
   for (const f of found.values()) {
     const all = [f.path, ...f.links].sort(byteCompare);
-    files.push({ path: all[0]!, size: f.size, links: all.slice(1) });
+    files.push({ path: all[0]!, size: f.size, links: all.slice(1), ...(f.ociLayout ? { ociLayout: true } : {}) });
   }
   files.sort((a, b) => byteCompare(a.path, b.path));
   problems.sort((a, b) => byteCompare(a.path, b.path));

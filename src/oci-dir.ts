@@ -1,0 +1,144 @@
+// An OCI image layout directory (oci-layout + index.json + blobs/) as one artifact. The tree
+// walk hands such a directory over whole instead of its files (walk.ts, option ociLayouts);
+// this module reads its files, runs the pure formats/oci/layout.ts normalizer over them, and
+// applies the result so that a crash leaves either the old layout or the new one:
+//   1. every new blob is written (temp file + rename; new names, so nothing old is touched),
+//   2. then index.json is replaced atomically (the switch from the old graph to the new one),
+//   3. then the blobs nothing refers to any more are removed.
+// Before 2 the old index.json still points at old blobs that all exist; after 2 the new one
+// points at new blobs that all exist; an interruption before 3 leaves unreferenced old blobs,
+// which the next run reports as such and keeps.
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { normalizeOciLayout } from '../formats/oci/layout.js';
+import { Engine, describeError } from './engine.js';
+import { copyRange } from './io.js';
+import { FileSource, SpillPool } from './file-io.js';
+import type { FileJob } from './normalize-file.js';
+import type { FileReport } from './report.js';
+import type { Context, Handler, MemberResult, Source, SpillSink } from './types.js';
+import { FormatError } from './types.js';
+import { AtomicFile, TEMP_PATTERN } from './write.js';
+
+/** Most files a layout may hold (each is opened while it is normalized). */
+const MAX_FILES = 200_000;
+
+/** A file opened on first read and closed by `close()`. */
+class LazyFileSource implements Source {
+  private fd: number | undefined;
+  private inner: FileSource | undefined;
+  constructor(
+    readonly path: string,
+    readonly size: number,
+  ) {}
+  read(offset: number, length: number): Promise<Uint8Array> {
+    if (!this.inner) {
+      this.fd = openSync(this.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const st = fstatSync(this.fd);
+      if (!st.isFile() || st.size !== this.size) throw new FormatError(`${this.path} changed while it was being read`);
+      this.inner = new FileSource(this.fd, this.size);
+    }
+    return this.inner.read(offset, length);
+  }
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.inner = undefined;
+  }
+}
+
+/** The layout's regular files by '/'-separated relative path; symlinks and specials refused. */
+function listFiles(root: string): Map<string, LazyFileSource> {
+  const out = new Map<string, LazyFileSource>();
+  const visit = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      if (st.isDirectory()) visit(p, r);
+      else if (st.isFile()) {
+        if (TEMP_PATTERN.test(name)) continue; // an interrupted run's temp file: not part of the layout
+        if (out.size >= MAX_FILES) throw new FormatError(`more than ${MAX_FILES} files in the layout`);
+        out.set(r, new LazyFileSource(p, st.size));
+      } else if (st.isSymbolicLink()) throw new FormatError(`${r} is a symbolic link: not supported in an image layout`);
+      else throw new FormatError(`${r} is not a regular file`);
+    }
+  };
+  visit(root, '');
+  return out;
+}
+
+/** A Context for a top-level artifact that is a directory (nesting goes through the engine). */
+function makeContext(engine: Engine, job: FileJob, spill: () => SpillSink, notices: string[]): Context {
+  return {
+    options: job.options,
+    path: job.path,
+    depth: 0,
+    spill,
+    notice: (m) => notices.push(m),
+    normalizeMember: async (name, member): Promise<MemberResult> => {
+      let out: SpillSink | undefined;
+      const o = await engine.normalize(member, name, `${job.path}!/${name}`, 1, async () => (out = spill()));
+      for (const n of o.notices) notices.push(`${name}: ${n}`);
+      if (o.status === 'error' || o.status === 'untouched') {
+        notices.push(`${name}: ${o.format ?? 'member'}: ${o.reason}; member kept as it was`);
+        return { changed: false, format: o.format };
+      }
+      if (o.status !== 'changed') return { changed: false, format: o.format };
+      const output = await out!.close();
+      return { changed: true, format: o.format!, output, changes: o.changes.map((c) => ({ ...c, member: c.member ? `${name}!/${c.member}` : name })) };
+    },
+  };
+}
+
+async function writeFile(target: string, src: Source): Promise<void> {
+  let like;
+  try {
+    const st = lstatSync(target);
+    if (st.isFile() && st.nlink === 1) like = st;
+  } catch {
+    like = undefined;
+  }
+  const f = new AtomicFile(target, like);
+  try {
+    await copyRange(src, 0, src.size, f.sink);
+    f.commit();
+  } catch (e) {
+    f.abort();
+    throw e;
+  }
+}
+
+/** Normalize the OCI image layout directory `job.path` (check: compute only). */
+export async function normalizeOciDirJob(job: FileJob, handlers: readonly Handler[]): Promise<FileReport> {
+  const { path, options } = job;
+  const base = { path, format: 'oci' } as const;
+  if (job.output) return { ...base, status: 'error', changes: [], notices: [], reason: 'an OCI image layout directory cannot be written to another output' };
+  const spills = new SpillPool(options.limits.memoryBytes);
+  const notices: string[] = [];
+  let files: Map<string, LazyFileSource> | undefined;
+  try {
+    files = listFiles(path);
+    const engine = new Engine({ options, handlers, spill: spills.make });
+    const r = await normalizeOciLayout(files, makeContext(engine, job, spills.make, notices));
+    if (r.writes.size === 0 && r.deletes.length === 0) return { ...base, status: 'unchanged', changes: [], notices };
+    if (!job.check) {
+      const order = [...r.writes.keys()].sort((a, b) => Number(a === 'index.json') - Number(b === 'index.json') || (a < b ? -1 : a > b ? 1 : 0));
+      for (const rel of order) await writeFile(join(path, ...rel.split('/')), r.writes.get(rel)!);
+      for (const f of files.values()) f.close();
+      for (const rel of r.deletes) {
+        try {
+          unlinkSync(join(path, ...rel.split('/')));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
+      }
+    }
+    return { ...base, status: 'changed', changes: r.changes, notices, ...(job.check ? { checked: true } : {}) };
+  } catch (e) {
+    return { ...base, status: 'error', changes: [], notices, reason: describeError(e) };
+  } finally {
+    if (files) for (const f of files.values()) f.close();
+    spills.dispose();
+  }
+}
