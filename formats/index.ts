@@ -4,6 +4,7 @@ import type { Handler } from '../src/types.js';
 import { pycHandler } from './pyc/index.js';
 import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
+import { ociHandler } from './oci/index.js';
 import { compressedTarHandler, tarHandler } from './tar/index.js';
 import { cpioHandler } from './cpio/index.js';
 import { zipHandler } from './zip/index.js';
@@ -19,6 +20,7 @@ export const HANDLERS: readonly Handler[] = [
   pycHandler,
   gzipHandler,
   arHandler,
+  ociHandler, // container image tars: before tar, which would take them as plain tars
   tarHandler,
   compressedTarHandler,
   cpioHandler,
