@@ -426,3 +426,20 @@ describe('nested changes are aggregated across members (one record per kind, wit
     ]);
   });
 });
+
+describe.runIf(HAVE_AR && HAVE_NM)('the reference tools accept every golden output', () => {
+  it('ar t and nm -s on corpus/ar/*.out; dpkg-deb on the .deb', async () => {
+    const { readdirSync } = await import('node:fs');
+    const cdir = new URL('../corpus/ar/', import.meta.url).pathname;
+    const outs = readdirSync(cdir).filter((f) => f.endsWith('.out'));
+    expect(outs.length).toBeGreaterThan(5);
+    for (const f of outs) {
+      const names = run('ar', ['t', cdir + f.slice(0, -4)]).toString().split('\n').filter(Boolean);
+      // Same names in the same order (sorted for the sortArMembers case).
+      const want = f.startsWith('unsorted') ? [...names].sort() : names;
+      expect(run('ar', ['t', cdir + f]).toString(), f).toBe(want.map((n) => `${n}\n`).join(''));
+      run('nm', ['-s', cdir + f]);
+      if (f.endsWith('.deb.out') && HAVE_DPKG) run('dpkg-deb', ['-c', cdir + f]);
+    }
+  });
+});

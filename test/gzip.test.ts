@@ -413,3 +413,13 @@ describe('members() gives the payload and the first header fields (for detnorm d
     expect(out).toEqual([{ name: 'x.txt', type: 'file', data: cat(text(100, 1), text(50, 2)), meta: { mtime: 77, os: 255, xfl: 0, flags: FNAME, members: 2, fname: 'orig', trailing: 4 } }]);
   });
 });
+
+describe.runIf(HAVE_GZIP)('the reference tool accepts every golden output', () => {
+  it('gzip -t and gzip -dc on corpus/gzip/*.out', async () => {
+    const { readdirSync } = await import('node:fs');
+    const dir = new URL('../corpus/gzip/', import.meta.url).pathname;
+    const outs = readdirSync(dir).filter((f) => f.endsWith('.out'));
+    expect(outs.length).toBeGreaterThan(5);
+    for (const f of outs) checkGzip(readFileSync(dir + f));
+  });
+});
