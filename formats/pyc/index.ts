@@ -19,6 +19,14 @@ import { sourceHash } from './siphash.js';
 
 export { classifyMagic } from './magic.js';
 
+/**
+ * Sort set/frozenset items of Python < 3.11 pycs (whose order follows PYTHONHASHSEED) by their
+ * serialization, as 3.11+ does. This is the one place our canonical form differs from
+ * add-determinism's (which keeps the order): with it, two builds with different hash seeds
+ * converge. Set to false for add-determinism's exact bytes on every pyc.
+ */
+export const SORT_SETS_BEFORE_311 = true;
+
 const PYCACHE_NAME = /^([^./]+)\.[^./]+(?:\.opt-\d+)?\.pyc$/;
 
 /**
@@ -122,6 +130,46 @@ async function newHeader(h: PycHeader, version: PyVersion, ctx: Context, changes
   return withMtime(h, t);
 }
 
+/** Knobs of the canonical form that are not user options (tests turn them to compare with peers). */
+export interface PycTuning {
+  /** See SORT_SETS_BEFORE_311. */
+  readonly sortSetsBefore311: boolean;
+}
+
+/** The whole pyc step on bytes in memory: the handler's work, without the Source/Sink plumbing. */
+export async function normalizePyc(
+  bytes: Uint8Array,
+  ctx: Context,
+  tuning: PycTuning = { sortSetsBefore311: SORT_SETS_BEFORE_311 },
+): Promise<{ status: 'normalized'; output: Uint8Array; changes: Change[] } | { status: 'untouched'; reason: string }> {
+  const m = classifyMagic(bytes);
+  if (m.kind === 'python2') return { status: 'untouched', reason: `Python 2 pyc (magic ${m.magic}): not supported, left as is` };
+  if (m.kind === 'unsupported') return { status: 'untouched', reason: `${m.why}, left as is` };
+  if (m.kind === 'not-pyc') throw new FormatError('not a pyc: bad magic number');
+  const { version } = m;
+  const header = parseHeader(bytes, version);
+  const layout = codeLayout(version);
+  const interner = new Interner();
+  const mapped = new Map<string, string>();
+  const { root, end, longsShortened } = readMarshal(bytes, header.size, {
+    layout,
+    interner,
+    mapFilename: filenameMapper(ctx, interner, mapped),
+    sortSets: tuning.sortSetsBefore311 && version.minor < 11,
+  });
+  const changes: Change[] = [];
+  const outHeader = encodeHeader(await newHeader(header, version, ctx, changes));
+  const { bytes: out } = writeMarshal(root, outHeader, interner.count, layout);
+  for (const [from, to] of mapped) changes.push({ kind: 'path', what: `co_filename ${from} -> ${to}` });
+  if (longsShortened) changes.push({ kind: 'marshal', what: 'TYPE_LONG small ints written as TYPE_INT', count: longsShortened });
+  const body = out.subarray(outHeader.length);
+  if (end < bytes.length) changes.push({ kind: 'layout', what: `${bytes.length - end} trailing bytes after the marshal data dropped` });
+  if (mapped.size === 0 && countDiff(body, bytes.subarray(header.size, end))) {
+    changes.push({ kind: 'marshal', what: 'FLAG_REF and refs set from object equality' });
+  }
+  return { status: 'normalized', output: out, changes };
+}
+
 export const pycHandler: Handler = {
   name: 'pyc',
   description: 'CPython 3.6-3.14 .pyc: canonical marshal refs, source mtime, co_filename build paths',
@@ -136,32 +184,9 @@ export const pycHandler: Handler = {
 
   async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
     if (input.size > ctx.options.limits.memoryBytes) throw new FormatError(`pyc of ${input.size} bytes is larger than the memory limit`);
-    const bytes = await readAll(input);
-    const m = classifyMagic(bytes);
-    if (m.kind === 'python2') return { status: 'untouched', reason: `Python 2 pyc (magic ${m.magic}): not supported, left as is` };
-    if (m.kind === 'unsupported') return { status: 'untouched', reason: `${m.why}, left as is` };
-    if (m.kind === 'not-pyc') throw new FormatError('not a pyc: bad magic number');
-    const { version } = m;
-    const header = parseHeader(bytes, version);
-    const layout = codeLayout(version);
-    const interner = new Interner();
-    const mapped = new Map<string, string>();
-    const { root, end, longsShortened } = readMarshal(bytes, header.size, {
-      layout,
-      interner,
-      mapFilename: filenameMapper(ctx, interner, mapped),
-    });
-    const changes: Change[] = [];
-    const outHeader = encodeHeader(await newHeader(header, version, ctx, changes));
-    const { bytes: out } = writeMarshal(root, outHeader, interner.count, layout);
-    for (const [from, to] of mapped) changes.push({ kind: 'path', what: `co_filename ${from} -> ${to}` });
-    if (longsShortened) changes.push({ kind: 'marshal', what: 'TYPE_LONG small ints written as TYPE_INT', count: longsShortened });
-    const body = out.subarray(outHeader.length);
-    if (end < bytes.length) changes.push({ kind: 'layout', what: `${bytes.length - end} trailing bytes after the marshal data dropped` });
-    if (mapped.size === 0 && countDiff(body, bytes.subarray(header.size, end))) {
-      changes.push({ kind: 'marshal', what: 'FLAG_REF and refs set from object equality' });
-    }
-    await output.write(out);
-    return { status: 'normalized', changes };
+    const r = await normalizePyc(await readAll(input), ctx);
+    if (r.status === 'untouched') return r;
+    await output.write(r.output);
+    return { status: 'normalized', changes: r.changes };
   },
 };

@@ -196,6 +196,12 @@ export interface ReadOptions {
   readonly interner: Interner;
   /** Called for each code object's co_filename (after resolution); may return a replacement. */
   readonly mapFilename?: (node: MNode) => MNode;
+  /**
+   * Put set and frozenset items in the order of their marshal serialization (sortKey), as
+   * CPython 3.11+ writes them (bpo-37596); older versions write them in hash order, which
+   * depends on PYTHONHASHSEED.
+   */
+  readonly sortSets?: boolean;
 }
 
 /** Read one marshalled object from `buf` at `start`. Throws FormatError on malformed data. */
@@ -334,7 +340,11 @@ class Reader {
     const it = this.it;
     let node: MNode;
     if (f.u32) node = it.code(f.u32, f.items);
-    else node = it.container(f.t, f.items, f.t === T.LIST || f.t === T.SET || f.t === T.DICT);
+    else if (this.opts.sortSets && (f.t === T.SET || f.t === T.FROZENSET) && f.items.length > 1) {
+      const keyed = f.items.map((n) => ({ n, k: sortKey(n, this.opts.layout) }));
+      keyed.sort((a, b) => Buffer.compare(a.k, b.k));
+      node = it.container(f.t, keyed.map((x) => x.n), f.t === T.SET);
+    } else node = it.container(f.t, f.items, f.t === T.LIST || f.t === T.SET || f.t === T.DICT);
     if (f.slot >= 0) this.refs[f.slot] = node;
     return node;
   }
@@ -447,4 +457,66 @@ class Reader {
     }
     return this.it.leaf(T.LONG, this.buf, s - 4, this.pos);
   }
+}
+
+/** Largest serialization sortKey builds for one set item (hostile ref DAGs expand exponentially). */
+export const MAX_SORT_KEY = 1 << 20;
+
+/**
+ * The order key of a set item: its marshal serialization without references or FLAG_REF
+ * (every repeated object written in full), SMALL_TUPLE for tuples under 256 items.
+ */
+export function sortKey(root: MNode, layout: CodeLayout): Buffer {
+  const out: number[] = [];
+  const push = (b: number) => {
+    out.push(b);
+    if (out.length > MAX_SORT_KEY) throw new FormatError(`set item serializes to more than ${MAX_SORT_KEY} bytes`);
+  };
+  const u32 = (v: number) => {
+    push(v & 0xff);
+    push((v >>> 8) & 0xff);
+    push((v >>> 16) & 0xff);
+    push((v >>> 24) & 0xff);
+  };
+  // Work list of nodes and raw u32 fields, processed front to back.
+  const work: Array<MNode | number> = [root];
+  while (work.length > 0) {
+    const n = work.pop()!;
+    if (typeof n === 'number') {
+      u32(n);
+      continue;
+    }
+    const t = n.t;
+    if (isSingleton(n)) {
+      push(t);
+    } else if (n.buf) {
+      push(t);
+      const len = n.e! - n.s!;
+      if (isStringType(t)) {
+        if (t === T.SHORT_ASCII || t === T.SHORT_ASCII_INTERNED) push(len);
+        else u32(len);
+      }
+      if (out.length + len > MAX_SORT_KEY) throw new FormatError(`set item serializes to more than ${MAX_SORT_KEY} bytes`);
+      for (let i = n.s!; i < n.e!; i++) out.push(n.buf[i]!);
+    } else if (t === T.CODE) {
+      push(t);
+      const seq: Array<MNode | number> = [];
+      let ui = 0;
+      let oi = 0;
+      for (const f of layout.fields) seq.push(f.kind === 'u32' ? n.u32![ui++]! : n.items![oi++]!);
+      for (let i = seq.length - 1; i >= 0; i--) work.push(seq[i]!);
+    } else {
+      const items = n.items!;
+      if (t === T.TUPLE && items.length < 256) {
+        push(T.SMALL_TUPLE);
+        push(items.length);
+      } else {
+        push(t);
+        if (t !== T.DICT && t !== T.SLICE) u32(items.length);
+      }
+      if (t === T.DICT) work.push(SINGLETONS.get(T.NULL)!);
+      for (let i = items.length - 1; i >= 0; i--) work.push(items[i]!);
+    }
+  }
+  return Buffer.from(out);
 }
