@@ -11,7 +11,9 @@
 // and the legacy layer ids are recomputed as containers/image computes them (v1 json = parent,
 // the top layer's architecture/config/container/container_config/created/docker_version/os;
 // id = sha256 of that JSON with "layer_id" = the chain id), so `repositories`, the legacy
-// directories and their layer.tar links all follow.
+// directories and their layer.tar links all follow. manifest.json and repositories are not
+// content-addressed: when a path or id in them changes they are written compact in their own
+// key order (Go's struct order, as docker and containers/image write them).
 import { posix } from 'node:path';
 import { BufferSource } from '../../src/io.js';
 import { FormatError, type Change, type Context, type Source } from '../../src/types.js';
@@ -317,9 +319,9 @@ export async function normalizeDockerArchive(a: ArchiveFiles, ctx: Context): Pro
         }
       }
     }
-    if (changed) writes.set('repositories', new BufferSource(serializeCanonical(doc)));
+    if (changed) writes.set('repositories', new BufferSource(serialize(doc, false)));
   }
-  if (mfChanged) writes.set('manifest.json', new BufferSource(serializeCanonical(items)));
+  if (mfChanged) writes.set('manifest.json', new BufferSource(serialize(items, false)));
   return { writes, linkWrites, deletes, dirRenames, changes: tally.changes(), images };
 }
 
@@ -350,5 +352,5 @@ export function updateDockerManifest(bytes: Uint8Array, images: readonly ImageMa
       }
     });
   }
-  return changed ? serializeCanonical(items) : undefined;
+  return changed ? serialize(items, false) : undefined;
 }

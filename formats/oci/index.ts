@@ -14,7 +14,7 @@ import { FormatError, type Change, type Context, type Handler, type HandlerResul
 import { Tally } from '../gzip/tally.js';
 import { decodeHeader as gzipHeader, isGzipMagic } from '../gzip/header.js';
 import { inflateRaw } from '../gzip/stream.js';
-import { BLOCK, checksumOk, cString, F, type TarFormat } from '../tar/header.js';
+import { BLOCK, checksumOk, cString, F, parseNumeric, type TarFormat } from '../tar/header.js';
 import { canonicalMode, looksLikeTar, normalizeTar } from '../tar/index.js';
 import { compareNames } from '../tar/order.js';
 import { readTar, type TarEntry } from '../tar/reader.js';
@@ -32,6 +32,20 @@ function stripDot(name: string): string {
   return s;
 }
 
+/** False when manifest.json's data is in the window and is not a JSON array (docker-save's shape). */
+function manifestShape(bytes: Uint8Array, at: number): boolean {
+  let size: number;
+  try {
+    size = parseNumeric(bytes.subarray(at, at + BLOCK), F.size, 'size', at);
+  } catch {
+    return false;
+  }
+  const start = at + BLOCK;
+  if (start + size > bytes.length) return true; // not visible: the name decides
+  const text = Buffer.from(bytes.subarray(start, start + size)).toString('latin1').trimStart();
+  return text.startsWith('[') && text.includes('"Config"');
+}
+
 /** Member names whose headers lie in a window (block-aligned relative to the archive). */
 function namesIn(bytes: Uint8Array, firstBlock: number, out: Set<string>): void {
   for (let at = firstBlock; at + BLOCK <= bytes.length; at += BLOCK) {
@@ -40,6 +54,7 @@ function namesIn(bytes: Uint8Array, firstBlock: number, out: Set<string>): void 
     const t = block[156];
     if (t !== 0x30 && t !== 0 && t !== 0x32 && t !== 0x35) continue;
     const name = stripDot(cString(block, F.name));
+    if (name === 'manifest.json' && !manifestShape(bytes, at)) continue;
     if (IMAGE_MARKERS.has(name) || DIGEST_MEMBER.test(name) || name.startsWith('blobs/sha256/')) out.add(name);
   }
 }

@@ -195,8 +195,9 @@ export async function normalizeLayerTar(
   if (sorted.some((w, i) => w !== work[i])) tally.add('order', 'members in layer order (whiteouts first, then by name)');
   // A hard link must follow its target after sorting (names were swapped to make it so).
   const seen = new Set<string>();
+  const names = new Set(work.map((x) => linkKey(x.out.name)));
   for (const w of sorted) {
-    if (w.out.typeflag === '1' && !seen.has(linkKey(w.out.linkname)) && work.some((x) => linkKey(x.out.name) === linkKey(w.out.linkname))) {
+    if (w.out.typeflag === '1' && !seen.has(linkKey(w.out.linkname)) && names.has(linkKey(w.out.linkname))) {
       throw new FormatError(`hard link "${printable(w.out.name)}" would precede its target`);
     }
     seen.add(linkKey(w.out.name));
