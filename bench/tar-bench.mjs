@@ -23,7 +23,9 @@ if (args[0] === '--driver') {
   const options = defaultOptions({ timestamp: 1423159771 });
   const spills = [];
   const engine = new Engine({ options, handlers: HANDLERS, spill: () => (spills.push(new Spill(options.limits.memoryBytes)), spills.at(-1)) });
-  const r = await engine.normalize(new FileSource(fd, fstatSync(fd).size), args[1], args[1], 0, async () => new FileSink(ofd));
+  let sink;
+  const r = await engine.normalize(new FileSource(fd, fstatSync(fd).size), args[1], args[1], 0, async () => (sink = new FileSink(ofd)));
+  sink?.flush(); // FileSink gathers writes: flush before closing
   for (const s of spills) s.dispose();
   closeSync(ofd);
   if (r.status === 'error') throw new Error(r.reason);
