@@ -19,7 +19,7 @@ export function pyEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Run a Python program; throws with its stderr when it fails. */
-export function python(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; exe?: string; allowFail?: boolean } = {}): string {
+export function python(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string | Uint8Array; exe?: string; allowFail?: boolean } = {}): string {
   const r = spawnSync(opts.exe ?? 'python3', args, { env: opts.env ?? pyEnv(), cwd: opts.cwd, input: opts.input, maxBuffer: 1 << 28, encoding: 'utf8' });
   if (r.status !== 0 && !opts.allowFail) throw new Error(`python ${args.join(' ')} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   return r.stdout + (opts.allowFail ? r.stderr : '');
