@@ -97,5 +97,18 @@ export function canonicalDosTime(e: Entry, options: Options, clj: boolean): DosD
     return { date: e.date, time: e.time };
   }
   const even = Math.max(t - (((t % 2) + 2) % 2), ZIP_NO_TIME);
-  return clj ? toDos(even - 2, ZIP_NO_TIME - 2) : toDos(even);
+  return clj ? cachedDos(even - 2, ZIP_NO_TIME - 2) : cachedDos(even, ZIP_NO_TIME);
+}
+
+// Most entries of an archive get the same time: remember the last conversion.
+let lastIn = NaN;
+let lastFloor = NaN;
+let lastOut: DosDateTime = { date: 0, time: 0 };
+function cachedDos(t: number, floor: number): DosDateTime {
+  if (t !== lastIn || floor !== lastFloor) {
+    lastOut = toDos(t, floor);
+    lastIn = t;
+    lastFloor = floor;
+  }
+  return lastOut;
 }

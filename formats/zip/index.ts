@@ -62,14 +62,21 @@ class Changes {
   private map = new Map<string, { kind: ChangeKind; what: string; count: number }>();
   readonly nested: Change[] = [];
   add(kind: ChangeKind, what: string, n = 1): void {
-    const k = `${kind}\0${what}`;
-    const c = this.map.get(k);
+    // `what` strings are unique per kind here, so they alone key the map.
+    const c = this.map.get(what);
     if (c) c.count += n;
-    else this.map.set(k, { kind, what, count: n });
+    else this.map.set(what, { kind, what, count: n });
   }
   list(): Change[] {
     return [...[...this.map.values()].map((c) => (c.count === 1 ? { kind: c.kind, what: c.what } : c)), ...this.nested];
   }
+}
+
+const EXTRA_WHAT = new Map<number, string>();
+function extraWhat(id: number): string {
+  let w = EXTRA_WHAT.get(id);
+  if (!w) EXTRA_WHAT.set(id, (w = `extra field 0x${id.toString(16).padStart(4, '0')} removed`));
+  return w;
 }
 
 /** Content to write for an entry: the input's raw bytes, or new uncompressed bytes. */
@@ -268,10 +275,8 @@ class ZipNormalizer {
       ch.add('header', 'version made by/needed and flags');
     }
     if (e.descriptorLength || e.flags & 0x0008) ch.add('layout', 'data descriptor removed');
-    if (e.localExtra.length || e.centralExtra.length) {
-      const ids = [...new Set([...e.localExtra, ...e.centralExtra].map((f) => f.id))];
-      for (const id of ids) ch.add('extra-field', `extra field 0x${id.toString(16).padStart(4, '0')} removed`);
-    }
+    for (const f of e.localExtra) ch.add('extra-field', extraWhat(f.id));
+    for (const f of e.centralExtra) if (!e.localExtra.some((l) => l.id === f.id)) ch.add('extra-field', extraWhat(f.id));
 
     const base = {
       name,

@@ -148,19 +148,23 @@ export function decodeLocalAt(v: DataView, off: number, at?: number): LocalHeade
 
 export function encodeLocal(h: LocalHeader): Uint8Array {
   const b = new Uint8Array(LOCAL_SIZE);
-  const v = view(b);
-  v.setUint32(0, SIG_LOCAL, true);
-  v.setUint16(4, h.versionNeeded, true);
-  v.setUint16(6, h.flags, true);
-  v.setUint16(8, h.method, true);
-  v.setUint16(10, h.time, true);
-  v.setUint16(12, h.date, true);
-  v.setUint32(14, h.crc, true);
-  v.setUint32(18, h.compressedSize, true);
-  v.setUint32(22, h.uncompressedSize, true);
-  v.setUint16(26, h.nameLength, true);
-  v.setUint16(28, h.extraLength, true);
+  writeLocal(view(b), 0, h);
   return b;
+}
+
+/** Write a local header into `v` at `o` (the writer's buffer, no allocation). */
+export function writeLocal(v: DataView, o: number, h: LocalHeader): void {
+  v.setUint32(o, SIG_LOCAL, true);
+  v.setUint16(o + 4, h.versionNeeded, true);
+  v.setUint16(o + 6, h.flags, true);
+  v.setUint16(o + 8, h.method, true);
+  v.setUint16(o + 10, h.time, true);
+  v.setUint16(o + 12, h.date, true);
+  v.setUint32(o + 14, h.crc, true);
+  v.setUint32(o + 18, h.compressedSize, true);
+  v.setUint32(o + 22, h.uncompressedSize, true);
+  v.setUint16(o + 26, h.nameLength, true);
+  v.setUint16(o + 28, h.extraLength, true);
 }
 
 export function decodeCentral(b: Uint8Array, at?: number): CentralHeader {
@@ -197,25 +201,29 @@ export function decodeCentralAt(v: DataView, off: number, at?: number): CentralH
 
 export function encodeCentral(h: CentralHeader): Uint8Array {
   const b = new Uint8Array(CENTRAL_SIZE);
-  const v = view(b);
-  v.setUint32(0, SIG_CENTRAL, true);
-  v.setUint16(4, h.versionMadeBy, true);
-  v.setUint16(6, h.versionNeeded, true);
-  v.setUint16(8, h.flags, true);
-  v.setUint16(10, h.method, true);
-  v.setUint16(12, h.time, true);
-  v.setUint16(14, h.date, true);
-  v.setUint32(16, h.crc, true);
-  v.setUint32(20, h.compressedSize, true);
-  v.setUint32(24, h.uncompressedSize, true);
-  v.setUint16(28, h.nameLength, true);
-  v.setUint16(30, h.extraLength, true);
-  v.setUint16(32, h.commentLength, true);
-  v.setUint16(34, h.diskStart, true);
-  v.setUint16(36, h.internalAttributes, true);
-  v.setUint32(38, h.externalAttributes, true);
-  v.setUint32(42, h.localOffset, true);
+  writeCentral(view(b), 0, h);
   return b;
+}
+
+/** Write a central header into `v` at `o`. */
+export function writeCentral(v: DataView, o: number, h: CentralHeader): void {
+  v.setUint32(o, SIG_CENTRAL, true);
+  v.setUint16(o + 4, h.versionMadeBy, true);
+  v.setUint16(o + 6, h.versionNeeded, true);
+  v.setUint16(o + 8, h.flags, true);
+  v.setUint16(o + 10, h.method, true);
+  v.setUint16(o + 12, h.time, true);
+  v.setUint16(o + 14, h.date, true);
+  v.setUint32(o + 16, h.crc, true);
+  v.setUint32(o + 20, h.compressedSize, true);
+  v.setUint32(o + 24, h.uncompressedSize, true);
+  v.setUint16(o + 28, h.nameLength, true);
+  v.setUint16(o + 30, h.extraLength, true);
+  v.setUint16(o + 32, h.commentLength, true);
+  v.setUint16(o + 34, h.diskStart, true);
+  v.setUint16(o + 36, h.internalAttributes, true);
+  v.setUint32(o + 38, h.externalAttributes, true);
+  v.setUint32(o + 42, h.localOffset, true);
 }
 
 export function decodeEocd(b: Uint8Array, at?: number): Eocd {
@@ -300,8 +308,6 @@ export function encodeZip64Locator(l: Zip64Locator): Uint8Array {
 /** Split an extra-field block into fields; a trailing fragment shorter than a field header is an error. */
 export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
   const out: ExtraField[] = [];
-  if (b.length === 0) return out;
-  const v = view(b);
   let i = 0;
   while (i < b.length) {
     // Some writers (old zipalign) pad the extra block with 1-3 zero bytes: ignore a zero tail.
@@ -309,8 +315,8 @@ export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
       if (b.subarray(i).every((x) => x === 0)) break;
       throw new FormatError(`truncated ${what}: ${b.length - i} stray bytes`);
     }
-    const id = v.getUint16(i, true);
-    const len = v.getUint16(i + 2, true);
+    const id = b[i]! | (b[i + 1]! << 8);
+    const len = b[i + 2]! | (b[i + 3]! << 8);
     if (i + 4 + len > b.length) throw new FormatError(`${what} 0x${id.toString(16).padStart(4, '0')} overruns its block`);
     out.push({ id, data: b.subarray(i + 4, i + 4 + len) });
     i += 4 + len;

@@ -12,10 +12,11 @@ import {
   LOCAL_SIZE,
   U16_MAX,
   U32_MAX,
-  encodeCentral,
+  CENTRAL_SIZE,
   encodeEocd,
   encodeExtra,
-  encodeLocal,
+  writeCentral,
+  writeLocal,
   encodeZip64Eocd,
   encodeZip64Extra,
   encodeZip64Locator,
@@ -47,6 +48,7 @@ export interface OutEntry {
 /** Batches small writes into bounded chunks and tracks the output position. */
 export class OutBuffer {
   private buf = new Uint8Array(256 * 1024);
+  private dv = new DataView(this.buf.buffer);
   private used = 0;
   private flushed = 0;
   constructor(private readonly sink: Sink) {}
@@ -79,20 +81,49 @@ export class OutBuffer {
     await copyRange(src, offset, length, this.sink);
     this.flushed += length;
   }
+  /** Room for `n` bytes (n <= 64 KiB) in the buffer: write them through `view` at `at`, then `commit(n)`. */
+  async reserve(n: number): Promise<{ view: DataView; bytes: Uint8Array; at: number }> {
+    if (n > this.buf.length - this.used) await this.flush();
+    return { view: this.dv, bytes: this.buf, at: this.used };
+  }
+  commit(n: number): void {
+    this.used += n;
+  }
   async flush(): Promise<void> {
     if (this.used === 0) return;
-    // The sink may keep the chunk: hand it a copy of the used part and start a fresh buffer.
+    // The sink may keep the chunk: hand it the used part and start a fresh buffer.
     await this.sink.write(this.buf.subarray(0, this.used));
     this.flushed += this.used;
     this.buf = new Uint8Array(this.buf.length);
+    this.dv = new DataView(this.buf.buffer);
     this.used = 0;
+  }
+}
+
+/** A growable byte buffer (the central directory while entries are written). */
+class ByteList {
+  bytes = new Uint8Array(64 * 1024);
+  view = new DataView(this.bytes.buffer);
+  length = 0;
+  /** Make room for n more bytes; returns the offset to write at. */
+  grow(n: number): number {
+    if (this.length + n > this.bytes.length) {
+      let size = this.bytes.length * 2;
+      while (size < this.length + n) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.bytes.subarray(0, this.length));
+      this.bytes = next;
+      this.view = new DataView(next.buffer);
+    }
+    const at = this.length;
+    this.length += n;
+    return at;
   }
 }
 
 export class ZipWriter {
   readonly out: OutBuffer;
-  private central: Uint8Array[] = [];
-  private centralSize = 0;
+  private central = new ByteList();
   private count = 0;
   private maxNeeded = 20;
   constructor(sink: Sink) {
@@ -120,64 +151,66 @@ export class ZipWriter {
       new DataView(data.buffer).setUint16(0, Math.min(e.align, U16_MAX), true);
       localFields.push({ id: EXTRA_ALIGN, data });
     }
-    const localExtra = encodeExtra(localFields);
-    await this.out.write(
-      encodeLocal({
-        versionNeeded: needed,
-        flags: e.flags,
-        method: e.method,
-        time: e.time,
-        date: e.date,
-        crc: e.crc,
-        compressedSize: bigSizes ? U32_MAX : e.compressedSize,
-        uncompressedSize: bigSizes ? U32_MAX : e.uncompressedSize,
-        nameLength: e.name.length,
-        extraLength: localExtra.length,
-      }),
-    );
-    await this.out.write(e.name);
-    await this.out.write(localExtra);
+    const localExtraLength = localFields.reduce((n, f) => n + 4 + f.data.length, 0);
+    const localLength = LOCAL_SIZE + e.name.length + localExtraLength;
+    const r = await this.out.reserve(localLength);
+    writeLocal(r.view, r.at, {
+      versionNeeded: needed,
+      flags: e.flags,
+      method: e.method,
+      time: e.time,
+      date: e.date,
+      crc: e.crc,
+      compressedSize: bigSizes ? U32_MAX : e.compressedSize,
+      uncompressedSize: bigSizes ? U32_MAX : e.uncompressedSize,
+      nameLength: e.name.length,
+      extraLength: localExtraLength,
+    });
+    r.bytes.set(e.name, r.at + LOCAL_SIZE);
+    if (localExtraLength) r.bytes.set(encodeExtra(localFields), r.at + LOCAL_SIZE + e.name.length);
+    this.out.commit(localLength);
 
-    const z: { uncompressedSize?: number; compressedSize?: number; localOffset?: number } = {};
-    if (e.uncompressedSize >= U32_MAX) z.uncompressedSize = e.uncompressedSize;
-    if (e.compressedSize >= U32_MAX) z.compressedSize = e.compressedSize;
-    if (bigOffset) z.localOffset = offset;
-    const centralExtra = Object.keys(z).length ? encodeExtra([encodeZip64Extra(z)]) : new Uint8Array(0);
-    const rec = new Uint8Array(46 + e.name.length + centralExtra.length + e.comment.length);
-    rec.set(
-      encodeCentral({
-        versionMadeBy: e.versionMadeBy,
-        versionNeeded: needed,
-        flags: e.flags,
-        method: e.method,
-        time: e.time,
-        date: e.date,
-        crc: e.crc,
-        compressedSize: Math.min(e.compressedSize, U32_MAX),
-        uncompressedSize: Math.min(e.uncompressedSize, U32_MAX),
-        nameLength: e.name.length,
-        extraLength: centralExtra.length,
-        commentLength: e.comment.length,
-        diskStart: 0,
-        internalAttributes: e.internalAttributes,
-        externalAttributes: e.externalAttributes,
-        localOffset: Math.min(offset, U32_MAX),
-      }),
-    );
-    rec.set(e.name, 46);
-    rec.set(centralExtra, 46 + e.name.length);
-    rec.set(e.comment, 46 + e.name.length + centralExtra.length);
-    this.central.push(rec);
-    this.centralSize += rec.length;
+    let centralExtra: Uint8Array | undefined;
+    if (e.uncompressedSize >= U32_MAX || e.compressedSize >= U32_MAX || bigOffset) {
+      const z: { uncompressedSize?: number; compressedSize?: number; localOffset?: number } = {};
+      if (e.uncompressedSize >= U32_MAX) z.uncompressedSize = e.uncompressedSize;
+      if (e.compressedSize >= U32_MAX) z.compressedSize = e.compressedSize;
+      if (bigOffset) z.localOffset = offset;
+      centralExtra = encodeExtra([encodeZip64Extra(z)]);
+    }
+    const cxLen = centralExtra ? centralExtra.length : 0;
+    const c = this.central;
+    const at = c.grow(CENTRAL_SIZE + e.name.length + cxLen + e.comment.length);
+    writeCentral(c.view, at, {
+      versionMadeBy: e.versionMadeBy,
+      versionNeeded: needed,
+      flags: e.flags,
+      method: e.method,
+      time: e.time,
+      date: e.date,
+      crc: e.crc,
+      compressedSize: Math.min(e.compressedSize, U32_MAX),
+      uncompressedSize: Math.min(e.uncompressedSize, U32_MAX),
+      nameLength: e.name.length,
+      extraLength: cxLen,
+      commentLength: e.comment.length,
+      diskStart: 0,
+      internalAttributes: e.internalAttributes,
+      externalAttributes: e.externalAttributes,
+      localOffset: Math.min(offset, U32_MAX),
+    });
+    c.bytes.set(e.name, at + CENTRAL_SIZE);
+    if (centralExtra) c.bytes.set(centralExtra, at + CENTRAL_SIZE + e.name.length);
+    if (e.comment.length) c.bytes.set(e.comment, at + CENTRAL_SIZE + e.name.length + cxLen);
     this.count++;
   }
 
   /** Central directory, zip64 end records when needed, end record with the archive comment. */
   async finish(comment: Uint8Array, versionMadeBy: number): Promise<void> {
     const cdOffset = this.out.position;
-    for (const rec of this.central) await this.out.write(rec);
-    this.central = [];
-    const cdSize = this.centralSize;
+    const cdSize = this.central.length;
+    for (let i = 0; i < cdSize; i += CHUNK) await this.out.write(this.central.bytes.subarray(i, Math.min(cdSize, i + CHUNK)));
+    this.central = new ByteList();
     const need64 = this.count >= U16_MAX || cdSize >= U32_MAX || cdOffset >= U32_MAX;
     if (need64) {
       const at = this.out.position;
