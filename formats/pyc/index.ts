@@ -1,6 +1,7 @@
 // pyc handler: CPython 3.6-3.14 compiled modules (PEP 552 header + marshal data).
 // Canonicalizes (1) the marshal data: FLAG_REF/ref layout as add-determinism writes it
-// (marshal-write.ts), trailing bytes after the top object dropped; (2) the header: a
+// (marshal-write.ts), set items of < 3.11 pycs in serialized order as 3.11+ writes them
+// (SORT_SETS_BEFORE_311), trailing bytes after the top object dropped; (2) the header: a
 // timestamp pyc's source mtime becomes T (0 without T; --clamp honoured), hash-based pycs keep
 // theirs, and --pyc-invalidation turns a timestamp pyc whose source is at hand into a hash-based
 // one exactly as py_compile does; (3) co_filename under --map-path. Python 2 pycs and unknown
@@ -106,7 +107,7 @@ function filenameMapper(ctx: Context, interner: Interner, mapped: Map<string, st
   };
 }
 
-function countDiff(a: Uint8Array, b: Uint8Array): boolean {
+function bytesDiffer(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) !== 0;
 }
 
@@ -114,6 +115,7 @@ function countDiff(a: Uint8Array, b: Uint8Array): boolean {
 async function newHeader(h: PycHeader, version: PyVersion, ctx: Context, changes: Change[]): Promise<PycHeader> {
   if (h.kind === 'hash') return h;
   const mode = ctx.options.pycInvalidation;
+  if (mode && version.minor < 7) ctx.notice(`Python 3.${version.minor} pycs have no hash-based form (PEP 552 is 3.7+): kept as a timestamp pyc`);
   if (mode && version.minor >= 7 && ctx.sibling) {
     const rel = pycSourceRelative(ctx.path.slice(ctx.path.lastIndexOf('!/') + 1 || 0).replace(/^\//, ''));
     const source = rel === undefined ? undefined : await ctx.sibling(rel);
@@ -164,7 +166,7 @@ export async function normalizePyc(
   if (longsShortened) changes.push({ kind: 'marshal', what: 'TYPE_LONG small ints written as TYPE_INT', count: longsShortened });
   const body = out.subarray(outHeader.length);
   if (end < bytes.length) changes.push({ kind: 'layout', what: `${bytes.length - end} trailing bytes after the marshal data dropped` });
-  if (mapped.size === 0 && countDiff(body, bytes.subarray(header.size, end))) {
+  if (mapped.size === 0 && bytesDiffer(body, bytes.subarray(header.size, end))) {
     changes.push({ kind: 'marshal', what: 'FLAG_REF and refs set from object equality' });
   }
   return { status: 'normalized', output: out, changes };
