@@ -37,31 +37,35 @@ function wrap(h: ReturnType<typeof createHash>): Hasher {
 
 /** The id the linker would have written for `elf` (its id bytes are ignored), or undefined when the kind is not known. */
 export function computeBuildId(linker: Linker, elf: Elf, note: BuildIdNote): Uint8Array | undefined {
+  const b = elf.bytes;
   if (linker === 'GNU ld') {
     // ld hashes before it writes the note at all: the whole note section is zeros.
-    const z = Uint8Array.from(elf.bytes);
-    z.fill(0, note.section.offset, note.section.offset + note.section.size);
-    return bfdHash(elf, z, note);
+    return bfdHash(elf, note.section.offset, note.section.offset + note.section.size, note.size);
   }
-  const zeroed = withIdZeroed(elf.bytes, note);
+  const z0 = note.fileOffset;
+  const z1 = note.fileOffset + note.size;
   if (linker === 'gold') {
     const h = hasher(note.size);
     if (!h) return undefined;
-    h.update(zeroed);
+    h.update(zeroed(b, 0, b.length, z0, z1));
     return h.digest();
   }
-  return lldHash(zeroed, note.size);
+  return lldHash(b, z0, z1, note.size);
 }
 
-function withIdZeroed(bytes: Uint8Array, note: BuildIdNote): Uint8Array {
-  const copy = Uint8Array.from(bytes);
-  copy.fill(0, note.fileOffset, note.fileOffset + note.size);
+/** bytes[start, end) with [z0, z1) zeroed, copying only when the ranges overlap. */
+function zeroed(bytes: Uint8Array, start: number, end: number, z0: number, z1: number): Uint8Array {
+  const part = bytes.subarray(start, end);
+  if (z1 <= start || z0 >= end) return part;
+  const copy = Uint8Array.from(part);
+  copy.fill(0, Math.max(0, z0 - start), Math.min(end, z1) - start);
   return copy;
 }
 
-function bfdHash(elf: Elf, bytes: Uint8Array, note: BuildIdNote): Uint8Array | undefined {
-  const h = hasher(note.size);
+function bfdHash(elf: Elf, z0: number, z1: number, size: number): Uint8Array | undefined {
+  const h = hasher(size);
   if (!h) return undefined;
+  const bytes = elf.bytes;
   const { header: e } = elf;
   const ehdr = Uint8Array.from(bytes.subarray(0, e.ehsize));
   const eb = new Bin(ehdr, e.le);
@@ -73,7 +77,7 @@ function bfdHash(elf: Elf, bytes: Uint8Array, note: BuildIdNote): Uint8Array | u
     eb.setU32(32, 0);
   }
   h.update(ehdr);
-  if (e.phnum > 0) h.update(bytes.subarray(e.phoff, e.phoff + e.phnum * e.phentsize));
+  if (e.phnum > 0) h.update(zeroed(bytes, e.phoff, e.phoff + e.phnum * e.phentsize, z0, z1));
   const noContents = new Set<number>();
   for (const s of elf.sections) {
     if (s.type === SHT_SYMTAB) {
@@ -93,14 +97,14 @@ function bfdHash(elf: Elf, bytes: Uint8Array, note: BuildIdNote): Uint8Array | u
     h.update(sh);
     if (s.type === SHT_NOBITS || s.type === SHT_NULL) continue;
     if (noContents.has(s.index) && (s.type === SHT_STRTAB || s.type === SHT_SYMTAB || s.type === SHT_SYMTAB_SHNDX)) continue;
-    h.update(bytes.subarray(s.offset, s.offset + s.size));
+    h.update(zeroed(bytes, s.offset, s.offset + s.size, z0, z1));
   }
   return h.digest();
 }
 
 const MIB = 1 << 20;
 
-function lldHash(bytes: Uint8Array, size: number): Uint8Array | undefined {
+function lldHash(bytes: Uint8Array, z0: number, z1: number, size: number): Uint8Array | undefined {
   const one = (b: Uint8Array): Uint8Array | undefined => {
     if (size === 8) return xxh64(b);
     const h = hasher(size);
@@ -110,7 +114,7 @@ function lldHash(bytes: Uint8Array, size: number): Uint8Array | undefined {
   };
   const parts: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += MIB) {
-    const d = one(bytes.subarray(at, Math.min(bytes.length, at + MIB)));
+    const d = one(zeroed(bytes, at, Math.min(bytes.length, at + MIB), z0, z1));
     if (!d) return undefined;
     parts.push(d);
   }

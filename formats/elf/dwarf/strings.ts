@@ -2,7 +2,8 @@
 // order that depends on the text (a hash), so two builds mapped to one path still differ; the
 // linker then merges tails. We rebuild each table from the set of strings that something
 // references: strings that are a suffix of another share its tail (as ld's SHF_MERGE does),
-// the rest are written in bytewise order. The result depends on the set of strings alone.
+// the rest are written in the bytewise order of their reversed text (the order in which the
+// shared tails are found). The result depends on the set of strings alone.
 import { FormatError } from '../../../src/types.js';
 
 /** Strings are handled as latin1 JS strings: one char per byte, so `<` is bytewise order. */
@@ -20,40 +21,36 @@ export interface StringTable {
 
 export function buildStringTable(strings: Iterable<string>): StringTable {
   const distinct = [...new Set(strings)];
-  // Tail merging: in the order of reversed text, a string that is a suffix of any other is a
-  // suffix of its successor.
-  const order = distinct.map((_, i) => i).sort((a, b) => compareReversed(distinct[a]!, distinct[b]!));
-  const host = new Array<number>(distinct.length);
+  // Sorted by reversed text, a string that is a suffix of any other is a suffix of its
+  // successor: it shares that string's tail. The kept strings are written in the same order
+  // (one sort, native string comparisons on the reversed texts).
+  const rev = distinct.map((x) => {
+    const b = Buffer.from(x, 'latin1');
+    b.reverse();
+    return b.toString('latin1');
+  });
+  const order = distinct.map((_, i) => i).sort((a, b) => (rev[a]! < rev[b]! ? -1 : rev[a]! > rev[b]! ? 1 : 0));
+  const host = new Int32Array(distinct.length);
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k]!;
     const next = k + 1 < order.length ? order[k + 1]! : -1;
-    host[i] = next >= 0 && distinct[next]!.endsWith(distinct[i]!) ? host[next]! : i;
+    host[i] = next >= 0 && rev[next]!.startsWith(rev[i]!) ? host[next]! : i;
   }
-  const kept = distinct.filter((_, i) => host[i] === i).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const offsetOf = new Map<string, number>();
   let size = 0;
-  for (const s of kept) {
-    offsetOf.set(s, size);
-    size += s.length + 1;
+  for (const i of order) {
+    if (host[i] !== i) continue;
+    offsetOf.set(distinct[i]!, size);
+    size += distinct[i]!.length + 1;
   }
   const bytes = Buffer.alloc(size);
-  for (const s of kept) bytes.write(s, offsetOf.get(s)!, 'latin1');
+  for (const [str, at] of offsetOf) bytes.write(str, at, 'latin1');
   for (let i = 0; i < distinct.length; i++) {
     if (host[i] === i) continue;
     const h = distinct[host[i]!]!;
     offsetOf.set(distinct[i]!, offsetOf.get(h)! + h.length - distinct[i]!.length);
   }
   return { bytes, offsetOf };
-}
-
-function compareReversed(a: string, b: string): number {
-  let i = a.length - 1;
-  let j = b.length - 1;
-  for (; i >= 0 && j >= 0; i--, j--) {
-    const d = a.charCodeAt(i) - b.charCodeAt(j);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
 }
 
 /** `--map-path` pairs as latin1 byte strings (UTF-8 encoded), longest `from` first. */
