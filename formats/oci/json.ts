@@ -62,7 +62,7 @@ export type JsonValue = JsonObject | JsonValue[] | string | JsonNumber | boolean
 export const MAX_JSON_BYTES = 64 * 1024 * 1024;
 const MAX_DEPTH = 1000;
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parse a JSON document; `what` names it in error messages. */
 export function parseJson(bytes: Uint8Array, what: string): JsonValue {
