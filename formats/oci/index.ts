@@ -119,6 +119,8 @@ async function plan(ix: Indexed, ctx: Context): Promise<Plan | undefined> {
   const dirs = new Set<string>();
   for (const e of ix.entries) {
     const n = stripDot(e.name);
+    // The archive's root ("./", "."): a directory entry that names nothing; dropped.
+    if (n === '' || n === '.' || n === './') continue;
     if (e.typeflag === '5' || (e.typeflag === '\0' && n.endsWith('/'))) dirs.add(n.endsWith('/') ? n : `${n}/`);
   }
   const changes: Change[] = [];
