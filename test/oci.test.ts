@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeTree, type NormalizeOptions } from '../src/api.js';
+import { normalizeTree, type TreeOptions } from '../src/api.js';
 import { diffPaths } from '../src/diff.js';
 import { haveTool, norm, run, tempDir } from './helpers.js';
 import { VARIANT_A, VARIANT_B, makeLayout, readTree, verifyLayout, type ImageVariant } from './oci-helpers.js';
@@ -23,7 +23,7 @@ function layout(v: ImageVariant): string {
   return dir;
 }
 
-async function normDir(dir: string, opts: NormalizeOptions = {}) {
+async function normDir(dir: string, opts: TreeOptions = {}) {
   const r = await normalizeTree(dir, { jobs: 1, ...opts });
   expect(r.reports).toHaveLength(1);
   return r.reports[0]!;
@@ -109,6 +109,23 @@ d('OCI layout directory: convergence', () => {
     await normDir(b);
     expect(same(readTree(a), readTree(b))).toBe(true);
     verifyLayout(readTree(a));
+  });
+});
+
+d('OCI layout directories in a tree, through the worker pool', () => {
+  it('two layouts and a file with two workers: each layout is one report, both converge', async () => {
+    const root = join(tmp.dir, `tree${n++}`);
+    mkdirSync(root);
+    makeLayout(join(root, 'a'), VARIANT_A);
+    makeLayout(join(root, 'b'), VARIANT_B);
+    writeFileSync(join(root, 'readme.txt'), 'hi');
+    const r = await normalizeTree(root, { jobs: 2 });
+    expect(r.reports.map((x) => [x.path.slice(root.length), x.format ?? null, x.status])).toEqual([
+      ['/a', 'oci', 'changed'],
+      ['/b', 'oci', 'changed'],
+      ['/readme.txt', null, 'ignored'],
+    ]);
+    expect(same(readTree(join(root, 'a')), readTree(join(root, 'b')))).toBe(true);
   });
 });
 
@@ -324,6 +341,38 @@ d('OCI-archive tars', () => {
     mkdirSync(x);
     run('tar', ['-xf', t, '-C', x]);
     verifyLayout(readTree(x));
+  });
+
+  it('Docker 25+ archives (OCI layout plus manifest.json and repositories): manifest.json follows the renamed blobs', async () => {
+    const outs: Buffer[] = [];
+    for (const v of [VARIANT_A, VARIANT_B]) {
+      const dir = layout(v);
+      const idx = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+      const man = JSON.parse(readFileSync(join(dir, 'blobs/sha256', idx.manifests[0].digest.slice(7)), 'utf8'));
+      const path = (dg: string) => `blobs/sha256/${dg.slice(7)}`;
+      const item = { Config: path(man.config.digest), RepoTags: ['example/app:latest'], Layers: man.layers.map((l: { digest: string }) => path(l.digest)) };
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify([item]));
+      writeFileSync(join(dir, 'repositories'), JSON.stringify({ 'example/app': { latest: man.layers[1].digest.slice(7) } }));
+      const t = join(tmp.dir, `d25-${n++}.tar`);
+      run('tar', ['-cf', t, '-C', dir, 'blobs', 'index.json', 'manifest.json', 'oci-layout', 'repositories']);
+      const r = await norm(readFileSync(t), 'image.tar');
+      expect(r.format).toBe('oci');
+      outs.push(Buffer.from(r.output));
+    }
+    expect(outs[0]!.equals(outs[1]!)).toBe(true);
+    const x = join(tmp.dir, `d25x${n++}`);
+    mkdirSync(x);
+    const t = join(tmp.dir, 'd25.norm.tar');
+    writeFileSync(t, outs[0]!);
+    run('tar', ['-xf', t, '-C', x]);
+    const files = readTree(x);
+    const mj = JSON.parse(files.get('manifest.json')!.toString());
+    const idx = JSON.parse(files.get('index.json')!.toString());
+    const man = JSON.parse(files.get(`blobs/sha256/${idx.manifests[0].digest.slice(7)}`)!.toString());
+    expect(mj[0].Config).toBe(`blobs/sha256/${man.config.digest.slice(7)}`);
+    expect(mj[0].Layers).toEqual(man.layers.map((l: { digest: string }) => `blobs/sha256/${l.digest.slice(7)}`));
+    for (const p of [mj[0].Config, ...mj[0].Layers]) expect(files.has(p)).toBe(true);
+    expect(JSON.parse(run('skopeo', ['inspect', `oci-archive:${t}`]).toString()).Layers).toEqual(man.layers.map((l: { digest: string }) => l.digest));
   });
 
   it('a plain tar holding a manifest.json of another kind stays a plain tar', async () => {

@@ -354,3 +354,31 @@ export function updateDockerManifest(bytes: Uint8Array, images: readonly ImageMa
   }
   return changed ? serialize(items, false) : undefined;
 }
+
+/**
+ * `repositories` beside an OCI layout: tag values naming a renamed blob (by its hex digest)
+ * follow the rename. Returns the new bytes, or undefined when nothing changed.
+ */
+export function updateRepositories(bytes: Uint8Array, images: readonly ImageMap[]): Uint8Array | undefined {
+  const remap = new Map<string, string>();
+  for (const img of images) {
+    for (const x of [img.manifest, img.config, ...img.layers]) if (x.old !== x.new) remap.set(x.old, x.new);
+    for (const l of img.layers) if (l.oldDiffId && l.newDiffId && l.oldDiffId !== l.newDiffId) remap.set(l.oldDiffId, l.newDiffId);
+  }
+  const doc = parseJson(bytes, 'repositories');
+  if (!(doc instanceof JsonObject)) return undefined;
+  let changed = false;
+  for (const [, tags] of doc.entries) {
+    if (!(tags instanceof JsonObject)) continue;
+    for (const e of tags.entries) {
+      if (typeof e[1] !== 'string') continue;
+      const m = /^(sha256:)?([0-9a-f]{64})$/.exec(e[1]);
+      const n = m ? remap.get(m[2]!) : undefined;
+      if (m && n) {
+        e[1] = `${m[1] ?? ''}${n}`;
+        changed = true;
+      }
+    }
+  }
+  return changed ? serialize(doc, false) : undefined;
+}

@@ -19,7 +19,7 @@ import { canonicalMode, looksLikeTar, normalizeTar } from '../tar/index.js';
 import { compareNames } from '../tar/order.js';
 import { readTar, type TarEntry } from '../tar/reader.js';
 import { TarWriter, type OutEntry } from '../tar/writer.js';
-import { isDockerManifest, normalizeDockerArchive, updateDockerManifest, type ArchiveFiles } from './docker.js';
+import { isDockerManifest, normalizeDockerArchive, updateDockerManifest, updateRepositories, type ArchiveFiles } from './docker.js';
 import { JsonObject, parseJson, serializeCanonical } from './json.js';
 import { normalizeOciLayout } from './layout.js';
 
@@ -138,6 +138,9 @@ async function plan(ix: Indexed, ctx: Context): Promise<Plan | undefined> {
     if (docker) {
       const nb = updateDockerManifest(mfBytes!, r.images);
       if (nb) outFiles.set('manifest.json', new BufferSource(nb));
+      const repo = files.get('repositories');
+      const rb = repo && repo.size < 1 << 24 ? updateRepositories(await repo.read(0, repo.size), r.images) : undefined;
+      if (rb) outFiles.set('repositories', new BufferSource(rb));
     }
   } else {
     const r = await normalizeDockerArchive(ix.archive, ctx);
@@ -194,7 +197,18 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
 async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
   const ix = await indexTar(input);
   if ('untouched' in ix) throw new FormatError(ix.untouched);
-  const { files } = ix.archive;
+  yield* imageMembers(ix.archive, ctx);
+}
+
+/**
+ * The parts of an image given as its files (an archive's members, or an OCI layout
+ * directory's files with no links): per image its config (fields as meta) and its layers
+ * (uncompressed tar as data), named "config", "layer 1", ... ("<ref>: layer 1" when there are
+ * several images). For `detnorm diff` on archives and layout directories.
+ */
+export async function* imageMembers(archive: ArchiveFiles, ctx: Context): AsyncIterable<MemberInfo> {
+  const files = archive.files;
+  const ix = { archive };
   const read = async (p: string) => {
     const s = files.get(p);
     if (!s) throw new FormatError(`${p} is missing`);
