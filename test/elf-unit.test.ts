@@ -155,6 +155,26 @@ describe.skipIf(!HAVE)('ELF: other classes and byte orders converge too', () => 
   }
 });
 
+describe.skipIf(!HAVE)('ELF: programs linked by gold and lld converge too', () => {
+  for (const [linker, tool] of [['gold', 'ld.gold'], ['lld', 'ld.lld']] as const) {
+    it(linker, async (ctx) => {
+      if (!haveTool(tool)) return ctx.skip();
+      const outs: Uint8Array[] = [];
+      for (const co of [`${linker}-aa`, `${linker}-bb`]) {
+        const dir = join(root, co);
+        execFileSync('mkdir', ['-p', dir]);
+        writeFileSync(join(dir, 'main.c'), MAIN);
+        expect(gcc(['-g', '-O2', `-fuse-ld=${linker}`, join(dir, 'main.c'), '-o', join(dir, 'prog')], dir)).toBe(true);
+        const n = await norm(readFileSync(join(dir, 'prog')), 'prog', { mapPaths: [{ from: dir, to: '/build/src' }] });
+        expect(n.status, n.reason).toBe('changed');
+        expect(n.notices).toEqual([]);
+        outs.push(n.output);
+      }
+      expect(bytesEqual(outs[0]!, outs[1]!)).toBe(true);
+    });
+  }
+});
+
 describe.skipIf(!HAVE || !haveTool('objcopy'))('ELF: separate debug files (objcopy --only-keep-debug) converge', () => {
   it('two checkouts', async () => {
     const outs: Uint8Array[] = [];
@@ -192,6 +212,38 @@ function ctx(): Context {
   };
 }
 
+async function fuzz(base: Uint8Array, runs: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      fc.option(fc.nat(base.length), { nil: undefined }),
+      async (edits, cut) => {
+        const b = Uint8Array.from(base);
+        for (const [at, v] of edits) b[at] = v;
+        const input = cut === undefined ? b : b.subarray(0, cut);
+        const sink = new BufferSink();
+        const t0 = performance.now();
+        try {
+          const r = await elfHandler.normalize(new BufferSource(input), sink, ctx());
+          if (r.status === 'normalized') parseElf(sink.bytes());
+        } catch (e) {
+          if (!(e instanceof FormatError || e instanceof RangeError)) throw e;
+        }
+        expect(performance.now() - t0).toBeLessThan(2000);
+      },
+    ),
+    { numRuns: runs, seed: 7 },
+  );
+}
+
+describe('ELF: fuzzed 32-bit and big-endian objects (corpus files)', () => {
+  for (const f of ['i386-dwarf5.o', 's390x-dwarf4.o']) {
+    it(f, async () => {
+      await fuzz(new Uint8Array(readFileSync(new URL(`../corpus/elf/${f}`, import.meta.url))), 200);
+    }, 60_000);
+  }
+});
+
 describe.skipIf(!HAVE)('ELF: fuzzed inputs give a FormatError or a valid output, never a crash or a hang', () => {
   for (const [label, args] of [
     ['.o, DWARF 5', ['-g', '-c']],
@@ -203,27 +255,7 @@ describe.skipIf(!HAVE)('ELF: fuzzed inputs give a FormatError or a valid output,
       const name = `fz-${label.replace(/\W+/g, '')}`;
       expect(gcc([...args, join(root, 'fz.c'), '-o', name])).toBe(true);
       const base = new Uint8Array(readFileSync(join(root, name)));
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
-          fc.option(fc.nat(base.length), { nil: undefined }),
-          async (edits, cut) => {
-            const b = Uint8Array.from(base);
-            for (const [at, v] of edits) b[at] = v;
-            const input = cut === undefined ? b : b.subarray(0, cut);
-            const sink = new BufferSink();
-            const t0 = performance.now();
-            try {
-              const r = await elfHandler.normalize(new BufferSource(input), sink, ctx());
-              if (r.status === 'normalized') parseElf(sink.bytes());
-            } catch (e) {
-              if (!(e instanceof FormatError || e instanceof RangeError)) throw e;
-            }
-            expect(performance.now() - t0).toBeLessThan(2000);
-          },
-        ),
-        { numRuns: label === 'program' ? 150 : 300, seed: 7 },
-      );
+      await fuzz(base, label === 'program' ? 150 : 300);
     }, 60_000);
   }
 });

@@ -243,7 +243,8 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
       }
     }
     for (const t of tables) {
-      const old = load(t);
+      const raw = load(t);
+      const old = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
       const textAt = new Map<number, string>();
       for (let k = 0; k < rVal.length; k++) {
         if (rTab[k] !== t.index) continue;

@@ -11,7 +11,8 @@ export function readCString(table: Uint8Array, offset: number, what: string): st
   if (offset >= table.length) throw new FormatError(`${what}: string offset ${offset} is outside the table (${table.length} bytes)`);
   const nul = table.indexOf(0, offset);
   if (nul < 0) throw new FormatError(`${what}: string at ${offset} is not terminated`);
-  return Buffer.from(table.buffer, table.byteOffset + offset, nul - offset).toString('latin1');
+  const b = Buffer.isBuffer(table) ? table : Buffer.from(table.buffer, table.byteOffset, table.length);
+  return b.toString('latin1', offset, nul);
 }
 
 export interface StringTable {
@@ -24,11 +25,10 @@ export function buildStringTable(strings: Iterable<string>): StringTable {
   // Sorted by reversed text, a string that is a suffix of any other is a suffix of its
   // successor: it shares that string's tail. The kept strings are written in the same order
   // (one sort, native string comparisons on the reversed texts).
-  const rev = distinct.map((x) => {
-    const b = Buffer.from(x, 'latin1');
-    b.reverse();
-    return b.toString('latin1');
-  });
+  // All reversed at once: reversing "a\0b\0c" gives "c'\0b'\0a'".
+  const all = Buffer.from(distinct.join('\0'), 'latin1');
+  all.reverse();
+  const rev = all.toString('latin1').split('\0').reverse();
   const order = distinct.map((_, i) => i).sort((a, b) => (rev[a]! < rev[b]! ? -1 : rev[a]! > rev[b]! ? 1 : 0));
   const host = new Int32Array(distinct.length);
   for (let k = order.length - 1; k >= 0; k--) {
@@ -37,14 +37,15 @@ export function buildStringTable(strings: Iterable<string>): StringTable {
     host[i] = next >= 0 && rev[next]!.startsWith(rev[i]!) ? host[next]! : i;
   }
   const offsetOf = new Map<string, number>();
+  const kept: string[] = [];
   let size = 0;
   for (const i of order) {
     if (host[i] !== i) continue;
     offsetOf.set(distinct[i]!, size);
+    kept.push(distinct[i]!);
     size += distinct[i]!.length + 1;
   }
-  const bytes = Buffer.alloc(size);
-  for (const [str, at] of offsetOf) bytes.write(str, at, 'latin1');
+  const bytes = kept.length === 0 ? new Uint8Array(0) : Buffer.from(kept.join('\0') + '\0', 'latin1');
   for (let i = 0; i < distinct.length; i++) {
     if (host[i] === i) continue;
     const h = distinct[host[i]!]!;
