@@ -1,21 +1,17 @@
-// Streaming raw deflate (RFC 1951) with pako 2.1.0, which matches stock zlib byte for byte.
+// Streaming raw deflate (RFC 1951). Deflate with pako 2.1.0, which matches stock zlib byte for
+// byte; inflate with Node's zlib (inflate output is fixed by the format, whatever the build).
 // Inflate finds where a member's deflate stream ends and yields its payload in bounded pieces;
 // deflate recompresses a payload read in fixed CHUNK pieces, so the output never depends on
 // how the input was read.
+import zlib from 'node:zlib';
 import pako from 'pako';
 import { CHUNK } from '../../src/io.js';
 import { FormatError, type Limits, type Sink, type Source } from '../../src/types.js';
 import { crc32 } from './crc32.js';
 
 /** Compressed bytes fed to the inflater per step: bounds the output of one step to ~16.5 MiB. */
-const INFLATE_IN = 16 * 1024;
+const INFLATE_IN = 64 * 1024;
 const OUT_CHUNK = 64 * 1024;
-
-/** pako's stream state, which its typings do not expose. */
-interface Strm {
-  avail_in: number;
-  msg?: string;
-}
 
 export interface Inflated {
   /** File offset just after the deflate stream. */
@@ -30,43 +26,68 @@ export interface Inflated {
  * (if any). `member` names the member in messages.
  */
 export async function inflateRaw(input: Source, start: number, sink: Sink | undefined, limits: Limits, member: string): Promise<Inflated> {
-  const inf = new pako.Inflate({ raw: true, chunkSize: OUT_CHUNK } as pako.InflateOptions);
-  let pending: Uint8Array[] = [];
+  // Inflate with Node's zlib: a deflate stream has exactly one decompression, so any correct
+  // inflater gives the same bytes (only deflate output differs between zlib builds, which is
+  // why recompression uses pako). It is 3-8x faster than pako's inflate.
+  const inf = zlib.createInflateRaw({ chunkSize: OUT_CHUNK });
+  let pending: Buffer[] = [];
   let crc = 0;
   let size = 0;
-  let status = 0;
-  inf.onData = (c: pako.Data) => {
-    const chunk = c as Uint8Array;
+  let ended = false;
+  let failure: Error | undefined;
+  inf.on('data', (chunk: Buffer) => {
     pending.push(chunk);
     crc = crc32(crc, chunk);
     size += chunk.length;
-  };
-  inf.onEnd = (s: number) => {
-    status = s;
-  };
-  const strm = (inf as unknown as { strm: Strm }).strm;
+  });
+  inf.on('end', () => {
+    ended = true;
+  });
+  inf.on('error', (e: Error) => {
+    failure = e;
+  });
+  // Resolves when zlib has taken the chunk, or on an error (a corrupt stream never calls back).
+  const feed = (chunk: Uint8Array) =>
+    new Promise<void>((resolve) => {
+      const onError = () => resolve();
+      inf.once('error', onError);
+      inf.write(chunk, () => {
+        inf.off('error', onError);
+        resolve();
+      });
+    });
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
   let pos = start;
-  for (;;) {
-    if (pos >= input.size) throw new FormatError(`truncated deflate data in ${member} (file ends at ${input.size})`);
-    const n = Math.min(INFLATE_IN, input.size - pos);
-    const chunk = await input.read(pos, n);
-    inf.push(chunk, false);
-    const ended = (inf as unknown as { ended: boolean }).ended;
-    if (ended && status !== 0) throw new FormatError(`corrupt deflate data in ${member}: ${strm.msg || `zlib status ${status}`}`);
-    if (size > limits.maxMemberBytes) throw new FormatError(`${member} inflates past the limit of ${limits.maxMemberBytes} bytes`);
-    if (sink) for (const c of pending) await sink.write(c);
-    pending = [];
-    if (ended) {
-      pos += n - strm.avail_in;
-      break;
+  try {
+    for (;;) {
+      if (failure) throw new FormatError(`corrupt deflate data in ${member}: ${failure.message}`);
+      if (ended) break;
+      if (pos >= input.size) {
+        // All input given: let zlib finish; no end means the stream is cut short.
+        await settle();
+        if (ended || failure) continue;
+        throw new FormatError(`truncated deflate data in ${member} (file ends at ${input.size})`);
+      }
+      const n = Math.min(INFLATE_IN, input.size - pos);
+      await feed(await input.read(pos, n));
+      pos += n;
+      if (!ended && !failure) await settle();
+      if (size > limits.maxMemberBytes) throw new FormatError(`${member} inflates past the limit of ${limits.maxMemberBytes} bytes`);
+      if (sink) for (const c of pending) await sink.write(c);
+      pending = [];
     }
-    pos += n;
+  } finally {
+    inf.removeAllListeners('data');
+    inf.on('error', () => {});
+    inf.destroy();
   }
-  const compressed = pos - start;
+  if (sink) for (const c of pending) await sink.write(c);
+  const end = start + inf.bytesWritten;
+  const compressed = end - start;
   if (size > 1 << 20 && size / Math.max(1, compressed) > limits.maxRatio) {
     throw new FormatError(`${member} expands ${Math.round(size / compressed)}:1, over the limit of ${limits.maxRatio}:1`);
   }
-  return { end: pos, crc, size };
+  return { end, crc, size };
 }
 
 /**
