@@ -38,6 +38,15 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
     await output.write(bytes);
     return { status: 'normalized', changes: [] };
   }
+  // Data after everything the headers describe (a kernel module's appended signature) would be
+  // lost by a new layout: leave such files alone.
+  const h = elf.header;
+  let end = Math.max(h.ehsize, h.phoff + h.phnum * h.phentsize, h.shoff + elf.sections.length * h.shentsize);
+  for (const s of elf.sections) if (s.type !== SHT_NOBITS) end = Math.max(end, s.offset + s.size);
+  for (const p of elf.segments) end = Math.max(end, p.offset + p.filesz);
+  if (bytes.subarray(end).some((b) => b !== 0)) {
+    return { status: 'untouched', reason: `${bytes.length - end} bytes of data after the ELF image (an appended signature?)` };
+  }
   const { limits, mapPaths } = ctx.options;
   for (const n of allocatedPathNotices(elf, mapPaths.map((m) => m.from))) ctx.notice(n);
 
