@@ -25,13 +25,16 @@ const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
 
+const VALID_TYPES = new Set([0o010000, 0o020000, S_IFDIR, 0o060000, S_IFREG, S_IFLNK, 0o140000]);
+const NEEDED_BY_METHOD: Record<number, number> = { 0: 10, 8: 20, 9: 21, 12: 46, 14: 63, 93: 63, 95: 63, 98: 63 };
+
 export type Kind = 'file' | 'dir' | 'symlink' | 'other';
 
 export function kindAndMode(e: Entry): { kind: Kind; external: number } {
   const host = e.versionMadeBy >> 8;
   const high = e.externalAttributes >>> 16;
   const type = high & S_IFMT;
-  const validType = [0o010000, 0o020000, S_IFDIR, 0o060000, S_IFREG, S_IFLNK, 0o140000].includes(type);
+  const validType = VALID_TYPES.has(type);
   const unix = UNIX_LIKE_HOSTS.has(host) || validType ? high : 0;
   const utype = unix & S_IFMT;
   const nameDir = e.name.length > 0 && e.name[e.name.length - 1] === 0x2f;
@@ -46,8 +49,7 @@ export function kindAndMode(e: Entry): { kind: Kind; external: number } {
 
 /** APPNOTE 4.4.3.2: the version needed for a method (and for a directory). */
 export function versionNeeded(e: Entry, kind: Kind): number {
-  const byMethod: Record<number, number> = { 0: 10, 8: 20, 9: 21, 12: 46, 14: 63, 93: 63, 95: 63, 98: 63 };
-  let v = byMethod[e.method] ?? Math.max(e.versionNeeded & 0xff, 20);
+  let v = NEEDED_BY_METHOD[e.method] ?? Math.max(e.versionNeeded & 0xff, 20);
   if (kind === 'dir') v = Math.max(v, 20);
   return v;
 }
@@ -91,9 +93,10 @@ export function extendedMtime(fields: readonly ExtraField[]): number | undefined
  * source newer than its class).
  */
 export function canonicalDosTime(e: Entry, options: Options, clj: boolean): DosDateTime {
-  const original = extendedMtime(e.localExtra) ?? extendedMtime(e.centralExtra) ?? fromDos(e.date, e.time);
+  // The original time only matters with --clamp.
+  const original = options.clamp ? (extendedMtime(e.localExtra) ?? extendedMtime(e.centralExtra) ?? fromDos(e.date, e.time)) : undefined;
   const t = canonicalTime(options, original, ZIP_NO_TIME);
-  if (options.clamp && options.timestamp !== undefined && t === original && original <= options.timestamp) {
+  if (options.clamp && options.timestamp !== undefined && original !== undefined && t === original && original <= options.timestamp) {
     return { date: e.date, time: e.time };
   }
   const even = Math.max(t - (((t % 2) + 2) % 2), ZIP_NO_TIME);

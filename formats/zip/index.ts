@@ -8,7 +8,6 @@
 // (nested format, manifest, .properties date, wheel RECORD): then it is recompressed with pako.
 // Encrypted archives and signed APKs are left untouched; signed jars keep their content.
 import { createHash } from 'node:crypto';
-import { selectHandler } from '../../src/engine.js';
 import { BufferSink, BufferSource, SliceSource } from '../../src/io.js';
 import {
   FormatError,
@@ -31,6 +30,7 @@ import { removeDateComment } from './properties.js';
 import { EXTRA_UNICODE_PATH, FLAG_CD_ENCRYPTED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, FLAG_UTF8 } from './records.js';
 import { METHOD_DEFLATED, METHOD_STORED, displayName, readArchive, type Archive, type Entry } from './reader.js';
 import { rewriteRecord, type RecordDigest } from './record.js';
+import { WindowReader } from './window.js';
 import { ZipWriter, type OutEntry } from './writer.js';
 
 export const ZIP_EXTENSIONS = ['.zip', '.jar', '.war', '.ear', '.aar', '.jmod', '.apk', '.whl', '.egg', '.pyz', '.pyzw', '.epub', '.xpi'];
@@ -38,6 +38,8 @@ export const ZIP_EXTENSIONS = ['.zip', '.jar', '.war', '.ear', '.aar', '.jmod', 
 /** Largest member a text rule (manifest, .properties, RECORD) reads into memory. */
 const TEXT_LIMIT = 16 * 1024 * 1024;
 const METHOD_AES = 99;
+/** Probe size for members whose extension no handler lists: enough for every magic number and a tar header. */
+const SMALL_PROBE = 512;
 
 function startsWithPK(b: Uint8Array, at: number, k: number): boolean {
   return b.length >= at + 4 && b[at] === 0x50 && b[at + 1] === 0x4b && b[at + 2] === k && b[at + 3] === k + 1;
@@ -117,19 +119,27 @@ class ZipNormalizer {
   private alignAll = 0;
   private alignSo = 0;
   private readonly probe = new HeadInflater(HEAD_BYTES);
+  /** Member data and probe reads go through a 64 KiB read cache (members come close to file order). */
+  private readonly data: WindowReader;
+  private readonly smallProbe = new HeadInflater(SMALL_PROBE);
+  /** Extension -> first enabled handler listing it (the engine's fallback when no content matches). */
+  private byExtension = new Map<string, Handler>();
   private handlers: readonly Handler[] = [];
 
   constructor(
     private readonly input: Source,
     private readonly output: Sink,
     private readonly ctx: Context,
-  ) {}
+  ) {
+    this.data = new WindowReader(input, 64 * 1024);
+  }
 
   async run(): Promise<HandlerResult> {
     const { input, ctx } = this;
     const arc = await readArchive(input, ctx.options.limits);
     const all = await registry();
     this.handlers = all.filter((h) => ctx.options.formats.includes(h.name));
+    for (const h of this.handlers) for (const x of h.extensions) if (!this.byExtension.has(x)) this.byExtension.set(x, h);
     const prefix = arc.prefixLength ? Uint8Array.from(await input.read(0, arc.prefixLength)) : new Uint8Array(0);
     this.flavor = flavorOf(baseName(ctx.path), prefix);
 
@@ -190,6 +200,7 @@ class ZipNormalizer {
     if (e.method !== METHOD_STORED && e.method !== METHOD_DEFLATED) return { kind: 'raw' };
     const jarLike = isJarLike(this.flavor);
     const dn = e.displayName;
+    const ext = extensionOf(dn);
 
     if (jarLike && isManifest(e.name)) {
       const text = await this.text(e);
@@ -216,13 +227,15 @@ class ZipNormalizer {
     }
 
     // Nested formats: probe the first bytes and ask the registry whether any handler wants them.
-    const head =
-      e.method === METHOD_STORED
-        ? await this.input.read(e.dataOffset, Math.min(HEAD_BYTES, e.compressedSize))
-        : await this.probe.head(this.input, e.dataOffset, e.compressedSize);
+    // A deflated member whose extension no handler lists is probed on its first 512 bytes only
+    // (magic numbers, tar's header block); others get the full 8 KiB probe the engine gives files.
+    let head: Uint8Array;
+    if (e.method === METHOD_STORED) head = await this.data.read(e.dataOffset, Math.min(HEAD_BYTES, e.compressedSize));
+    else if (this.byExtension.has(ext)) head = await this.probe.head(this.data, e.dataOffset, e.compressedSize);
+    else head = await this.smallProbe.head(this.data, e.dataOffset, e.compressedSize);
     const probe: Probe = { name: dn, size: e.uncompressedSize, head, tail: head.length === e.uncompressedSize ? head : new Uint8Array(0) };
-    const handler = selectHandler(probe, this.handlers, this.ctx.options.formats);
-    const isProperties = jarLike && extensionOf(dn) === '.properties';
+    const handler = this.select(probe, ext);
+    const isProperties = jarLike && ext === '.properties';
     if (!handler && !isProperties) return { kind: 'raw' };
 
     const member = await this.plain(e);
@@ -242,6 +255,12 @@ class ZipNormalizer {
       }
     }
     return { kind: 'raw' };
+  }
+
+  /** The engine's selectHandler over the enabled handlers, without refiltering them per member. */
+  private select(probe: Probe, ext: string): Handler | undefined {
+    for (const h of this.handlers) if (h.detect(probe)) return h;
+    return ext ? this.byExtension.get(ext) : undefined;
   }
 
   /** The member's uncompressed bytes as a Source (a window of the input when stored). */
@@ -294,7 +313,7 @@ class ZipNormalizer {
     if (content.kind === 'raw') {
       const out: OutEntry = { ...base, crc: e.crc, compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize };
       await writer.begin(out);
-      await writer.out.copy(this.input, e.dataOffset, e.compressedSize);
+      await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
       return;
     }
     const plain = content.plain;

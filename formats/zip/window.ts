@@ -4,14 +4,17 @@
 import { CHUNK } from '../../src/io.js';
 import type { Source } from '../../src/types.js';
 
-export class WindowReader {
+export class WindowReader implements Source {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
   private dv: DataView | undefined;
+  readonly size: number;
   constructor(
     readonly src: Source,
     private readonly window = CHUNK,
-  ) {}
+  ) {
+    this.size = src.size;
+  }
   /** Exactly `length` bytes at `offset` (RangeError beyond the end). May alias the window: copy to keep. */
   async read(offset: number, length: number): Promise<Uint8Array> {
     const rel = offset - this.start;
