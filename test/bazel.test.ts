@@ -76,7 +76,7 @@ const VARIANTS = {
 type Variant = keyof typeof VARIANTS;
 
 const RAW = ['app-raw.zip', 'app-raw.tar', 'app-raw.tar.gz', 'greet-raw.pyc'];
-const NORMALIZED = ['app.zip', 'app-filtered.zip', 'app.tar', 'app.tar.gz', 'greet.pyc', 'app-node-toolchain.zip', 'app-node-executable.zip', 'app-node-genrule.zip'];
+const NORMALIZED = ['app.zip', 'app-filtered.zip', 'app.tar', 'app.tar.gz', 'greet.pyc', 'app-node-toolchain.zip', 'app-node-executable.zip', 'app-node-wrapper.zip', 'app-node-genrule.zip'];
 
 // A test-only package added to each copy: the `node` attribute fed like rules_nodejs's
 // @nodejs_toolchains//:resolved_toolchain (a target whose files are exactly the node binary)
@@ -90,14 +90,26 @@ def _resolved_node_impl(ctx):
 
 # Shaped like @nodejs_toolchains//:resolved_toolchain: DefaultInfo holds just the node binary.
 resolved_node = rule(implementation = _resolved_node_impl, attrs = {"node": attr.label(allow_single_file = True)})
+
+def _node_wrapper_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.write(out, '#!/bin/sh\\nexec "$0.runfiles/%s" "$@"\\n' % ctx.file.node.short_path.replace("../", "", 1), is_executable = True)
+    return [DefaultInfo(executable = out, runfiles = ctx.runfiles(files = [ctx.file.node]))]
+
+# A binary target that finds node in its runfiles (as a js_binary-style launcher would).
+node_wrapper = rule(implementation = _node_wrapper_impl, executable = True, attrs = {"node": attr.label(allow_single_file = True)})
 `;
 const E2E_BUILD = `
 load("//:detnorm.bzl", "detnorm_normalize")
-load(":defs.bzl", "resolved_node")
+load(":defs.bzl", "node_wrapper", "resolved_node")
 
 resolved_node(name = "node_toolchain", node = "@host_node//:node")
 
 detnorm_normalize(name = "zip_toolchain_node", src = "//app:app_zip_raw", out = "app-node-toolchain.zip", timestamp = 1700000000, node = ":node_toolchain")
+
+node_wrapper(name = "node_wrapper", node = "@host_node//:node")
+
+detnorm_normalize(name = "zip_wrapper_node", src = "//app:app_zip_raw", out = "app-node-wrapper.zip", timestamp = 1700000000, node = ":node_wrapper")
 
 detnorm_normalize(name = "zip_executable_node", src = "//app:app_zip_raw", out = "app-node-executable.zip", timestamp = 1700000000, node = "@host_node//:node")
 
@@ -223,7 +235,7 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
     });
     it('the rule and the genrule filter agree, and so do all the ways to give node', () => {
       const zip = read('a', 'app', 'app.zip');
-      for (const f of ['app-filtered.zip', 'app-node-toolchain.zip', 'app-node-executable.zip', 'app-node-genrule.zip']) expect(read('a', pkgOf(f), f).equals(zip), f).toBe(true);
+      for (const f of ['app-filtered.zip', 'app-node-toolchain.zip', 'app-node-executable.zip', 'app-node-wrapper.zip', 'app-node-genrule.zip']) expect(read('a', pkgOf(f), f).equals(zip), f).toBe(true);
     });
   });
 
@@ -261,7 +273,7 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
     it('one sandboxed, remotable, cacheable action per rule target, PATH its only environment', () => {
       for (const v of ['a', 'b'] as const) {
         const spawns = detnormSpawns(v);
-        expect(spawns).toHaveLength(5);
+        expect(spawns).toHaveLength(6);
         for (const s of spawns) {
           expect(s.runner).toMatch(/sandbox/);
           expect(s.remotable && s.cacheable).toBe(true);
@@ -281,7 +293,7 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
       for (const s of detnormSpawns('a')) {
         const inputs = (s.inputs ?? []).map((i) => i.path).sort();
         const bundle = ['external/detnorm/api.mjs', 'external/detnorm/cli.mjs', 'external/detnorm/detnorm-worker.mjs', 'external/detnorm/worker.js'];
-        const own = inputs.filter((p) => !bundle.includes(p) && p !== 'external/host_node/node');
+        const own = inputs.filter((p) => !bundle.includes(p) && !/host_node\/node$|\/e2e\/node_wrapper$/.test(p));
         expect(own).toHaveLength(1);
         expect(own[0]).toMatch(/^bazel-out\/[^/]+\/bin\/app\/(app-raw\.(zip|tar\.gz)|greet-raw\.pyc)$/);
         for (const b of bundle) expect(inputs).toContain(b);
@@ -290,7 +302,7 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
     it('same outputs from different inputs: the action results match across checkouts', () => {
       const outs = (v: Variant) =>
         Object.fromEntries(detnormSpawns(v).flatMap((s) => (s.actualOutputs ?? []).map((o) => [o.path, o.digest.hash])));
-      expect(Object.keys(outs('a'))).toHaveLength(5);
+      expect(Object.keys(outs('a'))).toHaveLength(6);
       expect(outs('b')).toEqual(outs('a'));
     });
   });

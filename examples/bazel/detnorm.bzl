@@ -16,27 +16,28 @@ The action runs `node cli.mjs -q --stdin-name NAME [-T T] [--map-path OLD=NEW]..
 """
 
 def _node(ctx):
-    """The Node.js interpreter: (executable, input files) from the `node` attribute, else node on PATH."""
+    """The Node.js interpreter: (executable, tools) from the `node` attribute, else node on PATH."""
     target = ctx.attr.node
     if target == None:
         # The host's node, looked up on the action's PATH (with --incompatible_strict_action_env:
         # /bin:/usr/bin:/usr/local/bin). detnorm's output does not depend on the Node version,
         # so this stays correct under caching; set `node` for a fully hermetic or remote build.
-        return "node", depset()
+        return "node", []
     info = target[DefaultInfo]
     run = info.files_to_run
     if run != None and run.executable != None:
-        return run.executable, depset(transitive = [info.files, info.default_runfiles.files])
+        # A binary target: passing its FilesToRunProvider as a tool brings its runfiles along.
+        return run.executable, [run]
     files = info.files.to_list()
     if len(files) == 1:
         # e.g. @nodejs_toolchains//:resolved_toolchain (rules_nodejs / rules_js): its
         # DefaultInfo holds exactly the node binary.
-        return files[0], info.files
+        return files[0], files
     if len(files) == 0 and platform_common.TemplateVariableInfo in target:
         # A toolchain declared with node_path (a non-hermetic, pre-installed node).
         path = target[platform_common.TemplateVariableInfo].variables.get("NODE_PATH", "")
         if path:
-            return path, depset()
+            return path, []
     fail("node = %s: want an executable target or one that provides exactly one file (the node binary)" % target.label)
 
 def _cli(ctx):
