@@ -44,6 +44,11 @@ function jobsArg(value: string): number {
   return Number(value);
 }
 
+function layersArg(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a number of layers (0 or more)');
+  return Number(value);
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   if (value.indexOf('=') <= 0) throw new InvalidArgumentError('expected OLD=NEW');
   return [...previous, value];
@@ -64,6 +69,8 @@ interface CliOpts {
   sortArMembers?: boolean;
   pycInvalidation?: 'checked-hash' | 'unchecked-hash';
   stdinName?: string;
+  ociOwners?: 'keep' | 'zero';
+  keepLayers?: number;
   progress: boolean;
 }
 
@@ -87,6 +94,8 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'print only errors')
     .option('--sort-ar-members', 'ar: sort members by name (for builds whose member order comes from a locale-dependent glob)')
     .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(['checked-hash', 'unchecked-hash']))
+    .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
+    .option('--keep-layers <n>', 'container images: leave the first N layers byte-identical (a published base keeps its digests)', layersArg)
     .option('--stdin-name <name>', 'with "-": the file name to use for format detection (e.g. app.jar)')
     .option('--no-progress', 'never show a progress bar')
     .addHelpText('after', EXAMPLES)
@@ -116,6 +125,8 @@ function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
     sortArMembers: Boolean(o.sortArMembers),
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
     ...(o.formats ? { formats: o.formats } : {}),
+    ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
+    ...(o.keepLayers !== undefined ? { keepLayers: o.keepLayers } : {}),
   };
   try {
     resolveOptions(lib);
