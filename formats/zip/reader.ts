@@ -31,7 +31,7 @@ import {
   SIG_ZIP64_LOCATOR,
   SIG_ZIP64_EOCD,
 } from './records.js';
-import { WindowReader } from './window.js';
+import { WindowReader, plain } from './window.js';
 
 export const METHOD_STORED = 0;
 export const METHOD_DEFLATED = 8;
@@ -158,7 +158,7 @@ export async function readArchive(src: Source, limits: Limits): Promise<Archive>
   // Central directory, read in one piece (bounded by limits.memoryBytes) and decoded in place.
   if (cdSize > limits.memoryBytes) throw new FormatError(`central directory of ${cdSize} bytes exceeds the memory limit`);
   const list: Entry[] = [];
-  const cdBytes = await src.read(cdStart, cdSize);
+  const cdBytes = plain(await src.read(cdStart, cdSize));
   const cdv = new DataView(cdBytes.buffer, cdBytes.byteOffset, cdBytes.byteLength);
   let p = 0;
   while (p < cdSize) {

@@ -22,7 +22,7 @@ export class WindowReader implements Source {
     if (length >= this.window) return this.src.read(offset, length);
     if (offset < 0 || offset + length > this.src.size) return this.src.read(offset, length); // throws
     const n = Math.min(this.window, this.src.size - offset);
-    this.buf = await this.src.read(offset, n);
+    this.buf = plain(await this.src.read(offset, n));
     this.dv = undefined;
     this.start = offset;
     return this.buf.subarray(0, length);
@@ -42,4 +42,9 @@ export class WindowReader implements Source {
   async readUpTo(offset: number, length: number): Promise<Uint8Array> {
     return this.read(offset, Math.max(0, Math.min(length, this.src.size - offset)));
   }
+}
+
+/** A plain Uint8Array view of bytes (a Node Buffer's subarray goes through a slower JS constructor). */
+export function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

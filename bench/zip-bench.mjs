@@ -1,0 +1,155 @@
+// Zip-family benchmark (issue 4). Not a test: prints wall times.
+//   node bench/zip-bench.mjs [--dir /tmp/detnorm-zip-bench] [--cli PATH] [--reps 3] [--big] [--skip-snd]
+// 1. mixed tree (bench/zip-gen.mjs: 120 jars, 60 zips of 1-3.5 MiB members, 20 zips of 2,000
+//    tiny members): `cp -a`, detnorm -j1/-j2, strip-nondeterminism with all files in one
+//    process and with `xargs -P2` (T = 1423159771 for both tools). Each run works on a fresh
+//    `cp -a` copy (both tools rewrite in place).
+// 2. one zip of 4,000 / 8,000 / 16,000 members: detnorm CLI (node start-up included) and
+//    in-process (api normalizeFile, second call).
+// 3. --big: a 5 GiB zip64 archive made in the work dir by Python zipfile (a 4.2 GiB stored
+//    member, eight 100 MiB stored members past the 4 GiB mark, small deflated files), normalized
+//    by the CLI under /usr/bin/time -v for the peak RSS, then checked with `unzip -tq`. Deleted after.
+// The CLI is a fresh bundle of the working tree (scripts/bundle.mjs) unless --cli is given.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateZipBench } from './zip-gen.mjs';
+
+const { values } = parseArgs({
+  options: { dir: { type: 'string' }, cli: { type: 'string' }, reps: { type: 'string' }, big: { type: 'boolean' }, 'skip-snd': { type: 'boolean' } },
+});
+const T = '1423159771';
+const dir = values.dir ?? join(tmpdir(), 'detnorm-zip-bench');
+const reps = Number(values.reps ?? 3);
+const work = mkdtempSync(join(tmpdir(), 'detnorm-zip-bench-run-'));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const time = (fn) => {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+};
+const mib = (p) => Number(execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split('\t')[0]) / 1048576;
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return r;
+}
+
+try {
+  let cli = values.cli;
+  if (!cli) {
+    sh(process.execPath, [join(root, 'scripts/bundle.mjs'), join(work, 'dist')]);
+    cli = join(work, 'dist/cli.mjs');
+  }
+  const api = join(cli, '..', 'api.mjs');
+  if (!existsSync(join(dir, 'mixed'))) {
+    console.log(`generating ${dir} ...`);
+    await generateZipBench(dir);
+  }
+  const mixed = join(dir, 'mixed');
+  const files = readdirSync(mixed).length;
+  console.log(`load: ${readFileSafe('/proc/loadavg')}`);
+  console.log(`mixed tree: ${files} archives, ${mib(mixed).toFixed(1)} MiB`);
+  const copy = join(work, 'copy');
+  const fresh = () => {
+    rmSync(copy, { recursive: true, force: true });
+    sh('cp', ['-a', mixed, copy]);
+  };
+  fresh();
+  const cp = median(Array.from({ length: reps }, () => {
+    rmSync(copy, { recursive: true, force: true });
+    return time(() => sh('cp', ['-a', mixed, copy]));
+  }));
+  console.log(`cp -a:                          ${cp.toFixed(2)} s`);
+  const res = {};
+  for (const j of [1, 2]) {
+    const ts = [];
+    for (let i = 0; i < reps; i++) {
+      fresh();
+      ts.push(time(() => sh(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', String(j), copy])));
+    }
+    res[j] = median(ts);
+    console.log(`detnorm -j${j}:                    ${res[j].toFixed(2)} s   (${(res[j] / cp).toFixed(1)}x cp -a)`);
+  }
+  fresh();
+  const again = time(() => sh(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', '2', copy]));
+  const second = time(() => sh(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', '2', copy]));
+  console.log(`detnorm -j2, already canonical: ${second.toFixed(2)} s (first run ${again.toFixed(2)} s)`);
+  if (!values['skip-snd']) {
+    fresh();
+    const list = readdirSync(copy).map((f) => join(copy, f));
+    const one = time(() => sh('strip-nondeterminism', ['-T', T, ...list]));
+    console.log(`strip-nondeterminism, 1 proc:   ${one.toFixed(2)} s   (detnorm -j2 is ${(one / res[2]).toFixed(1)}x faster)`);
+    fresh();
+    const p2 = time(() => sh('sh', ['-c', `find "${copy}" -type f -print0 | xargs -0 -P2 -n 10 strip-nondeterminism -T ${T}`]));
+    console.log(`strip-nondeterminism, xargs -P2 -n 10: ${p2.toFixed(2)} s   (detnorm -j2 is ${(p2 / res[2]).toFixed(1)}x faster)`);
+  }
+
+  console.log('one archive of many members:');
+  for (const n of [4000, 8000, 16000]) {
+    const src = join(dir, 'many', `many${n}.zip`);
+    const f = join(work, `many${n}.zip`);
+    const ts = [];
+    for (let i = 0; i < reps; i++) {
+      sh('cp', ['-a', src, f]);
+      ts.push(time(() => sh(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', '1', f])));
+    }
+    sh('cp', ['-a', src, f]);
+    const inproc = sh(process.execPath, ['--input-type=module', '-e', `
+      import { normalizeFile } from ${JSON.stringify(api)};
+      import { copyFileSync } from 'node:fs';
+      const f = ${JSON.stringify(f)}, g = f + '.b';
+      copyFileSync(f, g);
+      await normalizeFile(g, { timestamp: ${T} });
+      const t = performance.now();
+      const r = await normalizeFile(f, { timestamp: ${T} });
+      console.log((performance.now() - t).toFixed(0), r.status);`]).stdout.trim();
+    console.log(`  ${String(n).padStart(5)} members: CLI ${median(ts).toFixed(2)} s, in-process ${inproc} ms`);
+  }
+
+  if (values.big) {
+    const big = join(work, 'big.zip');
+    const py = `
+import zipfile, sys
+zero = bytes(1 << 24)
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    zi = zipfile.ZipInfo('a/huge.bin', date_time=(2024, 1, 2, 3, 4, 6)); zi.external_attr = 0o100644 << 16
+    with z.open(zi, 'w', force_zip64=True) as w:
+        for _ in range(4300 * (1 << 20) // len(zero)): w.write(zero)
+    for i in range(8):
+        zi = zipfile.ZipInfo(f'b/part{i}.bin', date_time=(2024, 1, 2, 3, 4, 6)); zi.external_attr = 0o100644 << 16
+        with z.open(zi, 'w', force_zip64=True) as w:
+            for _ in range(100 * (1 << 20) // len(zero)): w.write(zero)
+    for i in range(50):
+        z.writestr(zipfile.ZipInfo(f'c/small{i}.txt', date_time=(2024, 1, 2, 3, 4, 6)), ('line %d\\n' % i) * 100, zipfile.ZIP_DEFLATED)
+`;
+    const g = time(() => sh('python3', ['-c', py, big]));
+    console.log(`5 GiB zip64: ${(statSync(big).size / 2 ** 30).toFixed(2)} GiB made in ${g.toFixed(0)} s`);
+    let rss = '';
+    const t = time(() => {
+      const r = sh('/usr/bin/time', ['-v', process.execPath, cli, '-q', '--no-progress', '-T', T, '-j', '1', big]);
+      rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? '?';
+    });
+    console.log(`  detnorm: ${t.toFixed(1)} s, peak RSS ${(Number(rss) / 1024).toFixed(0)} MiB`);
+    const check = spawnSync('unzip', ['-tq', big], { encoding: 'utf8' });
+    console.log(`  unzip -tq: ${check.stdout.trim()} (exit ${check.status})`);
+    const list = spawnSync('zipinfo', ['-h', big], { encoding: 'utf8' });
+    console.log(`  zipinfo: ${list.stdout.trim().split('\n').slice(-1)[0]}`);
+    rmSync(big, { force: true });
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function readFileSafe(p) {
+  try {
+    return execFileSync('cat', [p], { encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
