@@ -1,5 +1,5 @@
 // Zip-family benchmark (issue 4). Not a test: prints wall times.
-//   node bench/zip-bench.mjs [--dir /tmp/detnorm-zip-bench] [--cli PATH] [--reps 3] [--big] [--skip-snd]
+//   node bench/zip-bench.mjs [--dir /tmp/detnorm-zip-bench] [--cli PATH] [--reps 3] [--big] [--skip-snd] [--only mixed,many,big]
 // 1. mixed tree (bench/zip-gen.mjs: 120 jars, 60 zips of 1-3.5 MiB members, 20 zips of 2,000
 //    tiny members): `cp -a`, detnorm -j1/-j2, strip-nondeterminism with all files in one
 //    process and with `xargs -P2` (T = 1423159771 for both tools). Each run works on a fresh
@@ -19,13 +19,14 @@ import { parseArgs } from 'node:util';
 import { generateZipBench } from './zip-gen.mjs';
 
 const { values } = parseArgs({
-  options: { dir: { type: 'string' }, cli: { type: 'string' }, reps: { type: 'string' }, big: { type: 'boolean' }, 'skip-snd': { type: 'boolean' } },
+  options: { dir: { type: 'string' }, cli: { type: 'string' }, reps: { type: 'string' }, big: { type: 'boolean' }, 'skip-snd': { type: 'boolean' }, only: { type: 'string' } },
 });
 const T = '1423159771';
 const dir = values.dir ?? join(tmpdir(), 'detnorm-zip-bench');
 const reps = Number(values.reps ?? 3);
 const work = mkdtempSync(join(tmpdir(), 'detnorm-zip-bench-run-'));
 const root = fileURLToPath(new URL('..', import.meta.url));
+const only = new Set((values.only ?? 'mixed,many,big').split(','));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const time = (fn) => {
   const t = process.hrtime.bigint();
@@ -52,6 +53,7 @@ try {
     await generateZipBench(dir);
   }
   const mixed = join(dir, 'mixed');
+  if (only.has('mixed')) {
   const files = readdirSync(mixed).length;
   console.log(`load: ${readFileSafe('/proc/loadavg')}`);
   console.log(`mixed tree: ${files} archives, ${mib(mixed).toFixed(1)} MiB`);
@@ -90,6 +92,8 @@ try {
     console.log(`strip-nondeterminism, xargs -P2 -n 10: ${p2.toFixed(2)} s   (detnorm -j2 is ${(p2 / res[2]).toFixed(1)}x faster)`);
   }
 
+  }
+  if (only.has('many')) {
   console.log('one archive of many members:');
   for (const n of [4000, 8000, 16000]) {
     const src = join(dir, 'many', `many${n}.zip`);
@@ -112,7 +116,8 @@ try {
     console.log(`  ${String(n).padStart(5)} members: CLI ${median(ts).toFixed(2)} s, in-process ${inproc} ms`);
   }
 
-  if (values.big) {
+  }
+  if (values.big && only.has('big')) {
     const big = join(work, 'big.zip');
     const py = `
 import zipfile, sys

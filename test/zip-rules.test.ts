@@ -269,3 +269,26 @@ describe('zip64: more than 65,535 entries', () => {
     expect((await parse(small.output)).zip64).toBe(false);
   }, 60000);
 });
+
+describe('members(): what detnorm diff sees of a zip', () => {
+  it('lists entries in file order with type, stored fields and uncompressed data', async () => {
+    const { zipHandler } = await import('../formats/zip/index.js');
+    const { defaultOptions } = await import('../src/options.js');
+    const { MemorySpill } = await import('../src/engine.js');
+    const z = buildZip([
+      { name: 'b.txt', data: 'bee'.repeat(50), method: 8, date: 0x5021, time: 0x6000 },
+      { name: 'a/', external: ((0o40755 << 16) | 0x10) >>> 0 },
+      { name: 'l', data: 'b.txt', external: (0o120777 << 16) >>> 0 },
+    ]);
+    const ctx = { options: defaultOptions(), path: 'x.zip', depth: 0, spill: () => new MemorySpill(), notice: () => {}, normalizeMember: async () => ({ changed: false as const }) };
+    const out = [];
+    for await (const m of zipHandler.members!(new BufferSource(z), ctx)) out.push(m);
+    expect(out.map((m) => [m.name, m.type, m.meta.mode, m.meta.linkTarget])).toEqual([
+      ['b.txt', 'file', '100644', undefined],
+      ['a/', 'dir', '40755', undefined],
+      ['l', 'symlink', '120777', 'b.txt'],
+    ]);
+    expect(out[0]!.meta.dosTime).toBe('2020-01-01 12:00:00');
+    expect(Buffer.from(await out[0]!.data!.read(0, 150)).toString()).toBe('bee'.repeat(50));
+  });
+});

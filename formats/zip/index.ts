@@ -17,11 +17,12 @@ import {
   type Context,
   type Handler,
   type HandlerResult,
+  type MemberInfo,
   type Probe,
   type Sink,
   type Source,
 } from '../../src/types.js';
-import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, kindAndMode, versionNeeded, type Kind } from './attrs.js';
+import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, extendedMtime, kindAndMode, versionNeeded, type Kind } from './attrs.js';
 import { crc32 } from './crc32.js';
 import { HeadInflater, crcOf, deflateTo, inflateTo } from './deflate.js';
 import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
@@ -339,6 +340,46 @@ async function sha256(src: Source): Promise<string> {
   return h.digest('base64url');
 }
 
+/** For `detnorm diff`: members in archive (file) order with their stored fields and data. */
+async function* zipMembers(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
+  const arc = await readArchive(input, ctx.options.limits);
+  const fileOrder = [...arc.entries].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
+  for (const e of fileOrder) {
+    const { kind } = kindAndMode(e);
+    const meta: Record<string, string | number> = {
+      dosTime: dosString(e.date, e.time),
+      mode: (e.externalAttributes >>> 16).toString(8),
+      msdosAttributes: e.externalAttributes & 0xffff,
+      versionMadeBy: e.versionMadeBy,
+      versionNeeded: e.versionNeeded,
+      flags: e.flags,
+      method: e.method,
+      internalAttributes: e.internalAttributes,
+      extraFields: [...new Set([...e.localExtra, ...e.centralExtra].map((f) => `0x${f.id.toString(16).padStart(4, '0')}`))].join(' '),
+    };
+    const ut = extendedMtime(e.localExtra) ?? extendedMtime(e.centralExtra);
+    if (ut !== undefined) meta.mtime = ut;
+    if (e.comment.length) meta.comment = displayName(e.comment);
+    if (e.descriptorLength) meta.dataDescriptor = e.descriptorLength;
+    let data: Source | undefined;
+    if ((kind === 'file' || kind === 'symlink') && !(e.flags & FLAG_ENCRYPTED)) {
+      if (e.method === METHOD_STORED) data = new SliceSource(input, e.dataOffset, e.compressedSize);
+      else if (e.method === METHOD_DEFLATED) {
+        const spill = ctx.spill();
+        await inflateTo(input, e.dataOffset, e.compressedSize, e.uncompressedSize, e.crc, spill, e.displayName);
+        data = await spill.close();
+      }
+    }
+    if (kind === 'symlink' && data) meta.linkTarget = displayName(await data.read(0, Math.min(data.size, 4096)));
+    yield { name: e.displayName, type: kind, meta, ...(data && kind === 'file' ? { data } : {}) };
+  }
+}
+
+function dosString(date: number, time: number): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(1980 + (date >> 9), 4)}-${p((date >> 5) & 15)}-${p(date & 31)} ${p(time >> 11)}:${p((time >> 5) & 63)}:${p((time & 31) * 2)}`;
+}
+
 export const zipHandler: Handler = {
   name: 'zip',
   description: 'zip family: zip, jar/war/ear/aar, jmod, apk (unsigned), wheel, egg, pyzip, epub, xpi',
@@ -347,6 +388,7 @@ export const zipHandler: Handler = {
   async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
     return new ZipNormalizer(input, output, ctx).run();
   },
+  members: zipMembers,
 };
 
 export { FormatError };
