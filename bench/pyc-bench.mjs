@@ -23,10 +23,20 @@ const env = { ...process.env };
 delete env.PYTHONDONTWRITEBYTECODE;
 delete env.SOURCE_DATE_EPOCH;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const secs = (fn) => {
+/** Run a command; returns [wall seconds, CPU seconds (user+sys) of it and its children]. */
+function timed(cmd, args, opts = {}) {
+  const script = `"$@" >/dev/null 2>&1; rc=$?; times >&2; exit $rc`;
   const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
+  const r = spawnSync('bash', ['-c', script, 'timed', cmd, ...args], { ...opts, encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t) / 1e9;
+  // `times` prints two lines: the shell's, then its children's "XmY.YYYs XmY.YYYs".
+  const child = r.stderr.trim().split('\n').pop().match(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/);
+  const cpu = child ? Number(child[1]) * 60 + Number(child[2]) + Number(child[3]) * 60 + Number(child[4]) : NaN;
+  return { wall, cpu, status: r.status };
+}
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 };
 function list(dir, pred, rel = '') {
   const out = [];
@@ -54,14 +64,18 @@ try {
   const mb = bytes / 1e6;
   console.log(`${pyVersion}: ${pycs.length} pycs, ${mb.toFixed(1)} MB (stdlib without site-packages)`);
 
-  const compileall1 = median(Array.from({ length: reps }, () => secs(() => spawnSync('python3', ['-m', 'compileall', '-q', '-f', tree], { env }))));
-  const compileallJ = median(Array.from({ length: reps }, () => secs(() => spawnSync('python3', ['-m', 'compileall', '-q', '-f', '-j', '0', tree], { env }))));
-  console.log(`python -m compileall -f:        ${compileall1.toFixed(2)} s (one process), ${compileallJ.toFixed(2)} s (-j 0)`);
+  const c1 = Array.from({ length: reps }, () => timed('python3', ['-m', 'compileall', '-q', '-f', tree], { env }));
+  const cJ = Array.from({ length: reps }, () => timed('python3', ['-m', 'compileall', '-q', '-f', '-j', '0', tree], { env }));
+  const compileall1 = median(c1.map((x) => x.wall));
+  const compileall1Cpu = median(c1.map((x) => x.cpu));
+  console.log(`python -m compileall -f:        ${compileall1.toFixed(2)} s wall, ${compileall1Cpu.toFixed(2)} s CPU (one process); ${median(cJ.map((x) => x.wall)).toFixed(2)} s wall, ${median(cJ.map((x) => x.cpu)).toFixed(2)} s CPU (-j 0)`);
 
   const opts = { timestamp: 1700000000, mapPaths: [`${tree}=/build/stdlib`], formats: ['pyc'] };
   const inproc = [];
+  const inprocCpu = [];
   for (let i = 0; i < reps + 1; i++) {
     const t = process.hrtime.bigint();
+    const c0 = cpuNow();
     let changed = 0;
     for (let k = 0; k < bufs.length; k++) {
       const r = await normalizeBuffer(bufs[k], { ...opts, name: pycs[k] });
@@ -69,39 +83,45 @@ try {
       else if (r.status !== 'unchanged') throw new Error(`${pycs[k]}: ${r.status} ${r.reason}`);
     }
     inproc.push(Number(process.hrtime.bigint() - t) / 1e9);
+    inprocCpu.push(cpuNow() - c0);
     if (changed !== bufs.length) throw new Error(`only ${changed} of ${bufs.length} changed`);
   }
   const cold = inproc[0];
   const warm = median(inproc.slice(1));
+  const warmCpu = median(inprocCpu.slice(1));
   console.log(`detnorm in-process, 1 thread:   ${cold.toFixed(2)} s cold (${(mb / cold).toFixed(0)} MB/s), ${warm.toFixed(2)} s warm (${(mb / warm).toFixed(0)} MB/s)`);
+  console.log(`  CPU time: ${inprocCpu[0].toFixed(2)} s cold (${(mb / inprocCpu[0]).toFixed(0)} MB per CPU-second), ${warmCpu.toFixed(2)} s warm (${(mb / warmCpu).toFixed(0)} MB per CPU-second)`);
 
   const copy = join(work, 'copy');
   for (const jobs of ['1', '2']) {
-    const times = Array.from({ length: reps }, () => {
+    const runs = Array.from({ length: reps }, () => {
       rmSync(copy, { recursive: true, force: true });
       execFileSync('cp', ['-a', tree, copy]);
-      return secs(() => {
-        const r = spawnSync('node', [cli, '-q', '--no-progress', '-j', jobs, '-T', '1700000000', '--map-path', `${copy}=/build/stdlib`, copy]);
-        if (r.status !== 0) throw new Error(`detnorm exited ${r.status}: ${r.stderr}`);
-      });
+      const r = timed('node', [cli, '-q', '--no-progress', '-j', jobs, '-T', '1700000000', '--map-path', `${copy}=/build/stdlib`, copy]);
+      if (r.status !== 0) throw new Error(`detnorm exited ${r.status}`);
+      return r;
     });
-    const t = median(times);
-    console.log(`detnorm CLI on the tree, -j ${jobs}:  ${t.toFixed(2)} s (${(mb / t).toFixed(0)} MB/s; .py files are walked too)`);
+    const t = median(runs.map((x) => x.wall));
+    const c = median(runs.map((x) => x.cpu));
+    console.log(`detnorm CLI on the tree, -j ${jobs}:  ${t.toFixed(2)} s wall (${(mb / t).toFixed(0)} MB/s), ${c.toFixed(2)} s CPU (.py files are walked too)`);
   }
 
   rmSync(copy, { recursive: true, force: true });
   execFileSync('cp', ['-a', tree, copy]);
   const step = Math.max(1, Math.floor(pycs.length / Math.min(sample, pycs.length)));
   const picked = pycs.filter((_, i) => i % step === 0);
-  const perFile = secs(() => {
-    for (const r of picked) {
-      const p = spawnSync('node', [cli, '-q', '--no-progress', '-j', '1', '-T', '1700000000', join(copy, r)]);
-      if (p.status !== 0) throw new Error(`${r}: ${p.stderr}`);
-    }
-  });
+  let perFile = 0;
+  let perFileCpu = 0;
+  for (const r of picked) {
+    const p = timed('node', [cli, '-q', '--no-progress', '-j', '1', '-T', '1700000000', join(copy, r)]);
+    if (p.status !== 0) throw new Error(`${r}: detnorm exited ${p.status}`);
+    perFile += p.wall;
+    perFileCpu += p.cpu;
+  }
   const perFileAll = (perFile / picked.length) * pycs.length;
-  console.log(`one detnorm process per file:   ${(perFile / picked.length * 1000).toFixed(0)} ms per file -> ${perFileAll.toFixed(1)} s for all ${pycs.length} (measured on ${picked.length})`);
-  console.log(`in-process vs compileall -f (one process): ${(compileall1 / warm).toFixed(1)}x faster; vs one process per file: ${(perFileAll / warm).toFixed(0)}x`);
+  const perFileAllCpu = (perFileCpu / picked.length) * pycs.length;
+  console.log(`one detnorm process per file:   ${(perFile / picked.length * 1000).toFixed(0)} ms wall, ${(perFileCpu / picked.length * 1000).toFixed(0)} ms CPU per file -> ${perFileAll.toFixed(1)} s wall, ${perFileAllCpu.toFixed(1)} s CPU for all ${pycs.length} (measured on ${picked.length})`);
+  console.log(`in-process (warm) vs compileall -f, one process: ${(compileall1 / warm).toFixed(1)}x faster wall, ${(compileall1Cpu / warmCpu).toFixed(1)}x less CPU; vs one process per file: ${(perFileAll / warm).toFixed(0)}x wall, ${(perFileAllCpu / warmCpu).toFixed(0)}x CPU`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
