@@ -7,8 +7,9 @@
 import { FormatError } from '../../src/types.js';
 import { Bin, SHT_NOBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, sectionData, type Elf, type Section } from './elf.js';
 import { AbbrevCache } from './dwarf/abbrev.js';
-import { putUint } from './dwarf/cursor.js';
-import { Refs, walkInfo } from './dwarf/info.js';
+import { Cursor, encodeUleb, putUint } from './dwarf/cursor.js';
+import { DieRefs, walkAranges, walkInfoDieRefs, walkLocList, walkPubnames } from './dwarf/dieref.js';
+import { Refs, walkInfo, type UnitInfo } from './dwarf/info.js';
 import { walkLine, type LineUnit } from './dwarf/line.js';
 import { walkMacro } from './dwarf/macro.js';
 import { walkNames, walkStrOffsets } from './dwarf/offsets.js';
@@ -165,15 +166,15 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
     return r;
   };
   const abbrevCaches = new Map<number, AbbrevCache>();
+  const abbrevFor = (s: Section) => (field: number, size: number) => {
+    const r = resolve(s, field, size, abbrevSecs, 'debug_abbrev_offset');
+    let cache = abbrevCaches.get(r.target.index);
+    if (!cache) abbrevCaches.set(r.target.index, (cache = new AbbrevCache(load(r.target), le)));
+    return cache.get(r.value);
+  };
+  const infoUnits = new Map<number, UnitInfo[]>();
   for (const [list, isTypes] of [[infos, false], [typeSecs, true]] as const) {
-    for (const s of list) {
-      walkInfo(load(s), le, isTypes, s.name, (field, size) => {
-        const r = resolve(s, field, size, abbrevSecs, 'debug_abbrev_offset');
-        let cache = abbrevCaches.get(r.target.index);
-        if (!cache) abbrevCaches.set(r.target.index, (cache = new AbbrevCache(load(r.target), le)));
-        return cache.get(r.value);
-      }, refs(s));
-    }
+    for (const s of list) infoUnits.set(s.index, walkInfo(load(s), le, isTypes, s.name, abbrevFor(s), refs(s)));
   }
   const lineUnits = new Map<number, LineUnit[]>();
   for (const s of lineSecs) lineUnits.set(s.index, walkLine(load(s), le, s.name, refs(s)));
@@ -293,7 +294,7 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
         mutable(s).set(bytes, start);
         continue;
       }
-      if (s.name !== '.debug_line') throw new Unsupported(`inline build path in ${s.name} at ${start} (DW_FORM_string) changes length; rewriting it is not supported`);
+      if (s.name !== '.debug_line' && s.name !== '.debug_info') throw new Unsupported(`inline build path in ${s.name} at ${start} (DW_FORM_string) changes length; rewriting it is not supported`);
       let list = splices.get(idx);
       if (!list) splices.set(idx, (list = []));
       list.push({ off: start, len: end - start, data: bytes });
@@ -315,7 +316,80 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
       putUint(w, u.headerLengthAt, u.offsetSize, bin.uN(u.headerLengthAt, u.offsetSize) + delta, le);
       if (u.offsetSize === 4 && bin.uN(u.lengthAt, 4) + delta >= 0xfffffff0) throw new Unsupported(`line unit at ${u.start} would outgrow 32-bit DWARF`);
     }
+    for (const u of infoUnits.get(idx) ?? []) {
+      let delta = 0;
+      for (const sp of list) if (sp.off >= u.start && sp.off < u.end) delta += sp.data.length - sp.len;
+      if (delta === 0) continue;
+      const osz = u.lengthFieldSize === 12 ? 8 : 4;
+      const at = u.start + (osz === 8 ? 4 : 0);
+      const old = new Bin(load(s), le).uN(at, osz);
+      if (osz === 4 && old + delta >= 0xfffffff0) throw new Unsupported(`unit at ${u.start} would outgrow 32-bit DWARF`);
+      putUint(mutable(s), at, osz, old + delta, le);
+    }
     maps.set(idx, new OffsetMap(list));
+  }
+
+  // 4b. A .debug_info that changed length: every reference to its DIEs follows.
+  for (const s of infos) {
+    const m = maps.get(s.index);
+    if (m) relocateDies(s, m);
+  }
+
+  function relocateDies(info: Section, m: OffsetMap): void {
+    if (infos.length !== 1) throw new Unsupported('several .debug_info sections and one changes length');
+    for (const n of ['.debug_types', '.debug_names', '.gdb_index', '.debug_loclists']) {
+      if (secs.some((x) => x.name === n)) throw new Unsupported(`${n} with a .debug_info unit that changes length`);
+    }
+    const die = new DieRefs();
+    walkInfoDieRefs(load(info), le, info.name, abbrevFor(info), die);
+    const patch = (s: Section, refsHere: DieRefs) => {
+      if (refsHere.unsupported) throw new Unsupported(`${refsHere.unsupported}; a .debug_info unit changes length`);
+      for (const r of refsHere.refs) {
+        if (relocs.get(s.index)?.has(r.at)) continue; // relocated: handled with the other relocations
+        const d = load(s);
+        let v: number;
+        if (r.uleb) v = new Cursor(d, le, r.at, d.length, s.name).uleb();
+        else v = new Bin(d, le).uN(r.at, r.size);
+        const nv = r.cu === undefined ? m.map(v) : m.map(r.cu + v) - m.map(r.cu);
+        if (nv === v) continue;
+        if (r.uleb) mutable(s).set(encodeUlebPadded(nv, r.size, s.name), r.at);
+        else putUint(mutable(s), r.at, r.size, nv, le);
+      }
+    };
+    patch(info, die);
+    const loc = secs.find((x) => x.name === '.debug_loc');
+    if (die.locLists.length > 0) {
+      if (!loc) throw new FormatError('location list offsets without .debug_loc');
+      const locRefs = new DieRefs();
+      const seen = new Set<number>();
+      for (const l of die.locLists) {
+        const offset = resolve(info, l.field, l.fieldSize, [loc], 'location list offset').value;
+        if (seen.has(offset)) continue;
+        seen.add(offset);
+        walkLocList(load(loc), le, { ...l, offset }, locRefs);
+      }
+      patch(loc, locRefs);
+    }
+    for (const a of named('.debug_aranges')) {
+      const r = new DieRefs();
+      walkAranges(load(a), le, r);
+      patch(a, r);
+    }
+    for (const [n, gnu] of [['.debug_pubnames', false], ['.debug_pubtypes', false], ['.debug_gnu_pubnames', true], ['.debug_gnu_pubtypes', true]] as const) {
+      for (const p of named(n)) {
+        const r = new DieRefs();
+        const lengths: Array<{ at: number; size: number; cuField: number }> = [];
+        walkPubnames(load(p), le, gnu, n, r, lengths);
+        const bin = new Bin(load(p), le);
+        for (const l of lengths) {
+          const cu = bin.uN(l.cuField, l.size);
+          const len = bin.uN(l.at, l.size);
+          const nl = m.map(cu + len) - m.map(cu);
+          if (nl !== len) putUint(mutable(p), l.at, l.size, nl, le);
+        }
+        patch(p, r);
+      }
+    }
   }
 
   // 5. References into resized sections.
@@ -373,6 +447,17 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
     data.set(idx, applySplices(load(secs[idx]!), list));
   }
   return { data, mapped, reordered };
+}
+
+/** A ULEB128 of exactly `size` bytes (padded with continuation bytes, as assemblers do). */
+function encodeUlebPadded(v: number, size: number, what: string): Uint8Array {
+  const min = encodeUleb(v);
+  if (min.length > size) throw new Unsupported(`a DIE reference in ${what} no longer fits its ULEB128 field`);
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    out[i] = (i < min.length ? min[i]! & 0x7f : 0) | (i < size - 1 ? 0x80 : 0);
+  }
+  return out;
 }
 
 function dataView(b: Uint8Array): DataView {
