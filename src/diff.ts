@@ -127,12 +127,12 @@ function fmtOffset(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-/** Likely causes from the raw (not normalized) bytes of both sides. */
-async function rawCauses(a: Side, b: Side, name: string, options: Options): Promise<string[]> {
+/** Likely causes from the raw (not normalized) bytes of both sides, looking into nested members. */
+async function rawCauses(a: Uint8Array, b: Uint8Array, name: string, options: Options, depth = 0): Promise<string[]> {
   const causes: string[] = [];
-  const h = await handlerFor(a.bytes, name, options);
+  const h = await handlerFor(a, name, options);
   if (!h) return causes;
-  const [la, lb] = [await listMembers(h, a.bytes, name, options), await listMembers(h, b.bytes, name, options)];
+  const [la, lb] = [await listMembers(h, a, name, options), await listMembers(h, b, name, options)];
   if (!la || !lb) return causes;
   const ka = keyed(la);
   const kb = keyed(lb);
@@ -163,7 +163,18 @@ async function rawCauses(a: Side, b: Side, name: string, options: Options): Prom
   if (namesA.join('\0') !== namesB.join('\0') && [...namesA].sort().join('\0') === [...namesB].sort().join('\0')) {
     causes.push('the same members in a different order (file system or glob order)');
   }
-  return causes;
+  // Nested containers (a tar in a gzip, a jar in a zip): their members tell more.
+  if (depth < 3) {
+    for (const [k, m] of ka) {
+      const o = kb.get(k);
+      if (!m.data || !o?.data || m.data.size > 256 << 20 || o.data.size > 256 << 20) continue;
+      const [da, db] = [await readAll(m.data), await readAll(o.data)];
+      if (equal(da, db)) continue;
+      const inner = await handlerFor(da, k, options);
+      if (inner?.members) causes.push(...(await rawCauses(da, db, k, options, depth + 1)).map((c) => `${k}: ${c}`));
+    }
+  }
+  return [...new Set(causes)];
 }
 
 /** Where two normalized artifacts differ: members, fields, offsets. */
@@ -238,7 +249,7 @@ export async function diffPair(a: Uint8Array, b: Uint8Array, path: string, name:
   const [sa, sb] = [await side(a, name, lib), await side(b, name, lib)];
   const format = sa.format ?? sb.format;
   const kinds = [...new Set([...sa.changes, ...sb.changes].map((c) => c.kind))].sort();
-  const causes = [...kinds.map((k) => KIND_CAUSE[k] ?? k), ...(await rawCauses(sa, sb, name, options))];
+  const causes = [...kinds.map((k) => KIND_CAUSE[k] ?? k), ...(await rawCauses(a, b, name, options))];
   const base = { path, ...(format ? { format } : {}), normalizedAway: kinds };
   if (equal(sa.normalized, sb.normalized)) return { ...base, status: 'normalized', causes, differences: [] };
   const differences: Difference[] = [];

@@ -72,7 +72,9 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
   const links = job.links && job.links.length ? { links: job.links } : {};
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // In place, a symlink is never followed (we would write through it). With -o nothing is
+    // written through the input, so a symlinked input (Bazel's sandbox inputs) is read.
+    fd = openSync(path, job.output ? constants.O_RDONLY : constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
     return { path, status: 'error', changes: [], notices: [], reason: `cannot open: ${(e as Error).message}`, ...links };
   }

@@ -1,6 +1,6 @@
 // End to end through the shipped CLI (dist/cli.mjs, the bundle `npm test`'s pretest step builds).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveTool, run, tempDir } from './helpers.js';
@@ -283,5 +283,26 @@ describe('kill -9 in the middle of a large run leaves every file old or new, nev
     expect(r.status).toBe(0);
     for (const [p, e] of expected) expect(readFileSync(p).equals(e)).toBe(true);
     expect(readdirSync(base).filter((f) => f.includes('.detnorm-'))).toEqual([]);
+  });
+});
+
+describe('-o reads a symlinked input (sandboxed build actions see inputs as symlinks)', () => {
+  it('follows the input link, writes the output, leaves link and target alone', () => {
+    const { d, gz } = gzFixture();
+    const before = readFileSync(gz);
+    symlinkSync(gz, join(d, 'link.gz'));
+    const r = detnorm(['-o', join(d, 'out.gz'), join(d, 'link.gz')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(d, 'out.gz'))).toEqual(gzipN('hello detnorm\n'));
+    expect(readFileSync(gz)).toEqual(before);
+  });
+  it('in place, a symlink named on the command line is not followed', () => {
+    const { d, gz } = gzFixture();
+    const before = readFileSync(gz);
+    symlinkSync(gz, join(d, 'link2.gz'));
+    const r = detnorm([join(d, 'link2.gz')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/symbolic link: not followed/);
+    expect(readFileSync(gz)).toEqual(before);
   });
 });

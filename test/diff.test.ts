@@ -53,6 +53,7 @@ describe('identical after normalization: exit 0, and what was normalized', () =>
     expect(r.stdout).toContain('identical after normalization');
     const j = await diffPaths(join(dir, 'own-a.tar.gz'), join(dir, 'own-b.tar.gz'));
     expect(j.pairs[0]!.normalizedAway).toEqual(expect.arrayContaining(['owner', 'timestamp']));
+    expect(j.pairs[0]!.causes.join('\n')).toMatch(/B has members owned by uid\/gid 65534 \(nobody\)/);
   });
   it('a gzip written by Python (OS 255) and one by gzip (OS 3)', async () => {
     const data = join(dir, 'g.txt');

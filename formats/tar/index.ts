@@ -10,7 +10,7 @@
 // then write in canonical order copying each member's data range.
 import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { BLOCK, checksumOk, magicOf, type TarFormat } from './header.js';
 import { firstByName, hardLinkGroups, mapPath, sortByName } from './order.js';
 import type { PaxRecord } from './pax.js';
@@ -264,6 +264,22 @@ function isGlobalDropped(key: string): boolean {
   return ['atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname', 'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'LIBARCHIVE.creationtime'].includes(key);
 }
 
+const TAR_TYPES: Record<string, string> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '5': 'dir' };
+
+/** For `detnorm diff`: members in archive order with their stored fields and data. */
+async function* tarMembers(input: Source): AsyncIterable<MemberInfo> {
+  for await (const item of readTar(input)) {
+    if (item.kind !== 'entry') continue;
+    const e = item.entry;
+    const type = TAR_TYPES[e.typeflag] ?? 'other';
+    const meta: Record<string, string | number> = { mtime: e.mtime, uid: e.uid, gid: e.gid, mode: e.mode, uname: e.uname, gname: e.gname };
+    if (e.linkname) meta.linkTarget = e.linkname;
+    for (const r of e.records) meta[`pax:${r.key}`] = r.value;
+    const data = type === 'file' && !e.gnuSparseArea ? new SliceSource(input, e.dataOffset, e.size) : undefined;
+    yield { name: e.name, type, meta, ...(data ? { data } : {}) };
+  }
+}
+
 export const tarHandler: Handler = {
   name: 'tar',
   description: 'tar archives (ustar, GNU, pax; inside .tar.gz too): GNU tar --sort=name reproducible form',
@@ -272,6 +288,7 @@ export const tarHandler: Handler = {
     return looksLikeTar(probe.head);
   },
   normalize: normalizeTar,
+  members: tarMembers,
 };
 
 export default tarHandler;
