@@ -292,3 +292,15 @@ describe('members(): what detnorm diff sees of a zip', () => {
     expect(Buffer.from(await out[0]!.data!.read(0, 150)).toString()).toBe('bee'.repeat(50));
   });
 });
+
+describe('Unicode Path names sort as the names written', () => {
+  it('orders by the UTF-8 name taken from the 0x7075 field (idempotent)', async () => {
+    const raw = Buffer.from('z\xe9', 'latin1');
+    const up = new Uint8Array(5 + 3);
+    up[0] = 1;
+    new DataView(up.buffer).setUint32(1, crc32(raw), true);
+    up.set(enc.encode('aé'), 5);
+    const r = await ok(buildZip([{ name: 'b.txt', data: 'b' }, { name: raw, data: 'a', localExtra: [{ id: 0x7075, data: up }] }]));
+    expect(await names(r.output)).toEqual(['aé', 'b.txt']);
+  });
+});

@@ -157,8 +157,15 @@ class ZipNormalizer {
     if (this.signed) ctx.notice('signed jar: metadata normalized, member contents kept');
     if (this.flavor === 'apk') this.detectAlignment(arc);
 
-    const ordered = orderEntries(arc.entries, this.flavor, this.signed);
-    const fileOrder = [...arc.entries].sort((a, b) => a.localOffset - b.localOffset);
+    // Names first (a Unicode Path field gives the real name), so the order is that of the output.
+    const entries = arc.entries.map((e) => {
+      const n = utf8Name(e);
+      if (n === e.name) return e;
+      this.changes.add('header', 'Unicode Path extra field moved into the name');
+      return { ...e, name: n, displayName: displayName(n) };
+    });
+    const ordered = orderEntries(entries, this.flavor, this.signed);
+    const fileOrder = [...entries].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
     if (ordered.some((e, i) => e !== fileOrder[i])) this.changes.add('order', 'members sorted');
     if (arc.delta !== 0) this.changes.add('layout', `offsets made file offsets (were relative to a ${arc.delta}-byte prefix)`);
     if (arc.cdStart !== (fileOrder.length ? this.endOf(fileOrder[fileOrder.length - 1]!) : arc.prefixLength)) {
@@ -166,13 +173,12 @@ class ZipNormalizer {
     }
     if (arc.zip64) this.changes.add('layout', 'zip64 end records (kept only when needed)');
 
-    const names = ordered.map((e) => displayName(utf8Name(e)));
+    const names = ordered.map((e) => e.displayName);
     const writer = new ZipWriter(this.output);
     await writer.raw(prefix);
     for (let i = 0; i < ordered.length; i++) {
       const e = ordered[i]!;
-      const name = utf8Name(e);
-      if (name !== e.name) this.changes.add('header', 'Unicode Path extra field moved into the name');
+      const name = e.name;
       const { kind, external } = kindAndMode(e);
       const content = await this.content(e, kind, names);
       await this.writeEntry(writer, e, name, kind, external, content);
