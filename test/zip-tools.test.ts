@@ -181,3 +181,43 @@ describe('runnable jar built at test time', () => {
     expect(existsSync(join(d, 'n.jar'))).toBe(true);
   });
 });
+
+describe('wheel with a pyc: nested pyc normalized, RECORD row rewritten, pip installs it', () => {
+  it('RECORD matches every member after normalization; pip install --no-index + import', async () => {
+    if (!haveTool('python3')) return;
+    const d = join(tmp.dir, 'pycwheel');
+    mkdirSync(d, { recursive: true });
+    const make = `
+import zipfile, hashlib, base64, py_compile, os, sys
+os.makedirs('tinypy', exist_ok=True)
+open('tinypy/__init__.py', 'w').write('def f():\\n    return {"a": (1, 2), "b": [3]}\\nX = f()\\n')
+py_compile.compile('tinypy/__init__.py', cfile='tinypy/__pycache__/__init__.cpython-311.pyc')
+files = {n: open(n, 'rb').read() for n in ['tinypy/__pycache__/__init__.cpython-311.pyc', 'tinypy/__init__.py']}
+files['tinypy-1.0.dist-info/METADATA'] = b'Metadata-Version: 2.1\\nName: tinypy\\nVersion: 1.0\\n'
+files['tinypy-1.0.dist-info/WHEEL'] = b'Wheel-Version: 1.0\\nGenerator: hand\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'
+rec = ''.join(f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()},{len(b)}\\n" for n, b in files.items())
+files['tinypy-1.0.dist-info/RECORD'] = (rec + 'tinypy-1.0.dist-info/RECORD,,\\n').encode()
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    for n, b in files.items(): z.writestr(n, b)
+`;
+    const whl = join(d, 'tinypy-1.0-py3-none-any.whl');
+    sh('python3', ['-c', make, whl], { cwd: d, env: { PYTHONDONTWRITEBYTECODE: '' } });
+    const r = await norm(readFileSync(whl), 'tinypy-1.0-py3-none-any.whl', { timestamp: T });
+    expect(r.status).toBe('changed');
+    expect(r.changes.some((c) => c.member?.endsWith('.pyc'))).toBe(true);
+    const out = join(d, 'out', 'tinypy-1.0-py3-none-any.whl');
+    mkdirSync(join(d, 'out'));
+    writeFileSync(out, r.output);
+    const verify = `
+import zipfile, hashlib, base64, csv, io, sys
+z = zipfile.ZipFile(sys.argv[1])
+rows = list(csv.reader(io.StringIO(z.read('tinypy-1.0.dist-info/RECORD').decode())))
+bad = [p for p, h, s in rows if h and (h != 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(z.read(p)).digest()).rstrip(b'=').decode() or int(s) != len(z.read(p)))]
+print(len(rows), bad, z.namelist()[-1])
+`;
+    expect(sh('python3', ['-c', verify, out]).trim()).toBe("5 [] tinypy-1.0.dist-info/RECORD");
+    const site = join(d, 'site');
+    sh('python3', ['-m', 'pip', 'install', '-q', '--no-index', '--no-deps', '--target', site, out], { env: { PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    expect(sh('python3', ['-c', 'import tinypy; print(tinypy.X["a"])'], { env: { PYTHONPATH: site } }).trim()).toBe('(1, 2)');
+  });
+});
