@@ -345,6 +345,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain) {
+  // `detnorm --json dir | head`: a closed pipe ends the output, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

@@ -3,14 +3,18 @@
 // metadata it cannot), the first differing offset, and the likely cause where the bytes tell.
 // It reads A and B and never writes to them. Like diffoscope, the core stays format-agnostic:
 // containers list their members through the optional Handler.members.
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { HANDLERS } from '../formats/index.js';
 import { normalizeBuffer, resolveOptions, type NormalizeOptions } from './api.js';
-import { makeProbe, MemorySpill, selectHandler } from './engine.js';
+import { Engine, makeProbe, MemorySpill, selectHandler } from './engine.js';
+import { SpillPool } from './file-io.js';
+import { listFiles, makeContext } from './oci-dir.js';
+import { imageMembers } from '../formats/oci/index.js';
+import { normalizeOciLayout } from '../formats/oci/layout.js';
 import { BufferSource, readAll } from './io.js';
-import type { Change, Context, Handler, MemberInfo, Options } from './types.js';
-import { byteCompare, walk } from './walk.js';
+import type { Change, Context, Handler, MemberInfo, Options, Source } from './types.js';
+import { byteCompare, isOciLayoutDir, walk } from './walk.js';
 
 export type DiffKind = 'only-in-a' | 'only-in-b' | 'content' | 'type' | 'unfixable' | 'error';
 
@@ -177,6 +181,47 @@ async function rawCauses(a: Uint8Array, b: Uint8Array, name: string, options: Op
   return [...new Set(causes)];
 }
 
+/** Differences between two member lists (already normalized containers). */
+async function compareMembers(la: readonly MemberInfo[], lb: readonly MemberInfo[], path: string, member: string | undefined, options: Options, depth: number): Promise<Difference[]> {
+  const ka = keyed(la);
+  const kb = keyed(lb);
+  const out: Difference[] = [];
+  const keys = [...ka.keys(), ...[...kb.keys()].filter((k) => !ka.has(k))];
+  for (const k of keys) {
+    const sub = member === undefined ? k : `${member}!/${k}`;
+    const ma = ka.get(k);
+    const mb = kb.get(k);
+    if (!mb) {
+      out.push({ path, member: sub, kind: 'only-in-a', detail: `${ma!.type} only in A` });
+      continue;
+    }
+    if (!ma) {
+      out.push({ path, member: sub, kind: 'only-in-b', detail: `${mb.type} only in B` });
+      continue;
+    }
+    if (ma.type !== mb.type) {
+      out.push({ path, member: sub, kind: 'type', detail: `a ${ma.type} in A, a ${mb.type} in B` });
+      continue;
+    }
+    for (const f of new Set([...Object.keys(ma.meta), ...Object.keys(mb.meta)])) {
+      if (ma.meta[f] === mb.meta[f]) continue;
+      const contentLike = f === 'linkTarget' || f === 'mode';
+      out.push({
+        path,
+        member: sub,
+        kind: contentLike ? 'content' : 'unfixable',
+        detail: `${f}: ${JSON.stringify(ma.meta[f] ?? null)} in A, ${JSON.stringify(mb.meta[f] ?? null)} in B${contentLike ? '' : ' (a field detnorm keeps)'}`,
+      });
+    }
+    if (ma.data && mb.data) {
+      const da = await readAll(ma.data);
+      const db = await readAll(mb.data);
+      if (!equal(da, db)) out.push(...(await explain(da, db, k, path, sub, options, depth + 1)));
+    }
+  }
+  return out;
+}
+
 /** Where two normalized artifacts differ: members, fields, offsets. */
 async function explain(a: Uint8Array, b: Uint8Array, name: string, path: string, member: string | undefined, options: Options, depth: number): Promise<Difference[]> {
   const at = (m: string | undefined) => (m === undefined ? {} : { member: m });
@@ -184,42 +229,7 @@ async function explain(a: Uint8Array, b: Uint8Array, name: string, path: string,
   if (h && depth < options.limits.maxDepth) {
     const [la, lb] = [await listMembers(h, a, name, options), await listMembers(h, b, name, options)];
     if (la && lb) {
-      const ka = keyed(la);
-      const kb = keyed(lb);
-      const out: Difference[] = [];
-      const keys = [...ka.keys(), ...[...kb.keys()].filter((k) => !ka.has(k))];
-      for (const k of keys) {
-        const sub = member === undefined ? k : `${member}!/${k}`;
-        const ma = ka.get(k);
-        const mb = kb.get(k);
-        if (!mb) {
-          out.push({ path, member: sub, kind: 'only-in-a', detail: `${ma!.type} only in A` });
-          continue;
-        }
-        if (!ma) {
-          out.push({ path, member: sub, kind: 'only-in-b', detail: `${mb.type} only in B` });
-          continue;
-        }
-        if (ma.type !== mb.type) {
-          out.push({ path, member: sub, kind: 'type', detail: `a ${ma.type} in A, a ${mb.type} in B` });
-          continue;
-        }
-        for (const f of new Set([...Object.keys(ma.meta), ...Object.keys(mb.meta)])) {
-          if (ma.meta[f] === mb.meta[f]) continue;
-          const contentLike = f === 'linkTarget' || f === 'mode';
-          out.push({
-            path,
-            member: sub,
-            kind: contentLike ? 'content' : 'unfixable',
-            detail: `${f}: ${JSON.stringify(ma.meta[f] ?? null)} in A, ${JSON.stringify(mb.meta[f] ?? null)} in B${contentLike ? '' : ' (a field detnorm keeps)'}`,
-          });
-        }
-        if (ma.data && mb.data) {
-          const da = await readAll(ma.data);
-          const db = await readAll(mb.data);
-          if (!equal(da, db)) out.push(...(await explain(da, db, k, path, sub, options, depth + 1)));
-        }
-      }
+      const out = await compareMembers(la, lb, path, member, options, depth);
       if (out.length > 0) return out;
       const off = firstDiff(a, b);
       const na = la.map((m) => m.name).join('\0');
@@ -232,8 +242,78 @@ async function explain(a: Uint8Array, b: Uint8Array, name: string, path: string,
     }
   }
   const off = firstDiff(a, b);
+  const fields = h ? undefined : jsonFieldDiffs(a, b);
+  if (fields) return fields.map((f) => ({ path, ...at(member), kind: 'content' as const, detail: `JSON field ${f}` }));
   const sizes = a.length === b.length ? '' : ` (sizes ${a.length} and ${b.length})`;
   return [{ path, ...at(member), kind: 'content', detail: `${h?.name ?? 'data'} differs${sizes}`, offset: off }];
+}
+
+/** For two JSON documents (an image config, a manifest): the paths of the values that differ. */
+function jsonFieldDiffs(a: Uint8Array, b: Uint8Array, max = 10): string[] | undefined {
+  let ja: unknown;
+  let jb: unknown;
+  try {
+    ja = JSON.parse(Buffer.from(a).toString('utf8'));
+    jb = JSON.parse(Buffer.from(b).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const out: string[] = [];
+  const show = (v: unknown) => {
+    const t = JSON.stringify(v);
+    return t === undefined ? 'absent' : t.length > 60 ? `${t.slice(0, 57)}...` : t;
+  };
+  const walkJson = (x: unknown, y: unknown, p: string): void => {
+    if (out.length >= max) return;
+    const obj = (v: unknown) => typeof v === 'object' && v !== null;
+    if (obj(x) && obj(y) && Array.isArray(x) === Array.isArray(y)) {
+      const keys = [...new Set([...Object.keys(x as object), ...Object.keys(y as object)])];
+      for (const k of keys) walkJson((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], Array.isArray(x) ? `${p}[${k}]` : p ? `${p}.${k}` : k);
+      return;
+    }
+    if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${p || '(root)'}: ${show(x)} in A, ${show(y)} in B`);
+  };
+  walkJson(ja, jb, '');
+  return out.length ? out : undefined;
+}
+
+/** An OCI image layout directory, normalized in memory: its files after normalization. */
+async function normalizedLayout(root: string, options: Options): Promise<{ files: Map<string, Source>; changes: readonly Change[]; notices: string[] }> {
+  const files = listFiles(root);
+  const spills = new SpillPool(options.limits.memoryBytes);
+  const notices: string[] = [];
+  const engine = new Engine({ options, handlers: HANDLERS, spill: spills.make });
+  const r = await normalizeOciLayout(files, makeContext(engine, { path: root, options, check: true }, spills.make, notices));
+  const out = new Map<string, Source>(files);
+  for (const d of r.deletes) out.delete(d);
+  for (const [k, v] of r.writes) out.set(k, new BufferSource(await readAll(v)));
+  spills.dispose();
+  return { files: out, changes: r.changes, notices };
+}
+
+async function sourcesSame(a: Source, b: Source): Promise<boolean> {
+  return a.size === b.size && equal(await readAll(a), await readAll(b));
+}
+
+/** Two OCI image layouts: identical after normalization? Else which image, layer, file, field. */
+async function diffLayouts(a: string, b: string, path: string, lib: NormalizeOptions): Promise<PairReport> {
+  const options = resolveOptions(lib);
+  const [na, nb] = [await normalizedLayout(a, options), await normalizedLayout(b, options)];
+  const kinds = [...new Set([...na.changes, ...nb.changes].map((c) => c.kind))].sort();
+  const base = { path, format: 'oci', normalizedAway: kinds, causes: kinds.map((k) => KIND_CAUSE[k] ?? k) };
+  const keys = [...new Set([...na.files.keys(), ...nb.files.keys()])];
+  let same = keys.every((k) => na.files.has(k) && nb.files.has(k));
+  for (const k of keys) if (same) same = await sourcesSame(na.files.get(k)!, nb.files.get(k)!);
+  if (same) return { ...base, status: 'normalized', differences: [] };
+  const ctx = listCtx(options, path);
+  const list = async (files: Map<string, Source>) => {
+    const out: MemberInfo[] = [];
+    for await (const m of imageMembers({ files, links: new Map() }, ctx)) out.push(m);
+    return out;
+  };
+  const differences = await compareMembers(await list(na.files), await list(nb.files), path, undefined, options, 0);
+  if (differences.length === 0) differences.push({ path, kind: 'unfixable', detail: 'the layouts differ outside their images (index annotations or unreferenced blobs)' });
+  return { ...base, status: 'differs', differences };
 }
 
 async function side(bytes: Uint8Array, name: string, lib: NormalizeOptions): Promise<Side> {
@@ -272,6 +352,8 @@ export async function diffPaths(a: string, b: string, lib: NormalizeOptions = {}
   const pairs: PairReport[] = [];
   if (sa.isFile() && sb.isFile()) {
     pairs.push(await diffPair(readFileSync(a), readFileSync(b), basename(a) === basename(b) ? basename(a) : `${basename(a)} / ${basename(b)}`, basename(a), lib));
+  } else if (sa.isDirectory() && sb.isDirectory() && isOciLayoutDir(readdirSync(a)) && isOciLayoutDir(readdirSync(b))) {
+    pairs.push(await diffLayouts(a, b, basename(a) === basename(b) ? basename(a) : `${basename(a)} / ${basename(b)}`, lib));
   } else if (sa.isDirectory() && sb.isDirectory()) {
     const rel = (root: string) => new Map(walk([root]).files.flatMap((f) => [f.path, ...f.links].map((p) => [relative(root, p), p] as const)));
     const fa = rel(a);

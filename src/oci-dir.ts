@@ -48,7 +48,7 @@ class LazyFileSource implements Source {
 }
 
 /** The layout's regular files by '/'-separated relative path; symlinks and specials refused. */
-function listFiles(root: string): Map<string, LazyFileSource> {
+export function listFiles(root: string): Map<string, LazyFileSource> {
   const out = new Map<string, LazyFileSource>();
   const visit = (dir: string, rel: string): void => {
     for (const name of readdirSync(dir).sort()) {
@@ -69,7 +69,7 @@ function listFiles(root: string): Map<string, LazyFileSource> {
 }
 
 /** A Context for a top-level artifact that is a directory (nesting goes through the engine). */
-function makeContext(engine: Engine, job: FileJob, spill: () => SpillSink, notices: string[]): Context {
+export function makeContext(engine: Engine, job: FileJob, spill: () => SpillSink, notices: string[]): Context {
   return {
     options: job.options,
     path: job.path,

@@ -151,3 +151,24 @@ describe('differs in a way detnorm cannot normalize: exit 1, said so', () => {
     expect(r.stdout).toMatch(/unfixable: .*not fixable after linking/i);
   });
 });
+
+describe('diff understands container images: which layer, which file in it', () => {
+  it('two OCI layouts from two builds: identical after normalization; a content change is named inside its layer', async () => {
+    const { makeLayout, VARIANT_A, VARIANT_B } = await import('./oci-helpers.js');
+    const a = join(dir, 'oci-a');
+    const b = join(dir, 'oci-b');
+    const c = join(dir, 'oci-c');
+    makeLayout(a, VARIANT_A);
+    makeLayout(b, VARIANT_B);
+    makeLayout(c, { ...VARIANT_B, extraFile: 'a change' });
+    const same = await diffPaths(a, b);
+    expect(same.pairs).toHaveLength(1);
+    expect(same.pairs[0]).toMatchObject({ status: 'normalized', format: 'oci' });
+    const r = await diffPaths(a, c);
+    expect(r.identical).toBe(false);
+    const d = r.pairs[0]!.differences;
+    expect(d.length).toBeGreaterThan(0);
+    expect(d.some((x) => /layer \d/.test(x.member ?? ''))).toBe(true);
+    expect(cli([a, c]).status).toBe(1);
+  });
+});
