@@ -92,6 +92,17 @@ describe('where the source of a pyc is (for the core to set its mtime)', () => {
     expect(pycSourceRelative('a/__pycache__/mod.cpython-311.pyc')).toBe('../mod.py');
     expect(pycSourceRelative('a/mod.pyc')).toBe('mod.py');
   });
+  it('the handler asks the core to give the source the recorded mtime (timestamp pycs only)', async () => {
+    const ts = readFileSync(`${AD}adapters.cpython-311~mtime.pyc`);
+    const r = await runPyc(ts, fakeContext('/t/pkg/__pycache__/adapters.cpython-311.pyc', { timestamp: 42 }));
+    expect(r.result).toMatchObject({ status: 'normalized', touch: [{ relativePath: '../adapters.py', mtime: 42, size: 21 }] });
+    const hb = Buffer.from(ts);
+    hb.writeUInt32LE(1, 4);
+    const h = await runPyc(hb, fakeContext('/t/pkg/__pycache__/adapters.cpython-311.pyc', { timestamp: 42 }));
+    expect('touch' in h.result).toBe(false);
+    const legacy = await runPyc(ts, fakeContext('lib/adapters.pyc', {}));
+    expect(legacy.result).toMatchObject({ touch: [{ relativePath: 'adapters.py', mtime: 0 }] });
+  });
   it('sourceMtimeFor gives a timestamp pyc\'s mtime and size, nothing for hash-based ones', () => {
     const ts = readFileSync(`${AD}adapters.cpython-311~mtime.pyc`);
     expect(sourceMtimeFor(ts)).toEqual({ mtime: 1720707393, sourceSize: 21 });

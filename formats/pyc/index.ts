@@ -5,11 +5,11 @@
 // timestamp pyc's source mtime becomes T (0 without T; --clamp honoured), hash-based pycs keep
 // theirs, and --pyc-invalidation turns a timestamp pyc whose source is at hand into a hash-based
 // one exactly as py_compile does; (3) co_filename under --map-path. Python 2 pycs and unknown
-// magics are left untouched. File-system work (setting the source's mtime) is the core's: see
-// pycSourceFor and sourceMtimeFor below.
+// magics are left untouched. File-system work is the core's: the handler reads the source through
+// ctx.sibling and asks for the source's mtime through the result's `touch`.
 import { readAll } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source, type TouchRequest } from '../../src/types.js';
 import { codeLayout } from './code-layout.js';
 import { encodeHeader, hashHeader, parseHeader, withMtime, type PycHeader } from './header.js';
 import { classifyMagic, type PyVersion } from './magic.js';
@@ -111,13 +111,19 @@ function bytesDiffer(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) !== 0;
 }
 
+/** The last component path of a (possibly nested, "a.whl!/x/y.pyc") artifact path. */
+function innerPath(path: string): string {
+  const bang = path.lastIndexOf('!/');
+  return bang < 0 ? path : path.slice(bang + 2);
+}
+
 /** Decide the output header. Returns it and the changes made. */
 async function newHeader(h: PycHeader, version: PyVersion, ctx: Context, changes: Change[]): Promise<PycHeader> {
   if (h.kind === 'hash') return h;
   const mode = ctx.options.pycInvalidation;
   if (mode && version.minor < 7) ctx.notice(`Python 3.${version.minor} pycs have no hash-based form (PEP 552 is 3.7+): kept as a timestamp pyc`);
   if (mode && version.minor >= 7 && ctx.sibling) {
-    const rel = pycSourceRelative(ctx.path.slice(ctx.path.lastIndexOf('!/') + 1 || 0).replace(/^\//, ''));
+    const rel = pycSourceRelative(innerPath(ctx.path));
     const source = rel === undefined ? undefined : await ctx.sibling(rel);
     if (source) {
       if ((source.length >>> 0) === h.sourceSize) {
@@ -143,7 +149,7 @@ export async function normalizePyc(
   bytes: Uint8Array,
   ctx: Context,
   tuning: PycTuning = { sortSetsBefore311: SORT_SETS_BEFORE_311 },
-): Promise<{ status: 'normalized'; output: Uint8Array; changes: Change[] } | { status: 'untouched'; reason: string }> {
+): Promise<{ status: 'normalized'; output: Uint8Array; changes: Change[]; touch: TouchRequest[] } | { status: 'untouched'; reason: string }> {
   const m = classifyMagic(bytes);
   if (m.kind === 'python2') return { status: 'untouched', reason: `Python 2 pyc (magic ${m.magic}): not supported, left as is` };
   if (m.kind === 'unsupported') return { status: 'untouched', reason: `${m.why}, left as is` };
@@ -160,7 +166,13 @@ export async function normalizePyc(
     sortSets: tuning.sortSetsBefore311 && version.minor < 11,
   });
   const changes: Change[] = [];
-  const outHeader = encodeHeader(await newHeader(header, version, ctx, changes));
+  const finalHeader = await newHeader(header, version, ctx, changes);
+  const outHeader = encodeHeader(finalHeader);
+  // A timestamp pyc is trusted only while its source has the recorded mtime (and size): ask the
+  // core to give the source in the tree that mtime.
+  const touch: TouchRequest[] = [];
+  const rel = finalHeader.kind === 'timestamp' ? pycSourceRelative(innerPath(ctx.path)) : undefined;
+  if (rel !== undefined && finalHeader.kind === 'timestamp') touch.push({ relativePath: rel, mtime: finalHeader.mtime, size: finalHeader.sourceSize });
   const { bytes: out } = writeMarshal(root, outHeader, interner.count, layout);
   for (const [from, to] of mapped) changes.push({ kind: 'path', what: `co_filename ${from} -> ${to}` });
   if (longsShortened) changes.push({ kind: 'marshal', what: 'TYPE_LONG small ints written as TYPE_INT', count: longsShortened });
@@ -169,7 +181,7 @@ export async function normalizePyc(
   if (mapped.size === 0 && bytesDiffer(body, bytes.subarray(header.size, end))) {
     changes.push({ kind: 'marshal', what: 'FLAG_REF and refs set from object equality' });
   }
-  return { status: 'normalized', output: out, changes };
+  return { status: 'normalized', output: out, changes, touch };
 }
 
 export const pycHandler: Handler = {
@@ -189,6 +201,6 @@ export const pycHandler: Handler = {
     const r = await normalizePyc(await readAll(input), ctx);
     if (r.status === 'untouched') return r;
     await output.write(r.output);
-    return { status: 'normalized', changes: r.changes };
+    return { status: 'normalized', changes: r.changes, ...(r.touch.length ? { touch: r.touch } : {}) };
   },
 };
