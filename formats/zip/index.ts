@@ -39,6 +39,11 @@ export const ZIP_EXTENSIONS = ['.zip', '.jar', '.war', '.ear', '.aar', '.jmod', 
 /** Largest member a text rule (manifest, .properties, RECORD) reads into memory. */
 const TEXT_LIMIT = 16 * 1024 * 1024;
 const METHOD_AES = 99;
+/** Extensions of members never probed for nested formats: Java classes, sources, text. */
+const OPAQUE = new Set([
+  '.class', '.java', '.kt', '.scala', '.groovy', '.clj', '.cljs', '.cljc', '.py', '.pyi', '.pyx', '.c', '.h', '.cc', '.cpp', '.hpp',
+  '.js', '.mjs', '.cjs', '.ts', '.css', '.txt', '.md', '.rst', '.xml', '.xsd', '.json', '.yaml', '.yml', '.toml', '.csv', '.mf', '.sf', '.sql', '.sh',
+]);
 /** Probe size for members whose extension no handler lists: enough for every magic number and a tar header. */
 const SMALL_PROBE = 512;
 
@@ -180,6 +185,18 @@ class ZipNormalizer {
       const e = ordered[i]!;
       const name = e.name;
       const { kind, external } = kindAndMode(e);
+      if (this.plainlyRaw(e, kind)) {
+        // Fast path (most members): headers and data go into the output buffer without waiting.
+        const out = this.rawEntry(e, name, kind, external);
+        if (writer.tryBegin(out)) {
+          const d = this.data.peek(e.dataOffset, e.compressedSize);
+          if (!(d && writer.out.tryWrite(d))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+        } else {
+          await writer.begin(out);
+          await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+        }
+        continue;
+      }
       const content = await this.content(e, kind, names);
       await this.writeEntry(writer, e, name, kind, external, content);
     }
@@ -233,6 +250,9 @@ class ZipNormalizer {
       return { kind: 'new', plain: new BufferSource(new TextEncoder().encode(out)), why: 'record' };
     }
 
+    // Members named as compiled classes, sources or plain text are not probed (issue 4: "decide by
+    // member name extension / a cheap peek"), unless an enabled handler lists that extension.
+    if (OPAQUE.has(ext) && !this.byExtension.has(ext)) return { kind: 'raw' };
     // Nested formats: probe the first bytes and ask the registry whether any handler wants them.
     // A deflated member whose extension no handler lists is probed on its first 512 bytes only
     // (magic numbers, tar's header block); others get the full 8 KiB probe the engine gives files.
@@ -287,8 +307,25 @@ class ZipNormalizer {
     return sink.bytes();
   }
 
-  private async writeEntry(writer: ZipWriter, e: Entry, name: Uint8Array, kind: Kind, external: number, content: Content): Promise<void> {
-    const clj = extensionOf(e.displayName) === '.clj';
+  /** True when content() would say "raw" without reading anything. */
+  private plainlyRaw(e: Entry, kind: Kind): boolean {
+    if (this.signed || kind !== 'file' || e.uncompressedSize === 0) return true;
+    if (e.method !== METHOD_STORED && e.method !== METHOD_DEFLATED) return true;
+    const ext = extensionOf(e.displayName);
+    if (!OPAQUE.has(ext) || this.byExtension.has(ext)) return false;
+    if (isJarLike(this.flavor) && isManifest(e.name)) return false;
+    if (this.flavor === 'wheel' && isWheelRecord(e.displayName)) return false;
+    return true;
+  }
+
+  /** The output entry of a raw-copied member (changes accounted). */
+  private rawEntry(e: Entry, name: Uint8Array, kind: Kind, external: number): OutEntry {
+    return this.header(e, name, kind, external, e.crc, e.compressedSize, e.uncompressedSize);
+  }
+
+  /** Canonical header fields of an entry (sizes and CRC aside), counting what changes. */
+  private header(e: Entry, name: Uint8Array, kind: Kind, external: number, crc: number, compressedSize: number, uncompressedSize: number): OutEntry {
+    const clj = e.displayName.endsWith('.clj');
     const dos = canonicalDosTime(e, this.ctx.options, clj);
     const flags = canonicalFlags(name, e.comment, e.flags);
     const needed = versionNeeded(e, kind);
@@ -303,8 +340,7 @@ class ZipNormalizer {
     if (e.descriptorLength || e.flags & 0x0008) ch.add('layout', 'data descriptor removed');
     for (const f of e.localExtra) ch.add('extra-field', extraWhat(f.id));
     for (const f of e.centralExtra) if (!e.localExtra.some((l) => l.id === f.id)) ch.add('extra-field', extraWhat(f.id));
-
-    const base = {
+    return {
       name,
       comment: e.comment,
       versionMadeBy: VERSION_MADE_BY,
@@ -316,10 +352,16 @@ class ZipNormalizer {
       internalAttributes: 0,
       externalAttributes: external,
       align,
+      crc,
+      compressedSize,
+      uncompressedSize,
     };
+  }
+
+  private async writeEntry(writer: ZipWriter, e: Entry, name: Uint8Array, kind: Kind, external: number, content: Content): Promise<void> {
+    const ch = this.changes;
     if (content.kind === 'raw') {
-      const out: OutEntry = { ...base, crc: e.crc, compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize };
-      await writer.begin(out);
+      await writer.begin(this.header(e, name, kind, external, e.crc, e.compressedSize, e.uncompressedSize));
       await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
       return;
     }
@@ -327,7 +369,7 @@ class ZipNormalizer {
     if (this.flavor === 'wheel') this.digests.set(displayName(name), { hash: await sha256(plain), size: plain.size });
     if (e.method === METHOD_STORED) {
       const crc = await crcOf(plain);
-      await writer.begin({ ...base, crc, compressedSize: plain.size, uncompressedSize: plain.size });
+      await writer.begin(this.header(e, name, kind, external, crc, plain.size, plain.size));
       await writer.out.copy(plain, 0, plain.size);
       return;
     }
@@ -335,7 +377,7 @@ class ZipNormalizer {
     const spill = this.ctx.spill();
     const { crc, size } = await deflateTo(plain, deflateLevel(e.flags), spill);
     const packed = await spill.close();
-    await writer.begin({ ...base, crc, compressedSize: packed.size, uncompressedSize: size });
+    await writer.begin(this.header(e, name, kind, external, crc, packed.size, size));
     await writer.out.copy(packed, 0, packed.size);
   }
 }

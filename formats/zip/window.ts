@@ -27,6 +27,11 @@ export class WindowReader implements Source {
     this.start = offset;
     return this.buf.subarray(0, length);
   }
+  /** The bytes if the current window holds them (no I/O, no waiting), else undefined. */
+  peek(offset: number, length: number): Uint8Array | undefined {
+    const rel = offset - this.start;
+    return rel >= 0 && rel + length <= this.buf.length ? this.buf.subarray(rel, rel + length) : undefined;
+  }
   /** The window holding [offset, offset+length) as a DataView and the position in it. */
   async viewAt(offset: number, length: number): Promise<{ view: DataView; at: number }> {
     await this.read(offset, length);

@@ -49,14 +49,14 @@ export interface OutEntry {
 export class OutBuffer {
   private buf = new Uint8Array(256 * 1024);
   private dv = new DataView(this.buf.buffer);
-  private used = 0;
+  private fill = 0;
   private flushed = 0;
   constructor(private readonly sink: Sink) {}
   get position(): number {
-    return this.flushed + this.used;
+    return this.flushed + this.fill;
   }
   async write(b: Uint8Array): Promise<void> {
-    if (b.length > this.buf.length - this.used) {
+    if (b.length > this.buf.length - this.fill) {
       await this.flush();
       if (b.length >= this.buf.length) {
         await this.sink.write(b);
@@ -64,12 +64,12 @@ export class OutBuffer {
         return;
       }
     }
-    this.buf.set(b, this.used);
-    this.used += b.length;
+    this.buf.set(b, this.fill);
+    this.fill += b.length;
   }
   /** Copy a range of a source (small ranges go through the buffer, large ones straight). */
   async copy(src: Source, offset: number, length: number): Promise<void> {
-    if (length <= this.buf.length - this.used || length < 64 * 1024) {
+    if (length <= this.buf.length - this.fill || length < 64 * 1024) {
       for (let done = 0; done < length; ) {
         const n = Math.min(CHUNK, length - done);
         await this.write(await src.read(offset + done, n));
@@ -81,22 +81,37 @@ export class OutBuffer {
     await copyRange(src, offset, length, this.sink);
     this.flushed += length;
   }
-  /** Room for `n` bytes (n <= 64 KiB) in the buffer: write them through `view` at `at`, then `commit(n)`. */
-  async reserve(n: number): Promise<{ view: DataView; bytes: Uint8Array; at: number }> {
-    if (n > this.buf.length - this.used) await this.flush();
-    return { view: this.dv, bytes: this.buf, at: this.used };
+  /** True when `n` more bytes fit: write them at `used` through `view`/`bytes`, then `commit(n)`. */
+  room(n: number): boolean {
+    return n <= this.buf.length - this.fill;
+  }
+  get view(): DataView {
+    return this.dv;
+  }
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+  get used(): number {
+    return this.fill;
   }
   commit(n: number): void {
-    this.used += n;
+    this.fill += n;
+  }
+  /** Copy bytes already in hand into the buffer without waiting; false when they do not fit. */
+  tryWrite(b: Uint8Array): boolean {
+    if (b.length > this.buf.length - this.fill) return false;
+    this.buf.set(b, this.fill);
+    this.fill += b.length;
+    return true;
   }
   async flush(): Promise<void> {
-    if (this.used === 0) return;
+    if (this.fill === 0) return;
     // The sink may keep the chunk: hand it the used part and start a fresh buffer.
-    await this.sink.write(this.buf.subarray(0, this.used));
-    this.flushed += this.used;
+    await this.sink.write(this.buf.subarray(0, this.fill));
+    this.flushed += this.fill;
     this.buf = new Uint8Array(this.buf.length);
     this.dv = new DataView(this.buf.buffer);
-    this.used = 0;
+    this.fill = 0;
   }
 }
 
@@ -137,24 +152,35 @@ export class ZipWriter {
 
   /** Write an entry's local header; the caller then writes exactly `compressedSize` data bytes. */
   async begin(e: OutEntry): Promise<void> {
+    if (this.tryBegin(e)) return;
+    await this.out.flush();
+    if (!this.tryBegin(e)) throw new Error('local header larger than the output buffer');
+  }
+
+  /** begin() without waiting: false (nothing written) when the buffer has no room for the header. */
+  tryBegin(e: OutEntry): boolean {
     const offset = this.out.position;
     const bigSizes = e.uncompressedSize >= U32_MAX || e.compressedSize >= U32_MAX;
     const bigOffset = offset >= U32_MAX;
     const needed = bigSizes || bigOffset ? Math.max(e.versionNeeded, VERSION_ZIP64) : e.versionNeeded;
     this.maxNeeded = Math.max(this.maxNeeded, needed);
-    const localFields: ExtraField[] = [];
-    if (bigSizes) localFields.push(encodeZip64Extra({ uncompressedSize: e.uncompressedSize, compressedSize: e.compressedSize }));
+    let localFields: ExtraField[] | undefined;
+    if (bigSizes) (localFields ??= []).push(encodeZip64Extra({ uncompressedSize: e.uncompressedSize, compressedSize: e.compressedSize }));
     if (e.align > 1) {
+      localFields ??= [];
       const base = offset + LOCAL_SIZE + e.name.length + localFields.reduce((n, f) => n + 4 + f.data.length, 0) + 4 + 2;
       const pad = (e.align - (base % e.align)) % e.align;
       const data = new Uint8Array(2 + pad);
       new DataView(data.buffer).setUint16(0, Math.min(e.align, U16_MAX), true);
       localFields.push({ id: EXTRA_ALIGN, data });
     }
-    const localExtraLength = localFields.reduce((n, f) => n + 4 + f.data.length, 0);
+    let localExtraLength = 0;
+    if (localFields) for (const f of localFields) localExtraLength += 4 + f.data.length;
     const localLength = LOCAL_SIZE + e.name.length + localExtraLength;
-    const r = await this.out.reserve(localLength);
-    writeLocal(r.view, r.at, {
+    if (!this.out.room(localLength)) return false;
+    const r = this.out;
+    const rAt = r.used;
+    writeLocal(r.view, rAt, {
       versionNeeded: needed,
       flags: e.flags,
       method: e.method,
@@ -166,8 +192,8 @@ export class ZipWriter {
       nameLength: e.name.length,
       extraLength: localExtraLength,
     });
-    r.bytes.set(e.name, r.at + LOCAL_SIZE);
-    if (localExtraLength) r.bytes.set(encodeExtra(localFields), r.at + LOCAL_SIZE + e.name.length);
+    r.bytes.set(e.name, rAt + LOCAL_SIZE);
+    if (localFields) r.bytes.set(encodeExtra(localFields), rAt + LOCAL_SIZE + e.name.length);
     this.out.commit(localLength);
 
     let centralExtra: Uint8Array | undefined;
@@ -203,6 +229,7 @@ export class ZipWriter {
     if (centralExtra) c.bytes.set(centralExtra, at + CENTRAL_SIZE + e.name.length);
     if (e.comment.length) c.bytes.set(e.comment, at + CENTRAL_SIZE + e.name.length + cxLen);
     this.count++;
+    return true;
   }
 
   /** Central directory, zip64 end records when needed, end record with the archive comment. */
