@@ -71,6 +71,7 @@ interface CliOpts {
   stdinName?: string;
   ociOwners?: 'keep' | 'zero';
   keepLayers?: number;
+  pycSortSets?: boolean;
   progress: boolean;
 }
 
@@ -94,6 +95,7 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'print only errors')
     .option('--sort-ar-members', 'ar: sort members by name (for builds whose member order comes from a locale-dependent glob)')
     .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(['checked-hash', 'unchecked-hash']))
+    .option('--pyc-sort-sets', 'pyc: also sort frozenset constants of Python < 3.11 pycs, whose order follows PYTHONHASHSEED (add-determinism keeps it)')
     .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
     .option('--keep-layers <n>', 'container images: leave the first N layers byte-identical (a published base keeps its digests)', layersArg)
     .option('--stdin-name <name>', 'with "-": the file name to use for format detection (e.g. app.jar)')
@@ -126,6 +128,7 @@ function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
     ...(o.formats ? { formats: o.formats } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
+    ...(o.pycSortSets ? { pycSortSets: true } : {}),
     ...(o.keepLayers !== undefined ? { keepLayers: o.keepLayers } : {}),
   };
   try {

@@ -46,12 +46,13 @@ export function parseMapPath(spec: string): { from: string; to: string } {
  */
 export function optionsFromJson(obj: Record<string, unknown>): Options {
   const o: { -readonly [K in keyof Options]?: Options[K] } = {};
-  const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'formats', 'comment', 'ociOwners', 'keepLayers']);
+  const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'pycSortSets', 'formats', 'comment', 'ociOwners', 'keepLayers']);
   for (const k of Object.keys(obj)) if (!known.has(k)) throw new Error(`unknown option "${k}" in options file`);
   if (obj.timestamp !== undefined) o.timestamp = Number(obj.timestamp);
   if (obj.clamp !== undefined) o.clamp = Boolean(obj.clamp);
   if (Array.isArray(obj.mapPaths)) o.mapPaths = obj.mapPaths.map((s) => parseMapPath(String(s)));
   if (obj.sortArMembers !== undefined) o.sortArMembers = Boolean(obj.sortArMembers);
+  if (obj.pycSortSets !== undefined) o.pycSortSets = Boolean(obj.pycSortSets);
   if (obj.pycInvalidation !== undefined) o.pycInvalidation = obj.pycInvalidation as Options['pycInvalidation'];
   if (obj.ociOwners !== undefined) o.ociOwners = obj.ociOwners === 'zero' ? 'zero' : 'keep';
   if (obj.keepLayers !== undefined) o.keepLayers = Number(obj.keepLayers);

@@ -38,6 +38,12 @@ export interface Options {
   readonly sortArMembers: boolean;
   /** pyc: convert timestamp pycs whose source is present into hash-based pycs. */
   readonly pycInvalidation?: 'checked-hash' | 'unchecked-hash';
+  /**
+   * pyc: also sort set/frozenset items of Python < 3.11 pycs (their order follows
+   * PYTHONHASHSEED at compile time), as 3.11+ writes them. Off by default: the canonical form is
+   * add-determinism's, which keeps that order.
+   */
+  readonly pycSortSets?: boolean;
   /** Container image layers: keep numeric owners (default) or set them to 0. */
   readonly ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (default 0). */

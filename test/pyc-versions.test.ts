@@ -36,7 +36,7 @@ describe.skipIf(versions.length === 0)('other CPython versions', () => {
       const pycs = listFiles(A, (r) => r.endsWith('.pyc'));
       expect(pycs.length).toBeGreaterThan(50);
       const norm = async (root: string, r: string) => {
-        const res = await normalizeBytes(readFileSync(join(root, r)), r, defaultOptions({ formats: ['pyc'], timestamp: 1700000000, mapPaths: [{ from: root, to: '/build/lib' }] }), [pycHandler]);
+        const res = await normalizeBytes(readFileSync(join(root, r)), r, defaultOptions({ formats: ['pyc'], timestamp: 1700000000, pycSortSets: true, mapPaths: [{ from: root, to: '/build/lib' }] }), [pycHandler]);
         if (res.status !== 'changed') throw new Error(`${v} ${r}: ${res.status} ${res.reason}`);
         return res.output;
       };

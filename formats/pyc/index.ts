@@ -1,7 +1,7 @@
 // pyc handler: CPython 3.6-3.14 compiled modules (PEP 552 header + marshal data).
 // Canonicalizes (1) the marshal data: FLAG_REF/ref layout as add-determinism writes it
 // (marshal-write.ts), set items of < 3.11 pycs in serialized order as 3.11+ writes them
-// (SORT_SETS_BEFORE_311), trailing bytes after the top object dropped; (2) the header: a
+// (opt-in: options.pycSortSets), trailing bytes after the top object dropped; (2) the header: a
 // timestamp pyc's source mtime becomes T (0 without T; --clamp honoured), hash-based pycs keep
 // theirs, and --pyc-invalidation turns a timestamp pyc whose source is at hand into a hash-based
 // one exactly as py_compile does; (3) co_filename under --map-path. Python 2 pycs and unknown
@@ -21,13 +21,11 @@ import { sourceHash } from './siphash.js';
 export { classifyMagic } from './magic.js';
 
 /**
- * Sort set/frozenset items of Python < 3.11 pycs (whose order follows PYTHONHASHSEED) by their
- * serialization, as 3.11+ does. This is the one place our canonical form differs from
- * add-determinism's (which keeps the order): with it, two builds with different hash seeds
- * converge. Set to false for add-determinism's exact bytes on every pyc.
+ * Sorting set/frozenset items of Python < 3.11 pycs (whose order follows PYTHONHASHSEED) by their
+ * serialization, as 3.11+ does, is opt-in (`options.pycSortSets`, CLI `--pyc-sort-sets`): the
+ * canonical form is add-determinism's, which keeps the order. With it, two builds with
+ * different hash seeds converge.
  */
-export const SORT_SETS_BEFORE_311 = true;
-
 const PYCACHE_NAME = /^([^./]+)\.[^./]+(?:\.opt-\d+)?\.pyc$/;
 
 /**
@@ -140,7 +138,7 @@ async function newHeader(h: PycHeader, version: PyVersion, ctx: Context, changes
 
 /** Knobs of the canonical form that are not user options (tests turn them to compare with peers). */
 export interface PycTuning {
-  /** See SORT_SETS_BEFORE_311. */
+  /** Sort set items of < 3.11 pycs (default: ctx.options.pycSortSets). */
   readonly sortSetsBefore311: boolean;
 }
 
@@ -148,7 +146,7 @@ export interface PycTuning {
 export async function normalizePyc(
   bytes: Uint8Array,
   ctx: Context,
-  tuning: PycTuning = { sortSetsBefore311: SORT_SETS_BEFORE_311 },
+  tuning: PycTuning = { sortSetsBefore311: Boolean(ctx.options.pycSortSets) },
 ): Promise<{ status: 'normalized'; output: Uint8Array; changes: Change[]; touch: TouchRequest[] } | { status: 'untouched'; reason: string }> {
   const m = classifyMagic(bytes);
   if (m.kind === 'python2') return { status: 'untouched', reason: `Python 2 pyc (magic ${m.magic}): not supported, left as is` };
