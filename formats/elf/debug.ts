@@ -13,7 +13,7 @@ import { Refs, walkInfo, type UnitInfo } from './dwarf/info.js';
 import { walkLine, type LineUnit } from './dwarf/line.js';
 import { walkMacro } from './dwarf/macro.js';
 import { walkNames, walkStrOffsets } from './dwarf/offsets.js';
-import { buildStringTable, readCString, type PathMapper } from './dwarf/strings.js';
+import { canonicalTable, type PathMapper } from './dwarf/strings.js';
 import { readRelocs, readSymbols, type Reloc } from './relocs.js';
 
 /** Debug sections we know; any other .debug_* section may point into the string tables. */
@@ -244,27 +244,13 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
       }
     }
     for (const t of tables) {
-      const raw = load(t);
-      const old = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
-      const textAt = new Map<number, string>();
+      const old = load(t);
+      const mine = tables.length === 1 ? rVal : rVal.filter((_, k) => rTab[k] === t.index);
+      const table = canonicalTable(old, mine, mapper, t.name);
+      mapped += table.mapped;
       for (let k = 0; k < rVal.length; k++) {
         if (rTab[k] !== t.index) continue;
-        const v = rVal[k]!;
-        if (!textAt.has(v)) textAt.set(v, readCString(old, v, t.name));
-      }
-      const texts = new Map<string, string>();
-      for (const str of textAt.values()) {
-        if (texts.has(str)) continue;
-        const m = mapper.map(str);
-        if (m !== str) mapped++;
-        texts.set(str, m);
-      }
-      const table = buildStringTable(texts.values());
-      const newOff = new Map<number, number>();
-      for (const [v, str] of textAt) newOff.set(v, table.offsetOf.get(texts.get(str)!)!);
-      for (let k = 0; k < rVal.length; k++) {
-        if (rTab[k] !== t.index) continue;
-        const v = newOff.get(rVal[k]!)!;
+        const v = table.newOffset(rVal[k]!);
         if (v === rVal[k]) continue;
         const ref = rRel.get(k);
         const s = secs[rSec[k]!]!;
