@@ -1,22 +1,49 @@
 // CRC-32 as used by zip, gzip, PNG and U-Boot (ISO 3309 / ITU-T V.42: polynomial 0xEDB88320
-// reflected, initial value and final xor 0xFFFFFFFF). Table-driven, incremental, pure.
+// reflected, initial value and final xor 0xFFFFFFFF). Slice-by-8 tables; incremental; pure JS,
+// so results never depend on the Node build. The one CRC-32 of the code base.
 
-const TABLE: Uint32Array = (() => {
-  const t = new Uint32Array(256);
+const TABLES: Uint32Array[] = (() => {
+  const t: Uint32Array[] = [];
+  const t0 = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+    t0[n] = c >>> 0;
+  }
+  t.push(t0);
+  for (let i = 1; i < 8; i++) {
+    const prev = t[i - 1]!;
+    const ti = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) ti[n] = (t0[prev[n]! & 0xff]! ^ (prev[n]! >>> 8)) >>> 0;
+    t.push(ti);
   }
   return t;
 })();
 
 /**
- * Continue a CRC-32 over `bytes`. Start with `crc32(first)`, then `crc32(next, previous)`:
+ * Continue a CRC-32 over `data`. Start with `crc32(first)`, then `crc32(next, previous)`:
  * the result equals one call over the concatenation.
  */
-export function crc32(bytes: Uint8Array, previous = 0): number {
-  let c = (previous ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+export function crc32(data: Uint8Array, crc = 0): number {
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  let c = ~crc >>> 0;
+  let i = 0;
+  const n = data.length;
+  const end8 = n - (n % 8);
+  while (i < end8) {
+    const a = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) ^ c;
+    const b = data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24);
+    c =
+      t7[a & 0xff]! ^
+      t6[(a >>> 8) & 0xff]! ^
+      t5[(a >>> 16) & 0xff]! ^
+      t4[a >>> 24]! ^
+      t3[b & 0xff]! ^
+      t2[(b >>> 8) & 0xff]! ^
+      t1[(b >>> 16) & 0xff]! ^
+      t0[b >>> 24]!;
+    i += 8;
+  }
+  while (i < n) c = t0[(c ^ data[i++]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }

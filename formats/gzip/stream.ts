@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import pako from 'pako';
 import { CHUNK } from '../../src/io.js';
 import { FormatError, type Limits, type Sink, type Source } from '../../src/types.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../crc32.js';
 
 /** Compressed bytes fed to the inflater per step: bounds the output of one step to ~16.5 MiB. */
 const INFLATE_IN = 64 * 1024;
@@ -37,7 +37,7 @@ export async function inflateRaw(input: Source, start: number, sink: Sink | unde
   let failure: Error | undefined;
   inf.on('data', (chunk: Buffer) => {
     pending.push(chunk);
-    crc = crc32(crc, chunk);
+    crc = crc32(chunk, crc);
     size += chunk.length;
   });
   inf.on('end', () => {
@@ -111,7 +111,7 @@ export async function deflateRaw(src: Source, level: 1 | 6 | 9, sink: Sink): Pro
   };
   for (let at = 0; at < src.size; at += CHUNK) {
     const chunk = await src.read(at, Math.min(CHUNK, src.size - at));
-    crc = crc32(crc, chunk);
+    crc = crc32(chunk, crc);
     def.push(chunk, false);
     await flush();
   }
