@@ -304,3 +304,15 @@ describe('Unicode Path names sort as the names written', () => {
     expect(await names(r.output)).toEqual(['aé', 'b.txt']);
   });
 });
+
+describe('which members are probed for nested formats', () => {
+  const gz = pako.gzip(enc.encode('payload '.repeat(100)), { header: { time: 1600000000, name: 'x' } } as never);
+  it('a deflated member with an unknown extension is probed by content (512 bytes) and nested', async () => {
+    const r = await ok(buildZip([{ name: 'data.bin', data: gz, method: 8 }]), 'p.zip');
+    expect(r.changes.some((c) => c.member === 'data.bin')).toBe(true);
+  });
+  it('a member named as a class, source or text file is not probed', async () => {
+    const r = await ok(buildZip([{ name: 'A.class', data: gz, method: 8 }, { name: 'notes.txt', data: gz, method: 0 }]), 'p.zip');
+    expect(r.changes.some((c) => c.member !== undefined)).toBe(false);
+  });
+});
