@@ -2,7 +2,7 @@
 // modes, extra fields, data descriptors, prefixes, relative offsets), independently of the
 // handler's writer, so tests can craft odd and hostile inputs.
 import pako from 'pako';
-import { crc32 } from '../formats/zip/crc32.js';
+import { crc32 } from '../formats/crc32.js';
 import { encodeCentral, encodeEocd, encodeExtra, encodeLocal, type ExtraField } from '../formats/zip/records.js';
 
 export interface RawEntry {

@@ -2,7 +2,7 @@
 // field by field.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../formats/zip/crc32.js';
+import { crc32 } from '../formats/crc32.js';
 import { DOS_MAX, ZIP_NO_TIME, fromDos, toDos } from '../formats/zip/dostime.js';
 import { cleanManifest } from '../formats/zip/manifest.js';
 import { removeDateComment } from '../formats/zip/properties.js';

@@ -7,7 +7,7 @@ import zinflate from 'pako/lib/zlib/inflate.js';
 import ZStream from 'pako/lib/zlib/zstream.js';
 import { CHUNK } from '../../src/io.js';
 import { FormatError, type Sink, type Source } from '../../src/types.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../crc32.js';
 
 const FEED = 64 * 1024;
 

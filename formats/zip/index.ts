@@ -23,7 +23,7 @@ import {
   type Source,
 } from '../../src/types.js';
 import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, extendedMtime, kindAndMode, versionNeeded, type Kind } from './attrs.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../crc32.js';
 import { HeadInflater, crcOf, deflateTo, inflateTo } from './deflate.js';
 import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
 import { cleanManifest } from './manifest.js';
