@@ -9,7 +9,7 @@ import { MemorySpill } from '../src/engine.js';
 import { BufferSink, BufferSource, bytesEqual } from '../src/io.js';
 import { defaultOptions } from '../src/options.js';
 import { FormatError, type Context } from '../src/types.js';
-import { computeBuildId, detectLinker, xxh64 } from '../formats/elf/buildid.js';
+import { computeBuildId, detectLinker, verifyBuildId, xxh64 } from '../formats/elf/buildid.js';
 import { buildStringTable, makePathMapper, readCString } from '../formats/elf/dwarf/strings.js';
 import { findBuildId, parseElf } from '../formats/elf/elf.js';
 import { elfHandler } from '../formats/elf/index.js';
@@ -109,6 +109,17 @@ describe.skipIf(!HAVE)('ELF build-id: our algorithm gives the linker\'s own id o
       const n2 = findBuildId(out)!;
       expect(bytesEqual(computeBuildId(linker as 'lld', out, n2)!, r.output.subarray(n2.fileOffset, n2.fileOffset + n2.size))).toBe(true);
       expect(readelf(r.output, ['-n', '-W']).stdout.toString()).toContain('Build ID');
+    });
+  }
+  for (const [style, want] of [['--build-id', 'gold tree'], ['--build-id=sha1', 'gold']] as const) {
+    it.skipIf(!haveTool('ld.gold'))(`gold ${style} above 40 MiB (${want === 'gold tree' ? 'SHA1 of the MD5s of 2 MiB chunks' : 'whole file'})`, () => {
+      writeFileSync(join(root, 'big.c'), 'char big[48 << 20] = {1};\nint main(void) { return big[12345]; }\n');
+      expect(gcc(['-fuse-ld=gold', `-Wl,${style}`, '-o', 'big-gold', 'big.c'])).toBe(true);
+      const bytes = new Uint8Array(readFileSync(join(root, 'big-gold')));
+      expect(bytes.length).toBeGreaterThan(40 << 20);
+      const elf = parseElf(bytes);
+      const note = findBuildId(elf)!;
+      expect(verifyBuildId(elf, note).algorithm).toBe(want);
     });
   }
   it('an id the algorithm does not explain is kept, with a notice', async () => {

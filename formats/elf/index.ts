@@ -9,7 +9,7 @@
 // the file is checked against the buffer or the limits before anything is allocated from it.
 import { readAll } from '../../src/io.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
-import { computeBuildId, detectLinker } from './buildid.js';
+import { computeBuildId, verifyBuildId } from './buildid.js';
 import { bytesEq, rewriteDebug, Unsupported, type DebugRewrite } from './debug.js';
 import { makePathMapper } from './dwarf/strings.js';
 import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
@@ -88,19 +88,17 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
   // Build-id: only a file the linker's own algorithm explains gets a recomputed one.
   const note = elf.header.type === ET_REL ? undefined : findBuildId(elf);
   if (note) {
-    const linker = detectLinker(elf);
-    const expected = computeBuildId(linker, elf, note);
+    const { algorithm, linker } = verifyBuildId(elf, note);
     const stored = bytes.subarray(note.fileOffset, note.fileOffset + note.size);
-    if (!expected) ctx.notice(`build-id of ${note.size} bytes: no known ${linker} algorithm for that length; kept`);
-    else if (!bytesEq(expected, stored)) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
+    if (!algorithm) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
     else {
       const outElf = parseElf(lay.bytes);
       const outNote = findBuildId(outElf);
       if (!outNote || outNote.fileOffset !== note.fileOffset) throw new FormatError('internal: build-id note moved');
-      const id = computeBuildId(linker, outElf, outNote)!;
+      const id = computeBuildId(algorithm, outElf, outNote)!;
       if (!bytesEq(id, stored)) {
         lay.bytes.set(id, outNote.fileOffset);
-        changes.push({ kind: 'build-id', what: `build-id recomputed (${linker} algorithm)` });
+        changes.push({ kind: 'build-id', what: `build-id recomputed (${algorithm} algorithm)` });
       }
     }
   }
