@@ -231,6 +231,29 @@ describe.skipIf(!HAVE)('ELF: reference tools read every output without warnings'
   });
 });
 
+describe.skipIf(!HAVE)('ELF: a replacement longer than the build path', () => {
+  const LONG = '/a/much/longer/build/directory/than/the/temporary/checkout/it/replaces/src';
+  for (const id of ['O0-dwarf4', 'O2-dwarf4-nomerge', 'O2-dwarf5-gz']) {
+    it(id, async () => {
+      for (const f of ['main.o', 'prog']) {
+        const outs = [];
+        for (const t of ['co-aa1', 'co-bb2']) {
+          const r = await norm(raw(t, id, f), f, { mapPaths: [{ from: tree(t), to: LONG }] });
+          expect(r.status, r.reason).toBe('changed');
+          outs.push(r.output);
+        }
+        expect(bytesEqual(outs[0]!, outs[1]!), `${id}/${f}`).toBe(true);
+        const p = join(root, `${id}-${f}.long`);
+        writeFileSync(p, outs[0]!);
+        const r = spawnSync('readelf', ['--debug-dump', p], { maxBuffer: 1 << 28 });
+        expect(r.stderr.toString()).toBe('');
+        expect(r.stdout.toString()).toContain(LONG);
+        expect(spawnSync('objdump', ['--dwarf=decodedline', p]).stderr.toString()).toBe('');
+      }
+    });
+  }
+});
+
 describe.skipIf(!HAVE)('ELF: idempotence', () => {
   it('normalizing an output again changes nothing', async () => {
     for (const t of TREES) for (const c of CONFIGS) for (const f of ['main.o', 'prog', 'libfoo.so', 'libutil.a']) {
