@@ -197,18 +197,37 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
       continue;
     }
     const what = kind === 'str' ? 'DW_FORM_strp' : 'DW_FORM_line_strp';
-    const rSec: number[] = [];
-    const rOff: number[] = [];
-    const rSize: number[] = [];
-    const rVal: number[] = [];
-    const rTab: number[] = [];
+    // Parsed references first, in typed arrays sized up front; relocation-only ones after.
+    let parsed = 0;
+    for (const r of refsOf.values()) parsed += (kind === 'str' ? r.str : r.lineStr).length;
+    let cap = parsed + 16;
+    let rSec = new Int32Array(cap);
+    let rOff = new Float64Array(cap);
+    let rSize = new Uint8Array(cap);
+    let rVal = new Float64Array(cap);
+    let rTab = new Int32Array(cap);
+    let count = 0;
     const rRel = new Map<number, Ref>(); // by reference index, only for relocated fields
     const push = (sec: number, off: number, size: number, value: number, tab: number) => {
-      rSec.push(sec);
-      rOff.push(off);
-      rSize.push(size);
-      rVal.push(value);
-      rTab.push(tab);
+      if (count === cap) {
+        cap *= 2;
+        const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+          const b = make(cap);
+          b.set(a);
+          return b;
+        };
+        rSec = grow(rSec, (n) => new Int32Array(n));
+        rOff = grow(rOff, (n) => new Float64Array(n));
+        rSize = grow(rSize, (n) => new Uint8Array(n));
+        rVal = grow(rVal, (n) => new Float64Array(n));
+        rTab = grow(rTab, (n) => new Int32Array(n));
+      }
+      rSec[count] = sec;
+      rOff[count] = off;
+      rSize[count] = size;
+      rVal[count] = value;
+      rTab[count] = tab;
+      count++;
     };
     for (const [idx, r] of refsOf) {
       const s = secs[idx]!;
@@ -222,7 +241,7 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
         const size = sizes[i]!;
         if (here?.has(off)) {
           const ref = resolve(s, off, size, tables, what);
-          rRel.set(rSec.length, ref);
+          rRel.set(count, ref);
           push(idx, off, size, ref.value, ref.target.index);
           parsedKeys.add(relocKey(idx, off));
         } else {
@@ -239,16 +258,17 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
         if (r.multi) throw new Unsupported(`relocation against ${t.name} at ${secs[target]!.name}+${r.offset} is not a plain offset`);
         const size = relocFieldSize(elf, r);
         const ref: Ref = { target: t, value: r.symValue + (r.rela ? r.addend : readField(secs[target]!, r.offset, size)), reloc: r };
-        rRel.set(rSec.length, ref);
+        rRel.set(count, ref);
         push(target, r.offset, size, ref.value, t.index);
       }
     }
     for (const t of tables) {
       const old = load(t);
-      const mine = tables.length === 1 ? rVal : rVal.filter((_, k) => rTab[k] === t.index);
+      const all = rVal.subarray(0, count);
+      const mine = tables.length === 1 ? all : all.filter((_, k) => rTab[k] === t.index);
       const table = canonicalTable(old, mine, mapper, t.name);
       mapped += table.mapped;
-      for (let k = 0; k < rVal.length; k++) {
+      for (let k = 0; k < count; k++) {
         if (rTab[k] !== t.index) continue;
         const v = table.newOffset(rVal[k]!);
         if (v === rVal[k]) continue;
