@@ -237,8 +237,8 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
       const here = relocs.get(idx);
       const view = dataView(load(s));
       for (let i = 0; i < offs.length; i++) {
-        const off = offs[i]!;
-        const size = sizes[i]!;
+        const off = offs.a[i]!;
+        const size = sizes.a[i]!;
         if (here?.has(off)) {
           const ref = resolve(s, off, size, tables, what);
           rRel.set(count, ref);
@@ -289,8 +289,8 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
     const s = secs[idx]!;
     const d = load(s);
     for (let i = 0; i < r.inline.length; i += 2) {
-      const start = r.inline[i]!;
-      const end = r.inline[i + 1]!;
+      const start = r.inline.a[i]!;
+      const end = r.inline.a[i + 1]!;
       const text = Buffer.from(d.buffer, d.byteOffset + start, end - start).toString('latin1');
       const m = mapper.map(text);
       if (m === text) continue;
@@ -404,10 +404,10 @@ export function rewriteDebug(elf: Elf, mapper: PathMapper, maxBytes: number, max
     for (const [idx, r] of refsOf) {
       const s = secs[idx]!;
       for (let i = 0; i < r.line.length; i++) {
-        const ref = resolve(s, r.line[i]!, r.lineSize[i]!, lineSecs, 'offset into .debug_line');
+        const ref = resolve(s, r.line.a[i]!, r.lineSize.a[i]!, lineSecs, 'offset into .debug_line');
         const m = maps.get(ref.target.index);
-        if (m) setRef(s, r.line[i]!, r.lineSize[i]!, ref, m.map(ref.value));
-        patched.add(`${idx}:${r.line[i]}`);
+        if (m) setRef(s, r.line.a[i]!, r.lineSize.a[i]!, ref, m.map(ref.value));
+        patched.add(`${idx}:${r.line.a[i]}`);
       }
     }
     for (const [target, byOff] of relocs) {

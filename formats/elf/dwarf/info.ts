@@ -7,19 +7,34 @@ import { Cursor } from './cursor.js';
 
 export const DW_AT_stmt_list = 0x10;
 
+/** A growable list of numbers in a typed array (millions of entries in a large binary). */
+export class NumList {
+  a = new Float64Array(64);
+  length = 0;
+  push(v: number, w?: number): void {
+    if (this.length + 2 > this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+    if (w !== undefined) this.a[this.length++] = w;
+  }
+}
+
 /** Field locations found in one section; offsets are in that section's bytes. */
 export class Refs {
   /** DW_FORM_strp (and strp line-table forms): field offset, field size. */
-  readonly str: number[] = [];
-  readonly strSize: number[] = [];
+  readonly str = new NumList();
+  readonly strSize = new NumList();
   /** DW_FORM_line_strp. */
-  readonly lineStr: number[] = [];
-  readonly lineStrSize: number[] = [];
+  readonly lineStr = new NumList();
+  readonly lineStrSize = new NumList();
   /** Inline strings: [start, end) pairs, end at the NUL. */
-  readonly inline: number[] = [];
+  readonly inline = new NumList();
   /** Offsets into .debug_line (DW_AT_stmt_list, .debug_macro headers). */
-  readonly line: number[] = [];
-  readonly lineSize: number[] = [];
+  readonly line = new NumList();
+  readonly lineSize = new NumList();
 }
 
 export interface UnitInfo {
