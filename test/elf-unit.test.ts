@@ -57,6 +57,14 @@ describe('ELF strings: canonical tables', () => {
   });
 });
 
+describe('ELF detection: by magic bytes only', () => {
+  it('a linker script named .so and bitcode named .o are not claimed', async () => {
+    const script = Buffer.from('/* GNU ld script */\nOUTPUT_FORMAT(elf64-x86-64)\nGROUP ( /lib/libc.so.6 )\n');
+    expect((await norm(script, 'libc.so')).status).toBe('ignored');
+    expect((await norm(Buffer.from('BC\xc0\xde\x35\x14\x00\x00', 'latin1'), 'x.o')).status).toBe('ignored');
+  });
+});
+
 describe('ELF --map-path: longest prefix, at a path component boundary', () => {
   const m = makePathMapper([
     { from: '/tmp/a', to: '/build' },

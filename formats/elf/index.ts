@@ -113,7 +113,9 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
 export const elfHandler: Handler = {
   name: 'elf',
   description: 'ELF executables, shared libraries, objects and debug files: DWARF build paths, string order, layout, build-id',
-  extensions: ['.o', '.so', '.debug', '.elf'],
+  // Claimed by magic bytes only: a `.so` may be a linker script (libc.so) and a `.o` LLVM
+  // bitcode, which are not ELF and not errors.
+  extensions: [],
   detect(probe: Probe): boolean {
     return isElf(probe.head);
   },
