@@ -93,8 +93,7 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
     // (A stripped file's id is its linker's from before strip: only worth a word when the file changes.)
     if (!algorithm) {
       if (!bytesEq(lay.bytes, bytes)) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
-    }
-    else {
+    } else {
       const outElf = parseElf(lay.bytes);
       const outNote = findBuildId(outElf);
       if (!outNote || outNote.fileOffset !== note.fileOffset) throw new FormatError('internal: build-id note moved');
