@@ -140,13 +140,17 @@ async function rawCauses(a: Uint8Array, b: Uint8Array, name: string, options: Op
   if (!la || !lb) return causes;
   const ka = keyed(la);
   const kb = keyed(lb);
-  // Times shifted by one whole time-zone offset: written in local time.
+  // DOS times (zip) shifted by one whole time-zone offset: written in local time.
+  const dos = (m: MemberInfo | undefined) => {
+    const t = m?.meta.dosTime;
+    const x = typeof t === 'string' ? /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)$/.exec(t) : null;
+    return x ? Date.UTC(+x[1]!, +x[2]! - 1, +x[3]!, +x[4]!, +x[5]!, +x[6]!) / 1000 : undefined;
+  };
   const deltas = new Set<number>();
   for (const [k, m] of ka) {
-    const o = kb.get(k);
-    const ta = m.meta.mtime;
-    const tb = o?.meta.mtime;
-    if (typeof ta === 'number' && typeof tb === 'number') deltas.add(tb - ta);
+    const ta = dos(m);
+    const tb = dos(kb.get(k));
+    if (ta !== undefined && tb !== undefined) deltas.add(tb - ta);
   }
   if (deltas.size === 1) {
     const d = [...deltas][0]!;
