@@ -1,6 +1,10 @@
 // CRC-32 as used by zip, gzip, PNG and U-Boot (ISO 3309 / ITU-T V.42: polynomial 0xEDB88320
-// reflected, initial value and final xor 0xFFFFFFFF). Slice-by-8 tables; incremental; pure JS,
-// so results never depend on the Node build. The one CRC-32 of the code base.
+// reflected, initial value and final xor 0xFFFFFFFF). The one CRC-32 of the code base.
+// A CRC is a fixed function of its input, so Node's native zlib.crc32 (Node >= 20.15, ~10x
+// faster) gives the same numbers as the slice-by-8 tables below, which serve older Nodes.
+import zlib from 'node:zlib';
+
+const native = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 const TABLES: Uint32Array[] = (() => {
   const t: Uint32Array[] = [];
@@ -25,6 +29,12 @@ const TABLES: Uint32Array[] = (() => {
  * the result equals one call over the concatenation.
  */
 export function crc32(data: Uint8Array, crc = 0): number {
+  if (native && data.length >= 64) return native(data, crc);
+  return crc32Tables(data, crc);
+}
+
+/** The table-driven CRC-32 (exported for tests that compare it with the native one). */
+export function crc32Tables(data: Uint8Array, crc = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = ~crc >>> 0;
   let i = 0;

@@ -152,6 +152,7 @@ export async function normalizeTree(paths: string | readonly string[], options: 
       })),
       jobs,
       (r) => options.onReport?.(r),
+      files.map((f) => f.size),
     );
     return { reports, problems, summary: summarize(reports) };
   } finally {

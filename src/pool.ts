@@ -55,21 +55,26 @@ export function makeRunner(jobs: number, files: number): Runner {
 
 /**
  * Run every job, at most `jobs` at a time, and deliver reports in job order (`onReport` is
- * called in order as soon as each prefix is complete), whatever order they finish in.
+ * called in order as soon as each prefix is complete), whatever order they finish in. With
+ * `sizes`, the largest jobs are started first (so one big archive does not finish alone at the
+ * end); the reports are still delivered in job order.
  */
 export async function runAll(
   runner: Runner,
   jobs: readonly FileJob[],
   concurrency: number,
   onReport: (r: FileReport, index: number) => void,
+  sizes?: readonly number[],
 ): Promise<FileReport[]> {
   const results: (FileReport | undefined)[] = new Array(jobs.length);
+  const order = jobs.map((_, i) => i);
+  if (sizes && concurrency > 1) order.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
   let next = 0;
   let emitted = 0;
   const limit = Math.max(1, concurrency) * 4;
   const workerLoop = async (): Promise<void> => {
     while (next < jobs.length) {
-      const i = next++;
+      const i = order[next++]!;
       results[i] = await runner.run(jobs[i]!);
       while (emitted < jobs.length && results[emitted]) {
         onReport(results[emitted]!, emitted);

@@ -17,3 +17,13 @@ describe('crc32: ISO 3309 CRC-32', () => {
     expect(Number(py.toString().trim())).toBe(whole);
   });
 });
+
+describe('native and table CRC-32 agree', () => {
+  it('on random data of every small length and in pieces', async () => {
+    const { crc32, crc32Tables } = await import('../formats/crc32.js');
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 2654435761) >>> 24);
+    for (let n = 0; n < 300; n++) expect(crc32(data.subarray(0, n * 16))).toBe(crc32Tables(data.subarray(0, n * 16)));
+    const whole = crc32Tables(data);
+    expect(crc32(data.subarray(3000), crc32(data.subarray(0, 3000)))).toBe(whole);
+  });
+});
