@@ -22,7 +22,7 @@ if (args[0] === '--driver') {
   const ofd = openSync(args[2], 'w');
   const options = defaultOptions({ timestamp: 1423159771 });
   const spills = [];
-  const engine = new Engine({ options, handlers: HANDLERS, spill: () => (spills.push(new Spill(options.limits.memoryBytes)), spills.at(-1)) });
+  const engine = new Engine({ options, handlers: HANDLERS, spill: () => (spills.push(new Spill(options.limits.spillBytes)), spills.at(-1)) });
   let sink;
   const r = await engine.normalize(new FileSource(fd, fstatSync(fd).size), args[1], args[1], 0, async () => (sink = new FileSink(ofd)));
   sink?.flush(); // FileSink gathers writes: flush before closing

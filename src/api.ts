@@ -106,7 +106,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
 /** Normalize bytes in memory. `name` (a file name) serves as the extension tie-break. */
 export async function normalizeBuffer(input: Uint8Array, options: NormalizeOptions & { name?: string } = {}): Promise<BufferResult> {
   const opts = resolveOptions(options);
-  const spills = new SpillPool(opts.limits.memoryBytes);
+  const spills = new SpillPool(opts.limits.spillBytes);
   try {
     const r = await normalizeBytes(input, options.name ?? 'input', opts, HANDLERS, spills.make);
     return {

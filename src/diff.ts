@@ -284,7 +284,7 @@ function jsonFieldDiffs(a: Uint8Array, b: Uint8Array, max = 10): string[] | unde
 /** An OCI image layout directory, normalized in memory: its files after normalization. */
 async function normalizedLayout(root: string, options: Options): Promise<{ files: Map<string, Source>; changes: readonly Change[]; notices: string[] }> {
   const files = listFiles(root);
-  const spills = new SpillPool(options.limits.memoryBytes);
+  const spills = new SpillPool(options.limits.spillBytes);
   const notices: string[] = [];
   const engine = new Engine({ options, handlers: HANDLERS, spill: spills.make });
   const r = await normalizeOciLayout(files, makeContext(engine, { path: root, options, check: true }, spills.make, notices));

@@ -78,7 +78,7 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
   } catch (e) {
     return { path, status: 'error', changes: [], notices: [], reason: `cannot open: ${(e as Error).message}`, ...links };
   }
-  const spills = new SpillPool(options.limits.memoryBytes);
+  const spills = new SpillPool(options.limits.spillBytes);
   let atomic: AtomicFile | undefined;
   try {
     const st = fstatSync(fd);

@@ -114,7 +114,7 @@ export async function normalizeOciDirJob(job: FileJob, handlers: readonly Handle
   const { path, options } = job;
   const base = { path, format: 'oci' } as const;
   if (job.output) return { ...base, status: 'error', changes: [], notices: [], reason: 'an OCI image layout directory cannot be written to another output' };
-  const spills = new SpillPool(options.limits.memoryBytes);
+  const spills = new SpillPool(options.limits.spillBytes);
   const notices: string[] = [];
   let files: Map<string, LazyFileSource> | undefined;
   try {

@@ -12,8 +12,10 @@ export interface PathMap {
 export interface Limits {
   /** Maximum nesting depth (a jar in a war in a zip is depth 3). */
   readonly maxDepth: number;
-  /** Largest member a handler may hold in memory; larger members spill to a temp file. */
+  /** Largest structure a handler may hold in memory (a central directory, a pyc, a symbol table). */
   readonly memoryBytes: number;
+  /** Intermediate data (a decompressed payload, a changed member) past this size spills to a temp file. */
+  readonly spillBytes: number;
   /** Largest uncompressed size of one member (zip bombs). */
   readonly maxMemberBytes: number;
   /** Largest ratio uncompressed/compressed tolerated for one member. */
@@ -23,6 +25,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = {
   maxDepth: 8,
   memoryBytes: 64 * 1024 * 1024,
+  spillBytes: 16 * 1024 * 1024,
   maxMemberBytes: 64 * 1024 * 1024 * 1024,
   maxRatio: 2000,
 };
