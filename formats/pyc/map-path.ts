@@ -2,19 +2,9 @@
 // the path at a component boundary is replaced by NEW. The new string keeps interned-ness and
 // takes the marshal variant CPython would give it (short ASCII z/Z under 256 bytes, ASCII a/A
 // above, UTF-8 u/t when not ASCII), so the result equals a compile in the NEW directory.
-import type { PathMap } from '../../src/types.js';
 import { T } from './marshal-read.js';
 
-/** The mapped path, or undefined when no OLD applies. */
-export function mapPath(path: string, maps: readonly PathMap[]): string | undefined {
-  let best: PathMap | undefined;
-  for (const m of maps) {
-    if (!m.from || !path.startsWith(m.from)) continue;
-    const boundary = path.length === m.from.length || m.from.endsWith('/') || path[m.from.length] === '/';
-    if (boundary && (!best || m.from.length > best.from.length)) best = m;
-  }
-  return best ? best.to + path.slice(best.from.length) : undefined;
-}
+export { mapPath } from '../../src/map-path.js';
 
 const INTERNED: ReadonlySet<number> = new Set([T.SHORT_ASCII_INTERNED, T.ASCII_INTERNED, T.INTERNED]);
 const STR_TYPES: ReadonlySet<number> = new Set([

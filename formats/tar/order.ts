@@ -4,6 +4,7 @@
 // before "d1-x.txt" because "d1" < "d1-x.txt"). Hard links: the first member of a link group
 // in that order carries the data and the others link to it, as GNU tar writes a tree whose
 // files share an inode ("re-pointing" when the input had another member as the target).
+import { mapPath as mapPathRule } from '../../src/map-path.js';
 
 /** Path components of a member name (byte string), trailing slashes ignored. */
 export function components(name: string): string[] {
@@ -85,17 +86,7 @@ export function firstByName<T extends { name: string }>(members: readonly T[]): 
   return best;
 }
 
-/**
- * `--map-path OLD=NEW` on a link target (byte strings): the longest OLD that equals the
- * target or is a prefix of it ending at a component boundary is replaced by NEW.
- */
+/** `--map-path OLD=NEW` on a link target (byte strings, maps encoded alike); unmapped: as is. */
 export function mapPath(target: string, maps: readonly { from: string; to: string }[]): string {
-  let best: { from: string; to: string } | undefined;
-  for (const m of maps) {
-    if (!m.from) continue;
-    const ok =
-      target === m.from || (target.startsWith(m.from) && (m.from.endsWith('/') || target[m.from.length] === '/'));
-    if (ok && (!best || m.from.length > best.from.length)) best = m;
-  }
-  return best ? best.to + target.slice(best.from.length) : target;
+  return mapPathRule(target, maps) ?? target;
 }

@@ -4,6 +4,7 @@
 // references: strings that are a suffix of another share its tail (as ld's SHF_MERGE does),
 // the rest are written in the bytewise order of their reversed text (the order in which the
 // shared tails are found). The result depends on the set of strings alone.
+import { mapPath } from '../../../src/map-path.js';
 import { FormatError } from '../../../src/types.js';
 
 /** Strings are handled as latin1 JS strings: one char per byte, so `<` is bytewise order. */
@@ -282,11 +283,7 @@ export function makePathMapper(pairs: readonly { from: string; to: string }[]): 
     active: enc.length > 0,
     firstBytes: new Set(enc.map((p) => p.from.charCodeAt(0))),
     map(s: string): string {
-      for (const { from, to } of enc) {
-        if (!s.startsWith(from)) continue;
-        if (s.length === from.length || from.endsWith('/') || s.charCodeAt(from.length) === 0x2f) return to + s.slice(from.length);
-      }
-      return s;
+      return mapPath(s, enc) ?? s;
     },
   };
 }
