@@ -23,7 +23,7 @@ import { Tally } from '../gzip/tally.js';
 import { maxOctal, type TarFormat } from '../tar/header.js';
 import { looksLikeTar } from '../tar/index.js';
 import { hardLinkGroups, linkKey } from '../tar/order.js';
-import type { PaxRecord } from '../tar/pax.js';
+import { canonicalRecords, type PaxRecord } from '../tar/pax.js';
 import { printable, readTar, type TarEntry, type TarGlobal } from '../tar/reader.js';
 import { TarWriter, type OutEntry } from '../tar/writer.js';
 import { hashSource } from './digest.js';
@@ -62,16 +62,6 @@ export function compareLayerNames(a: string, b: string): number {
     return x < y ? -1 : 1;
   }
   return ca.length - cb.length;
-}
-
-function canonicalRecords(records: readonly PaxRecord[]): PaxRecord[] {
-  if (records.some((r) => r.key.startsWith('GNU.sparse.'))) return [...records];
-  const last = new Map<string, PaxRecord>();
-  for (const r of records) {
-    last.delete(r.key);
-    last.set(r.key, r);
-  }
-  return [...last.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 function isSparse(e: TarEntry): boolean {

@@ -13,7 +13,7 @@ import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { BLOCK, checksumOk, magicOf, type TarFormat } from './header.js';
 import { firstByName, hardLinkGroups, mapPath, sortByName } from './order.js';
-import type { PaxRecord } from './pax.js';
+import { canonicalRecords, type PaxRecord } from './pax.js';
 import { printable, readTar, type TarEntry, type TarGlobal } from './reader.js';
 import { TarWriter, type OutEntry } from './writer.js';
 
@@ -247,17 +247,6 @@ function sizeCarriesData(o: OutEntry): boolean {
 async function copyData(src: Source, offset: number, length: number, writer: TarWriter): Promise<void> {
   if (length === 0) return;
   await copyRange(src, offset, length, { write: (c) => writer.data(c), length: 0 });
-}
-
-/** Keep GNU.sparse.* records in their order; otherwise the last of each key, sorted by key. */
-function canonicalRecords(records: readonly PaxRecord[]): PaxRecord[] {
-  if (records.some((r) => r.key.startsWith('GNU.sparse.'))) return [...records];
-  const last = new Map<string, PaxRecord>();
-  for (const r of records) {
-    last.delete(r.key);
-    last.set(r.key, r);
-  }
-  return [...last.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 function isGlobalDropped(key: string): boolean {

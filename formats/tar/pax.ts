@@ -67,3 +67,14 @@ export function paxInteger(value: string): number | undefined {
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : undefined;
 }
+
+/** Keep GNU.sparse.* records in their order; otherwise the last of each key, sorted by key. */
+export function canonicalRecords(records: readonly PaxRecord[]): PaxRecord[] {
+  if (records.some((r) => r.key.startsWith('GNU.sparse.'))) return [...records];
+  const last = new Map<string, PaxRecord>();
+  for (const r of records) {
+    last.delete(r.key);
+    last.set(r.key, r);
+  }
+  return [...last.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
