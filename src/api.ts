@@ -29,6 +29,8 @@ export interface NormalizeOptions {
   ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (CLI --keep-layers). */
   keepLayers?: number;
+  /** Container images: also keep the layers with these digests (`sha256:HEX` or `HEX`). */
+  keepLayerDigests?: readonly string[];
   /** Handler names to enable, or a "+x,-y" spec; default all. */
   formats?: readonly string[] | string;
   limits?: Partial<Limits>;
@@ -79,6 +81,13 @@ function mapPathsOf(m: NormalizeOptions['mapPaths']): PathMap[] {
   return Object.entries(m as Record<string, string>).map(([from, to]) => ({ from, to }));
 }
 
+/** `sha256:HEX` or `HEX` (64 lower-case hex digits) -> HEX; anything else is a TypeError. */
+function layerDigest(d: string): string {
+  const m = /^(?:sha256:)?([0-9a-f]{64})$/.exec(d);
+  if (!m) throw new TypeError(`a layer digest is sha256:<64 hex digits>, got ${JSON.stringify(d)}`);
+  return m[1]!;
+}
+
 /** Validate and complete library options. Throws TypeError on a bad value. */
 export function resolveOptions(o: NormalizeOptions = {}): Options {
   if (o.timestamp !== undefined && !(Number.isSafeInteger(o.timestamp) && o.timestamp >= 0)) {
@@ -98,6 +107,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),
+    ...(o.keepLayerDigests?.length ? { keepLayerDigests: o.keepLayerDigests.map(layerDigest) } : {}),
     formats,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
   });

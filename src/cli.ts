@@ -44,9 +44,11 @@ function jobsArg(value: string): number {
   return Number(value);
 }
 
-function layersArg(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a number of layers (0 or more)');
-  return Number(value);
+function layersArg(value: string): number | string[] {
+  if (/^\d+$/.test(value)) return Number(value);
+  const digests = value.split(',').map((d) => d.trim()).filter(Boolean);
+  if (digests.length && digests.every((d) => /^(sha256:)?[0-9a-f]{64}$/.test(d))) return digests;
+  throw new InvalidArgumentError('expected a number of layers, or layer digests sha256:HEX[,sha256:HEX...]');
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -70,7 +72,7 @@ interface CliOpts {
   pycInvalidation?: 'checked-hash' | 'unchecked-hash';
   stdinName?: string;
   ociOwners?: 'keep' | 'zero';
-  keepLayers?: number;
+  keepLayers?: number | string[];
   pycSortSets?: boolean;
   progress: boolean;
 }
@@ -97,7 +99,7 @@ function buildProgram(): Command {
     .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(['checked-hash', 'unchecked-hash']))
     .option('--pyc-sort-sets', 'pyc: also sort frozenset constants of Python < 3.11 pycs, whose order follows PYTHONHASHSEED (add-determinism keeps it)')
     .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
-    .option('--keep-layers <n>', 'container images: leave the first N layers byte-identical (a published base keeps its digests)', layersArg)
+    .option('--keep-layers <n|digests>', 'container images: leave byte-identical the first N layers, or the layers with these digests (sha256:HEX,...), so a published base keeps its digests', layersArg)
     .option('--stdin-name <name>', 'with "-": the file name to use for format detection (e.g. app.jar)')
     .option('--no-progress', 'never show a progress bar')
     .addHelpText('after', EXAMPLES)
@@ -129,7 +131,8 @@ function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
     ...(o.formats ? { formats: o.formats } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.pycSortSets ? { pycSortSets: true } : {}),
-    ...(o.keepLayers !== undefined ? { keepLayers: o.keepLayers } : {}),
+    ...(typeof o.keepLayers === 'number' ? { keepLayers: o.keepLayers } : {}),
+    ...(Array.isArray(o.keepLayers) ? { keepLayerDigests: o.keepLayers } : {}),
   };
   try {
     resolveOptions(lib);

@@ -51,6 +51,8 @@ export interface Options {
   readonly ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (default 0). */
   readonly keepLayers?: number;
+  /** Container images: also leave byte-identical the layers with these digests (sha256 hex, no prefix). */
+  readonly keepLayerDigests?: readonly string[];
   /** Names of the enabled handlers. */
   readonly formats: readonly string[];
   readonly limits: Limits;

@@ -188,6 +188,34 @@ d('--keep-layers', () => {
   });
 });
 
+d('--keep-layers by digest', () => {
+  it('keepLayerDigests keeps exactly the named layer (the second here), through the CLI flag too', async () => {
+    const a = layout(VARIANT_A);
+    const idx0 = JSON.parse(readFileSync(join(a, 'index.json'), 'utf8'));
+    const man0 = JSON.parse(readFileSync(join(a, 'blobs/sha256', idx0.manifests[0].digest.slice(7)), 'utf8'));
+    const second = man0.layers[1].digest as string;
+    const secondBytes = readFileSync(join(a, 'blobs/sha256', second.slice(7)));
+    const r = await normDir(a, { keepLayerDigests: [second] });
+    expect(r.status).toBe('changed');
+    const idx = JSON.parse(readFileSync(join(a, 'index.json'), 'utf8'));
+    const man = JSON.parse(readFileSync(join(a, 'blobs/sha256', idx.manifests[0].digest.slice(7)), 'utf8'));
+    expect(man.layers[1].digest).toBe(second);
+    expect(man.layers[0].digest).not.toBe(man0.layers[0].digest);
+    expect(readFileSync(join(a, 'blobs/sha256', second.slice(7))).equals(secondBytes)).toBe(true);
+    verifyLayout(readTree(a));
+    // The same through the CLI, on a fresh copy: --keep-layers sha256:HEX.
+    const b = layout(VARIANT_A);
+    const cli = new URL('../dist/cli.mjs', import.meta.url).pathname;
+    execFileSync(process.execPath, [cli, '-q', '--keep-layers', second, b]);
+    expect(readFileSync(join(b, 'blobs/sha256', second.slice(7))).equals(secondBytes)).toBe(true);
+    verifyLayout(readTree(b));
+  });
+  it('a malformed digest is refused', async () => {
+    const { resolveOptions } = await import('../src/api.js');
+    expect(() => resolveOptions({ keepLayerDigests: ['sha256:xyz'] })).toThrow(TypeError);
+  });
+});
+
 d('bad input: the image is left untouched and the problem reported', () => {
   const cases: Array<[string, (dir: string, man: { config: { digest: string }; layers: Array<{ digest: string }> }) => void, RegExp]> = [
     ['a blob whose digest does not match its name', (dir, man) => {

@@ -151,7 +151,8 @@ export async function normalizeDockerArchive(a: ArchiveFiles, ctx: Context): Pro
       physical.push(p);
       const src = a.files.get(p);
       if (!src) throw new FormatError(`${where}: layer ${layerPaths[i]} is missing`);
-      const keep = i < opts.keepLayers;
+      const blobHex = /(?:^|\/)([0-9a-f]{64})(?:\.tar)?$/.exec(p)?.[1];
+      const keep = i < opts.keepLayers || opts.keepDigests.has(String(ids[i]).replace(/^sha256:/, '')) || (blobHex !== undefined && opts.keepDigests.has(blobHex));
       const key = `${p}:${keep}`;
       let memo = layerMemo.get(key);
       if (!memo) layerMemo.set(key, (memo = normalizeLayerBlob(src, ctx, opts.owners, keep, `layer ${p}`)));

@@ -50,12 +50,15 @@ const FOREIGN_TYPES = new Set<string>([
 
 export interface LayoutOptions {
   readonly owners: OwnerPolicy;
+  /** The first N layers of each image are kept byte-identical. */
   readonly keepLayers: number;
+  /** Layers kept byte-identical by digest (sha256 hex): the blob's, or a docker archive's diff_id. */
+  readonly keepDigests: ReadonlySet<string>;
 }
 
 export function layoutOptions(ctx: Context): LayoutOptions {
-  const o = ctx.options as { ociOwners?: OwnerPolicy; keepLayers?: number };
-  return { owners: o.ociOwners ?? 'keep', keepLayers: o.keepLayers ?? 0 };
+  const o = ctx.options;
+  return { owners: o.ociOwners ?? 'keep', keepLayers: o.keepLayers ?? 0, keepDigests: new Set(o.keepLayerDigests ?? []) };
 }
 
 /** One image manifest's blobs before and after (hex digests), for docker-save's manifest.json. */
@@ -280,7 +283,7 @@ export class LayoutNormalizer {
         newDiffIds.push(undefined);
         continue;
       }
-      const keep = i < this.opts.keepLayers;
+      const keep = i < this.opts.keepLayers || this.opts.keepDigests.has(d.hex);
       const out = await this.layer(d.hex, src, keep, lw);
       if (out.kept) this.ctx.notice(`${lw} (${short(d.hex)}): ${out.kept}`);
       oldDiffIds.push(out.oldDiffId);
