@@ -88,3 +88,15 @@ describe("the package entry: import { ... } from 'detnorm'", () => {
     expect(out.trim()).toBe('function,function,function');
   });
 });
+
+describe('the README library example (examples/library.mjs) runs', () => {
+  it('normalizes a copy of the demo build through buffer, file and tree calls', () => {
+    const root = new URL('..', import.meta.url).pathname;
+    const out = run(process.execPath, ['examples/library.mjs'], { cwd: root }).toString();
+    expect(out).toMatch(/^buffer: gzip changed: MTIME \d+ -> 0/m);
+    expect(out).toMatch(/^check: release\.zip would change/m);
+    expect(out).toMatch(/^tree: libdemo\.so: elf changed$/m);
+    expect(out).toMatch(/^tree: release\.zip: zip unchanged$/m);
+    expect(out).toContain('"errors":0');
+  });
+});
