@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 // The detnorm command line, built on the library API (src/api.ts).
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { exitCodeFor, listFormats, normalizeBuffer, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
+import { exitCodeFor, listFormats, normalizeBuffer, normalizeFile, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
 import { defaultJobs } from './pool.js';
 import { Progress } from './progress.js';
 import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
 import { parseEpoch } from './time.js';
-import { copyAtomically } from './write.js';
 
 declare const __DETNORM_VERSION__: string | undefined;
 const VERSION: string =
@@ -304,8 +303,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const started = Date.now();
 
   if (o.output) {
-    const { normalizeFile } = await import('./api.js');
-    const { statSync } = await import('node:fs');
     let st;
     try {
       st = statSync(paths[0]!);
@@ -314,7 +311,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     if (!st.isFile()) return usage('-o/--output takes a regular file');
     const r = await normalizeFile(paths[0]!, { ...lib, output: o.output, ...(o.check ? { check: true } : {}) });
-    if (r.status === 'error' && !o.check) copyAtomically(paths[0]!, o.output);
     printer.report(r);
     if (r.status === 'error') return 3;
     return o.check && r.status === 'changed' ? 1 : 0;
@@ -324,7 +320,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ...lib,
     jobs: o.jobs,
     ...(o.check ? { check: true } : {}),
-    onStart: (files, bytes) => progress?.start(files, bytes),
+    onStart: (files) => progress?.start(files),
     onReport: (r) => {
       progress?.tick(r);
       printer.report(r);

@@ -12,7 +12,7 @@ import { SpillPool } from './file-io.js';
 import { listFiles, makeContext } from './oci-dir.js';
 import { imageMembers } from '../formats/oci/index.js';
 import { normalizeOciLayout } from '../formats/oci/layout.js';
-import { BufferSource, readAll } from './io.js';
+import { BufferSource, bytesEqual as equal, readAll, sourcesEqual } from './io.js';
 import type { Change, Context, Handler, MemberInfo, Options, Source } from './types.js';
 import { byteCompare, isOciLayoutDir, walk } from './walk.js';
 
@@ -65,7 +65,6 @@ const KIND_CAUSE: Record<string, string> = {
 const GZIP_OS: Record<number, string> = { 0: 'FAT/Windows', 3: 'Unix', 7: 'Macintosh', 10: 'TOPS-20', 11: 'NTFS/Windows', 255: 'unknown (Python gzip writes 255)' };
 
 interface Side {
-  bytes: Uint8Array;
   normalized: Uint8Array;
   format?: string;
   changes: readonly Change[];
@@ -86,9 +85,6 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   return i;
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
-}
 
 function listCtx(options: Options, path: string): Context {
   return {
@@ -295,10 +291,6 @@ async function normalizedLayout(root: string, options: Options): Promise<{ files
   return { files: out, changes: r.changes, notices };
 }
 
-async function sourcesSame(a: Source, b: Source): Promise<boolean> {
-  return a.size === b.size && equal(await readAll(a), await readAll(b));
-}
-
 /** Two OCI image layouts: identical after normalization? Else which image, layer, file, field. */
 async function diffLayouts(a: string, b: string, path: string, lib: NormalizeOptions): Promise<PairReport> {
   const options = resolveOptions(lib);
@@ -307,7 +299,7 @@ async function diffLayouts(a: string, b: string, path: string, lib: NormalizeOpt
   const base = { path, format: 'oci', normalizedAway: kinds, causes: kinds.map((k) => KIND_CAUSE[k] ?? k) };
   const keys = [...new Set([...na.files.keys(), ...nb.files.keys()])];
   let same = keys.every((k) => na.files.has(k) && nb.files.has(k));
-  for (const k of keys) if (same) same = await sourcesSame(na.files.get(k)!, nb.files.get(k)!);
+  for (const k of keys) if (same) same = await sourcesEqual(na.files.get(k)!, nb.files.get(k)!);
   if (same) return { ...base, status: 'normalized', differences: [] };
   const ctx = listCtx(options, path);
   const list = async (files: Map<string, Source>) => {
@@ -322,7 +314,7 @@ async function diffLayouts(a: string, b: string, path: string, lib: NormalizeOpt
 
 async function side(bytes: Uint8Array, name: string, lib: NormalizeOptions): Promise<Side> {
   const r = await normalizeBuffer(bytes, { ...lib, name });
-  return { bytes, normalized: r.output, ...(r.format ? { format: r.format } : {}), changes: r.changes, notices: r.notices, status: r.status, ...(r.reason ? { reason: r.reason } : {}) };
+  return { normalized: r.output, ...(r.format ? { format: r.format } : {}), changes: r.changes, notices: r.notices, status: r.status, ...(r.reason ? { reason: r.reason } : {}) };
 }
 
 const UNFIXABLE_NOTICE = /not fixable|cannot be normalized|left untouched/i;

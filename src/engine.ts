@@ -1,6 +1,6 @@
 // The dispatcher: detect a source's format, run its handler with a Context, and decide from
 // the bytes (not from the handler's word) whether anything changed. Nesting goes through here.
-import { BufferSink, BufferSource, CHUNK, copyRange, readAll } from './io.js';
+import { BufferSink, BufferSource, CHUNK, copyRange } from './io.js';
 import {
   FormatError,
   HEAD_BYTES,
@@ -71,22 +71,24 @@ export function selectHandler(probe: Probe, handlers: readonly Handler[], enable
 /**
  * A sink that compares what the handler writes with the input and only starts real output at
  * the first difference (copying the identical prefix), so an unchanged artifact costs no write.
+ * When `open` gives no sink (--check), it only tells whether the output differs.
  */
 export class ComparingSink implements Sink {
   private pos = 0;
   private target: Sink | undefined;
+  private differs = false;
   /** A window of the input, read in CHUNK pieces, so many small writes cost few reads. */
   private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
   constructor(
     private readonly input: Source,
-    private readonly open: () => Promise<Sink>,
+    private readonly open: () => Promise<Sink | undefined>,
   ) {}
   get length(): number {
     return this.pos;
   }
   get diverged(): boolean {
-    return this.target !== undefined;
+    return this.differs;
   }
   /** Does the input at the current position hold exactly `chunk`? */
   private async same(chunk: Uint8Array): Promise<boolean> {
@@ -109,24 +111,25 @@ export class ComparingSink implements Sink {
   }
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length === 0) return;
-    if (!this.target) {
+    if (!this.differs) {
       if (await this.same(chunk)) {
         this.pos += chunk.length;
         return;
       }
       await this.diverge();
     }
-    await this.target!.write(chunk);
+    await this.target?.write(chunk);
     this.pos += chunk.length;
   }
   private async diverge(): Promise<void> {
+    this.differs = true;
     this.win = new Uint8Array(0);
     this.target = await this.open();
-    await copyRange(this.input, 0, this.pos, this.target);
+    if (this.target) await copyRange(this.input, 0, this.pos, this.target);
   }
-  /** True when the output equals the input; otherwise the target holds the whole output. */
+  /** True when the output equals the input; otherwise the target (if any) holds the whole output. */
   async finish(): Promise<boolean> {
-    if (this.target) return false;
+    if (this.differs) return false;
     if (this.pos === this.input.size) return true;
     await this.diverge();
     return false;
@@ -142,9 +145,10 @@ export class Engine {
 
   /**
    * Normalize `input`. When the output differs, it is written to the sink `open()` returns
-   * (opened at most once, only then). `path` names the artifact in messages.
+   * (opened at most once, only then; no sink: only find out whether it differs). `path` names
+   * the artifact in messages.
    */
-  async normalize(input: Source, name: string, path: string, depth: number, open: () => Promise<Sink>): Promise<Outcome> {
+  async normalize(input: Source, name: string, path: string, depth: number, open: () => Promise<Sink | undefined>): Promise<Outcome> {
     const { options, handlers } = this.env;
     if (depth > options.limits.maxDepth) {
       return { status: 'error', changes: [], notices: [], reason: `nesting deeper than ${options.limits.maxDepth}` };
@@ -220,4 +224,3 @@ export async function normalizeBytes(
   return { ...outcome, output: outcome.status === 'changed' ? out!.bytes() : bytes };
 }
 
-export { readAll };

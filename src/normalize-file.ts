@@ -7,7 +7,7 @@ import { FileSource } from './file-io.js';
 import { SpillPool } from './file-io.js';
 import type { FileReport } from './report.js';
 import type { Change, Handler, Options, Sink, TouchRequest } from './types.js';
-import { AtomicFile } from './write.js';
+import { AtomicFile, copyAtomically } from './write.js';
 import { normalizeOciDirJob } from './oci-dir.js';
 
 export interface FileJob {
@@ -58,14 +58,6 @@ function applyTouches(artifact: string, reqs: readonly TouchRequest[], roots: re
   return out;
 }
 
-/** A sink that only counts (for --check). */
-class NullSink implements Sink {
-  length = 0;
-  async write(chunk: Uint8Array): Promise<void> {
-    this.length += chunk.length;
-  }
-}
-
 export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[]): Promise<FileReport> {
   if (job.ociLayout) return normalizeOciDirJob(job, handlers);
   const { path, options } = job;
@@ -89,8 +81,8 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
     };
     const engine = new Engine({ options, handlers, spill: spills.make, sibling });
     const target = job.output ?? path;
-    const open = async (): Promise<Sink> => {
-      if (job.check) return new NullSink();
+    const open = async (): Promise<Sink | undefined> => {
+      if (job.check) return undefined;
       atomic = new AtomicFile(target, job.output ? undefined : st);
       return atomic.sink;
     };
@@ -99,13 +91,8 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
       if (atomic) atomic.commit();
     } else {
       atomic?.abort();
-      if (job.output && !job.check) {
-        // -o: the output file gets the input's bytes when nothing changed.
-        const copy = new AtomicFile(target);
-        const src = new FileSource(fd, st.size);
-        for (let at = 0; at < st.size; at += 1 << 20) await copy.sink.write(await src.read(at, Math.min(1 << 20, st.size - at)));
-        copy.commit();
-      }
+      // -o: the output file gets the input's bytes when nothing changed (or it could not be parsed).
+      if (job.output && !job.check) copyAtomically(path, target);
     }
     const touched = outcome.touch && !job.output ? applyTouches(path, outcome.touch, job.roots, Boolean(job.check)) : [];
     const status = touched.length && outcome.status === 'unchanged' ? 'changed' : outcome.status;

@@ -11,9 +11,8 @@ export class Progress {
   private total = 0;
   private changed = 0;
 
-  start(files: number, bytes: number): void {
+  start(files: number): void {
     this.total = files;
-    void bytes;
     this.timer = setTimeout(() => this.show(), 500);
     this.timer.unref();
   }
