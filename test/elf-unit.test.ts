@@ -10,7 +10,8 @@ import { BufferSink, BufferSource, bytesEqual } from '../src/io.js';
 import { defaultOptions } from '../src/options.js';
 import { FormatError, type Context } from '../src/types.js';
 import { computeBuildId, detectLinker, verifyBuildId, xxh64 } from '../formats/elf/buildid.js';
-import { buildStringTable, makePathMapper, readCString } from '../formats/elf/dwarf/strings.js';
+import { buildStringTable, canonicalTable, makePathMapper, readCString } from '../formats/elf/dwarf/strings.js';
+import { Image } from '../formats/elf/image.js';
 import { findBuildId, parseElf } from '../formats/elf/elf.js';
 import { elfHandler } from '../formats/elf/index.js';
 import { haveTool, norm, tempDir } from './helpers.js';
@@ -54,6 +55,79 @@ describe('ELF strings: canonical tables', () => {
         for (const s of strs) expect(readCString(t.bytes, t.offsetOf.get(s)!, 't')).toBe(s);
       }),
     );
+  });
+});
+
+/** The canonical table by its definition: unique strings by reversed text, suffixes merged into their successor. */
+function modelTable(strings: readonly string[]): Buffer {
+  const rev = (x: string) => [...x].reverse().join('');
+  const uniq = [...new Set(strings)].sort((a, b) => (rev(a) < rev(b) ? -1 : rev(a) > rev(b) ? 1 : 0));
+  const kept = uniq.filter((x, k) => !(k + 1 < uniq.length && uniq[k + 1]!.endsWith(x)));
+  return Buffer.from(kept.map((x) => x + '\0').join(''), 'latin1');
+}
+
+describe('ELF strings: the radix sort and tail merging agree with the definition on large tables', () => {
+  // Many strings (the radix path, not the small-bucket insertion sort), a small alphabet and
+  // long shared tails (the common-suffix skip, past its 256-byte step), as in mangled C++ names.
+  const word = fc.string({ unit: fc.constantFrom('a', 'b', '/', 'E', 'v'), maxLength: 12 });
+  const tail = fc.constantFrom('', 'EEvT_', 'x'.repeat(300), 'y'.repeat(257) + 'EEvT_', 'ab'.repeat(140));
+  const strs = fc.array(fc.tuple(word, tail).map(([w, t]) => w + t), { minLength: 200, maxLength: 1500 });
+  it('property: bytes equal the model; every string resolves', () => {
+    fc.assert(
+      fc.property(strs, (list) => {
+        const t = buildStringTable(list);
+        expect(Buffer.from(t.bytes).equals(modelTable(list))).toBe(true);
+        for (const x of list) expect(readCString(t.bytes, t.offsetOf.get(x)!, 't')).toBe(x);
+      }),
+      { numRuns: 25 },
+    );
+  });
+  it('property: mapped strings (kept aside from the table) merge into the same order', () => {
+    const mapper = makePathMapper([{ from: '/a', to: '/build/src-longer' }]);
+    fc.assert(
+      fc.property(strs, (list) => {
+        const table = Buffer.from(list.map((x) => x + '\0').join(''), 'latin1');
+        const refs: number[] = [];
+        let at = 0;
+        for (const x of list) {
+          refs.push(at);
+          at += x.length + 1;
+        }
+        const t = canonicalTable(table, refs, mapper, 't');
+        const mappedList = list.map((x) => mapper.map(x));
+        expect(t.mapped).toBe(list.filter((x, k) => mappedList[k] !== x).length);
+        expect(Buffer.from(t.bytes).equals(modelTable(mappedList))).toBe(true);
+        list.forEach((x, k) => expect(readCString(t.bytes, t.newOffset(refs[k]!), 't')).toBe(mappedList[k]));
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('ELF output image: pieces with zeros between them', () => {
+  const a = Uint8Array.from([1, 2, 3, 4]);
+  const b = Uint8Array.from([5, 6]);
+  const flat = Uint8Array.from([0, 1, 2, 3, 4, 0, 0, 5, 6, 0]);
+  const make = () => new Image([{ at: 7, data: b }, { at: 1, data: a }], 10);
+  it('reads any range as the flat file would, and writes exactly that file', async () => {
+    const img = make();
+    for (let s = 0; s <= 10; s++) for (let e = s; e <= 10; e++) expect([...img.subarray(s, e)]).toEqual([...flat.subarray(s, e)]);
+    expect(img.subarray(2, 4).buffer).toBe(a.buffer); // a view when one piece holds the range
+    const sink = new BufferSink();
+    await img.writeTo(sink);
+    expect([...sink.bytes()]).toEqual([...flat]);
+    expect(img.equals(flat)).toBe(true);
+    expect(img.equals(Uint8Array.from([...flat.subarray(0, 9), 1]))).toBe(false);
+  });
+  it('patches without touching the bytes it was built from', async () => {
+    const img = make();
+    img.patch(2, Uint8Array.from([9, 9]));
+    expect([...a]).toEqual([1, 2, 3, 4]);
+    const sink = new BufferSink();
+    await img.writeTo(sink);
+    expect([...sink.bytes()]).toEqual([0, 1, 9, 9, 4, 0, 0, 5, 6, 0]);
+    expect(() => img.patch(4, Uint8Array.from([1, 1]))).toThrow(FormatError); // spans a gap
+    expect(() => new Image([{ at: 0, data: a }, { at: 3, data: b }], 10)).toThrow(FormatError); // overlap
   });
 });
 

@@ -11,7 +11,15 @@
 //   concatenated chunk hashes; `--build-id` alone means "fast" (8-byte xxHash64).
 // The id length picks the hash: 20 sha1, 16 md5 (8 xxHash64 for lld).
 import { createHash } from 'node:crypto';
-import { Bin, SHT_NOBITS, SHT_NULL, SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX, rawSection, type BuildIdNote, type Elf } from './elf.js';
+import { Bin, SHT_NOBITS, SHT_NULL, SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX, rawSection, type BuildIdNote, type Elf, type Header, type Section } from './elf.js';
+import type { ByteRange } from './image.js';
+
+/** What hashing reads of a file: its header, sections and bytes (an Elf, or a laid-out Image). */
+export interface ElfView {
+  readonly header: Header;
+  readonly sections: readonly Section[];
+  readonly bytes: ByteRange;
+}
 
 export type Linker = 'GNU ld' | 'gold' | 'lld';
 /** An algorithm: a linker's, and for gold the style (`--build-id` alone means "tree" there). */
@@ -52,7 +60,7 @@ function wrap(h: ReturnType<typeof createHash>): Hasher {
 }
 
 /** The id the linker would have written for `elf` (its id bytes are ignored), or undefined when the kind is not known. */
-export function computeBuildId(linker: Algorithm, elf: Elf, note: BuildIdNote): Uint8Array | undefined {
+export function computeBuildId(linker: Algorithm, elf: ElfView, note: BuildIdNote): Uint8Array | undefined {
   const b = elf.bytes;
   if (linker === 'GNU ld') {
     // ld hashes before it writes the note at all: the whole note section is zeros.
@@ -70,7 +78,7 @@ export function computeBuildId(linker: Algorithm, elf: Elf, note: BuildIdNote): 
       }
       return h.digest();
     }
-    h.update(zeroed(b, 0, b.length, z0, z1));
+    for (let at = 0; at < b.length; at += FEED_CHUNK) h.update(zeroed(b, at, Math.min(b.length, at + FEED_CHUNK), z0, z1));
     return h.digest();
   }
   return lldHash(b, z0, z1, note.size);
@@ -81,9 +89,11 @@ export function computeBuildId(linker: Algorithm, elf: Elf, note: BuildIdNote): 
 // 49.6 MiB and 199 MiB; `--build-id=sha1` stays whole-file at 48 MiB.
 const GOLD_TREEHASH_MIN = 40 << 20;
 const GOLD_CHUNK = 2 << 20;
+/** Whole-file hashes are fed in pieces of this size (the result is the same). */
+const FEED_CHUNK = 4 << 20;
 
 /** bytes[start, end) with [z0, z1) zeroed, copying only when the ranges overlap. */
-function zeroed(bytes: Uint8Array, start: number, end: number, z0: number, z1: number): Uint8Array {
+function zeroed(bytes: ByteRange, start: number, end: number, z0: number, z1: number): Uint8Array {
   const part = bytes.subarray(start, end);
   if (z1 <= start || z0 >= end) return part;
   const copy = Uint8Array.from(part);
@@ -91,7 +101,7 @@ function zeroed(bytes: Uint8Array, start: number, end: number, z0: number, z1: n
   return copy;
 }
 
-function bfdHash(elf: Elf, z0: number, z1: number, size: number): Uint8Array | undefined {
+function bfdHash(elf: ElfView, z0: number, z1: number, size: number): Uint8Array | undefined {
   const h = hasher(size);
   if (!h) return undefined;
   const bytes = elf.bytes;
@@ -133,7 +143,7 @@ function bfdHash(elf: Elf, z0: number, z1: number, size: number): Uint8Array | u
 
 const MIB = 1 << 20;
 
-function lldHash(bytes: Uint8Array, z0: number, z1: number, size: number): Uint8Array | undefined {
+function lldHash(bytes: ByteRange, z0: number, z1: number, size: number): Uint8Array | undefined {
   const one = (b: Uint8Array): Uint8Array | undefined => {
     if (size === 8) return xxh64(b);
     const h = hasher(size);

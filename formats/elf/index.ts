@@ -82,7 +82,8 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
     contents.set(idx, { data, flags: plainFlags, addralign: baseAlign });
   }
   const lay = layout(elf, contents);
-  const moved = elf.sections.some((s) => s.type !== SHT_NOBITS && lay.offsets[s.index] !== s.offset) || lay.bytes.length !== bytes.length;
+  const out = lay.image;
+  const moved = elf.sections.some((s) => s.type !== SHT_NOBITS && lay.offsets[s.index] !== s.offset) || out.length !== bytes.length;
   if (moved) changes.push({ kind: 'layout', what: 'non-allocated sections laid out canonically' });
 
   // Build-id: only a file the linker's own algorithm explains gets a recomputed one.
@@ -92,20 +93,19 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
     const stored = bytes.subarray(note.fileOffset, note.fileOffset + note.size);
     // (A stripped file's id is its linker's from before strip: only worth a word when the file changes.)
     if (!algorithm) {
-      if (!bytesEq(lay.bytes, bytes)) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
+      if (!out.equals(bytes)) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
     } else {
-      const outElf = parseElf(lay.bytes);
-      const outNote = findBuildId(outElf);
-      if (!outNote || outNote.fileOffset !== note.fileOffset) throw new FormatError('internal: build-id note moved');
-      const id = computeBuildId(algorithm, outElf, outNote)!;
+      // The note is in a loaded section, which the layout never moves.
+      if (lay.offsets[note.section.index] !== note.section.offset) throw new FormatError('internal: build-id note moved');
+      const id = computeBuildId(algorithm, { header: lay.header, sections: lay.sections, bytes: out }, note)!;
       if (!bytesEq(id, stored)) {
-        lay.bytes.set(id, outNote.fileOffset);
+        out.patch(note.fileOffset, id);
         changes.push({ kind: 'build-id', what: `build-id recomputed (${algorithm} algorithm)` });
       }
     }
   }
-  if (changes.length === 0 && !bytesEq(lay.bytes, bytes)) changes.push({ kind: 'padding', what: 'stale bytes outside sections zeroed' });
-  await output.write(lay.bytes);
+  if (changes.length === 0 && !out.equals(bytes)) changes.push({ kind: 'padding', what: 'stale bytes outside sections zeroed' });
+  await out.writeTo(output);
   return { status: 'normalized', changes };
 }
 

@@ -5,12 +5,17 @@
 // sections in index order except relocations, then the relocation sections, then .shstrtab,
 // then the header table. Every byte not covered by a header, a segment or a section is zero.
 import { FormatError } from '../../src/types.js';
-import { Bin, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, shdrFieldOffsets, type Elf, type Section } from './elf.js';
+import { Bin, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, shdrFieldOffsets, type Elf, type Header, type Section } from './elf.js';
+import { Image, type Piece } from './image.js';
 
 export interface Layout {
-  readonly bytes: Uint8Array;
+  /** The new file, as pieces of the input and of the new sections. */
+  readonly image: Image;
   /** New sh_offset of each section. */
   readonly offsets: number[];
+  /** The new file's header and sections (offsets, sizes, flags and alignments as written). */
+  readonly header: Header;
+  readonly sections: Section[];
 }
 
 function align(x: number, a: number): number {
@@ -72,13 +77,13 @@ export function layout(elf: Elf, contents: ReadonlyMap<number, NewSection>): Lay
   const total = shoff + sections.length * (h.is64 ? 64 : 40);
   if (!h.is64 && total > 0xffffffff) throw new FormatError('output would exceed 4 GiB in a 32-bit ELF');
 
-  const out = new Uint8Array(total);
-  // Copy the covered parts of the fixed region (gaps stay zero).
+  const pieces: Piece[] = [];
+  // The covered parts of the fixed region (gaps stay zero).
   covered.sort((a, b) => a[0] - b[0]);
   let from = -1;
   let to = -1;
   const flush = () => {
-    if (to > from) out.set(bytes.subarray(from, to), from);
+    if (to > from) pieces.push({ at: from, data: bytes.subarray(from, to) });
   };
   for (const [s, e] of covered) {
     if (s > to) {
@@ -92,17 +97,20 @@ export function layout(elf: Elf, contents: ReadonlyMap<number, NewSection>): Lay
   for (const s of floating) {
     if (s.type === SHT_NOBITS || s.type === SHT_NULL) continue;
     const data = contents.get(s.index)?.data ?? bytes.subarray(s.offset, s.offset + s.size);
-    out.set(data, offsets[s.index]!);
+    pieces.push({ at: offsets[s.index]!, data });
   }
   // Section headers: the originals with new offsets and sizes.
   const ent = h.is64 ? 64 : 40;
   const f = shdrFieldOffsets(h.is64);
-  const bin = new Bin(out, h.le);
+  const table = new Uint8Array(sections.length * ent);
+  const bin = new Bin(table, h.le);
+  const outSections: Section[] = [];
   for (const s of sections) {
-    const at = shoff + s.index * ent;
-    out.set(bytes.subarray(s.headerOffset, s.headerOffset + ent), at);
-    if (s.type === SHT_NULL) continue;
+    const at = s.index * ent;
+    table.set(bytes.subarray(s.headerOffset, s.headerOffset + ent), at);
     const n = contents.get(s.index);
+    outSections.push({ ...s, offset: s.type === SHT_NULL ? s.offset : offsets[s.index]!, size: size(s), flags: n?.flags ?? s.flags, addralign: n?.addralign ?? s.addralign, headerOffset: shoff + at });
+    if (s.type === SHT_NULL) continue;
     if (h.is64) {
       bin.setU64(at + f.offset, offsets[s.index]!);
       bin.setU64(at + f.size, size(s));
@@ -119,7 +127,12 @@ export function layout(elf: Elf, contents: ReadonlyMap<number, NewSection>): Lay
       }
     }
   }
-  if (h.is64) bin.setU64(40, shoff);
-  else bin.setU32(32, shoff);
-  return { bytes: out, offsets };
+  if (table.length > 0) pieces.push({ at: shoff, data: table });
+  const image = new Image(pieces, total);
+  // e_shoff in a copy of the ELF header.
+  const ehdr = Uint8Array.from(bytes.subarray(0, h.ehsize));
+  if (h.is64) new Bin(ehdr, h.le).setU64(40, shoff);
+  else new Bin(ehdr, h.le).setU32(32, shoff);
+  image.patch(0, ehdr);
+  return { image, offsets, header: { ...h, shoff }, sections: outSections };
 }

@@ -7,16 +7,20 @@ import { Cursor } from './cursor.js';
 
 export const DW_AT_stmt_list = 0x10;
 
-/** A growable list of numbers in a typed array (millions of entries in a large binary). */
+/**
+ * A growable list of section offsets and field sizes in a typed array (millions of entries in
+ * a large binary). Values are below 2^32: sections are held in memory, at most 1 GiB.
+ */
 export class NumList {
-  a = new Float64Array(64);
+  a = new Uint32Array(64);
   length = 0;
   push(v: number, w?: number): void {
     if (this.length + 2 > this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
+      const b = new Uint32Array(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }
+    if (!(v >= 0 && v <= 0xffffffff) || (w !== undefined && !(w >= 0 && w <= 0xffffffff))) throw new RangeError(`offset ${v} out of range`);
     this.a[this.length++] = v;
     if (w !== undefined) this.a[this.length++] = w;
   }

@@ -71,6 +71,7 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
   // Start and end of each referenced string, in ascending offset order.
   const start = new Uint32Array(n);
   const end = new Uint32Array(n);
+  const tv = new DataView(table.buffer, table.byteOffset, table.byteLength);
   let id = 0;
   let nul = -1;
   for (let w = 0; w < words; w++) {
@@ -81,6 +82,8 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
       const off = w * 32 + bit;
       if (off > nul) {
         nul = off;
+        // A word at a time while no byte of it is zero, then byte by byte.
+        while (nul + 4 <= size && ((tv.getUint32(nul, true) - 0x01010101) & ~tv.getUint32(nul, true) & 0x80808080) === 0) nul += 4;
         while (nul < size && table[nul] !== 0) nul++;
         if (nul >= size) throw new FormatError(`${what}: string at ${off} is not terminated`);
       }
@@ -89,11 +92,12 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
       id++;
     }
   }
-  // Mapped strings get a copy of their new text after the table.
-  let buf: Uint8Array = table;
+  // Mapped strings get their new text in a side buffer (few of them: the table is not copied).
+  let extra: Uint8Array = new Uint8Array(0);
+  const inExtra = new Uint8Array(n);
   let mapped = 0;
   if (mapper.active) {
-    const extra: Buffer[] = [];
+    const texts: Buffer[] = [];
     let extraSize = 0;
     for (let i = 0; i < n; i++) {
       if (table[start[i]!] !== 0x2f && !mapper.firstBytes?.has(table[start[i]!]!)) continue;
@@ -102,23 +106,29 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
       if (m === text) continue;
       mapped++;
       const b = Buffer.from(m + '\0', 'latin1');
-      start[i] = size + extraSize;
-      end[i] = size + extraSize + b.length - 1;
-      extra.push(b);
+      inExtra[i] = 1;
+      start[i] = extraSize;
+      end[i] = extraSize + b.length - 1;
+      texts.push(b);
       extraSize += b.length;
     }
-    if (extra.length > 0) {
-      const all = new Uint8Array(size + extraSize);
-      all.set(table, 0);
-      let at = size;
-      for (const b of extra) {
-        all.set(b, at);
-        at += b.length;
-      }
-      buf = all;
-    }
+    if (mapped > 0) extra = Buffer.concat(texts, extraSize);
   }
-  const order = sortReversed(buf, start, end, n);
+  const bufOf = (i: number): Uint8Array => (inExtra[i] ? extra : table);
+  // The strings of the table sorted by radix, the mapped ones by comparison, then merged.
+  const plain = new Uint32Array(n - mapped);
+  const moved: number[] = [];
+  for (let i = 0, k = 0; i < n; i++) {
+    if (inExtra[i]) moved.push(i);
+    else plain[k++] = i;
+  }
+  sortReversed(table, start, end, plain);
+  const cmp = (i: number, j: number) => compareReversedIn(bufOf(i), start[i]!, end[i]!, bufOf(j), start[j]!, end[j]!) || i - j;
+  moved.sort(cmp);
+  const order = new Uint32Array(n);
+  for (let p = 0, q = 0, k = 0; k < n; k++) {
+    order[k] = q >= moved.length || (p < plain.length && cmp(plain[p]!, moved[q]!) < 0) ? plain[p++]! : moved[q++]!;
+  }
   // Walking the suffix order backwards, a string that is a suffix of its successor (equal
   // strings included) shares the successor's carrier.
   const host = new Int32Array(n);
@@ -126,7 +136,7 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
     const i = order[k]!;
     if (k + 1 < n) {
       const j = order[k + 1]!;
-      if (isSuffix(buf, start[i]!, end[i]!, start[j]!, end[j]!)) {
+      if (inExtra[i] || inExtra[j] ? isSuffixIn(bufOf(i), start[i]!, end[i]!, bufOf(j), start[j]!, end[j]!) : isSuffix(table, start[i]!, end[i]!, start[j]!, end[j]!)) {
         host[i] = host[j]!;
         continue;
       }
@@ -142,15 +152,14 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
     total += end[i]! - start[i]! + 1;
   }
   const bytes = new Uint8Array(total);
-  const src = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  const dst = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
+  // In the strings' old order: the source is read front to back.
+  for (let i = 0; i < n; i++) {
     if (host[i] !== i) continue;
+    const buf = bufOf(i);
     const s0 = start[i]!;
     const len = end[i]! - s0;
     const o = newOff[i]!;
-    if (len > 32) src.copy(dst, o, s0, s0 + len);
+    if (len > 64) bytes.set(buf.subarray(s0, s0 + len), o);
     else for (let b = 0; b < len; b++) bytes[o + b] = buf[s0 + b]!;
   }
   for (let i = 0; i < n; i++) {
@@ -179,6 +188,25 @@ function isSuffix(buf: Uint8Array, as: number, ae: number, bs: number, be: numbe
   return true;
 }
 
+/** isSuffix for strings in two buffers. */
+function isSuffixIn(ab: Uint8Array, as: number, ae: number, bb: Uint8Array, bs: number, be: number): boolean {
+  const la = ae - as;
+  if (la > be - bs) return false;
+  for (let k = 1; k <= la; k++) if (ab[ae - k] !== bb[be - k]) return false;
+  return true;
+}
+
+/** compareReversed for strings in two buffers, from their ends. */
+function compareReversedIn(ab: Uint8Array, as: number, ae: number, bb: Uint8Array, bs: number, be: number): number {
+  let i = ae - 1;
+  let j = be - 1;
+  for (; i >= as && j >= bs; i--, j--) {
+    const d = ab[i]! - bb[j]!;
+    if (d !== 0) return d;
+  }
+  return ae - as - (be - bs);
+}
+
 /** Compare two strings by their reversed bytes, from `depth` bytes before their ends. */
 function compareReversed(buf: Uint8Array, as: number, ae: number, bs: number, be: number, depth: number): number {
   let i = ae - 1 - depth;
@@ -190,20 +218,35 @@ function compareReversed(buf: Uint8Array, as: number, ae: number, bs: number, be
   return ae - as - (be - bs);
 }
 
-/** Indices 0..n-1 ordered by reversed text: MSD radix sort, insertion sort for small buckets. */
-function sortReversed(buf: Uint8Array, start: Uint32Array, end: Uint32Array, n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Sort `order` (indices into start/end, ascending) by reversed text, ties in index order. An MSD sort on chunks of the
+ * reversed text: each bucket skips the bytes all its strings share, then packs the next 5 bytes
+ * (4 when n > 2^24) with the bucket position into a 64-bit word and sorts those natively; runs
+ * of equal chunks become the buckets of the next level. Strings hold no NUL, so 0 marks "ended"
+ * and sorts first. Small buckets use insertion sort.
+ */
+function sortReversed(buf: Uint8Array, start: Uint32Array, end: Uint32Array, order: Uint32Array): void {
+  const n = order.length;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const kb = n <= 1 << 24 ? 5 : 4;
+  const idxMask = kb === 5 ? 0xffffff : 0xffffffff;
+  const words = new BigUint64Array(n);
+  const w = new Uint32Array(words.buffer);
+  const HI = LITTLE_ENDIAN ? 1 : 0;
+  const LO = 1 - HI;
   const tmp = new Uint32Array(n);
-  const keys = new Uint16Array(n);
   const stack: number[] = [0, n, 0];
-  const count = new Int32Array(257);
-  const pos = new Int32Array(257);
+  const byteAt = (i: number, d: number) => {
+    const p = end[i]! - 1 - d;
+    return p >= start[i]! ? buf[p]! : 0;
+  };
   while (stack.length > 0) {
     const depth = stack.pop()!;
     const hi = stack.pop()!;
     const lo = stack.pop()!;
-    if (hi - lo < 8) {
+    if (hi - lo < 16) {
       for (let a = lo + 1; a < hi; a++) {
         const x = order[a]!;
         let b = a - 1;
@@ -215,55 +258,59 @@ function sortReversed(buf: Uint8Array, start: Uint32Array, end: Uint32Array, n: 
       }
       continue;
     }
-    // Skip the bytes every string of the bucket shares (long common suffixes are the rule
-    // in mangled names), then count the keys of the first byte that differs.
+    // Skip the bytes every string of the bucket shares (long common suffixes are the rule in
+    // mangled names): one pass per up to 256 bytes, each string compared while its bytes are
+    // in cache. If they all end there, they are equal and already in index order.
     let d = depth;
-    let k0 = -1;
     for (;;) {
       const f = order[lo]!;
-      const pf = end[f]! - 1 - d;
-      k0 = pf >= start[f]! ? buf[pf]! + 1 : 0;
-      if (k0 === 0) break;
-      let same = true;
-      for (let a = lo + 1; a < hi; a++) {
+      const fEnd = end[f]! - 1;
+      let common = Math.min(256, fEnd + 1 - start[f]! - d);
+      for (let a = lo + 1; a < hi && common > 0; a++) {
         const i = order[a]!;
-        const p = end[i]! - 1 - d;
-        if (p < start[i]! || buf[p]! + 1 !== k0) {
-          same = false;
-          break;
-        }
+        const iEnd = end[i]! - 1;
+        const c = Math.min(common, iEnd + 1 - start[i]! - d);
+        let k = 0;
+        // Four bytes at a time (the words end at the bytes compared), then byte by byte.
+        while (k + 4 <= c && dv.getUint32(iEnd - d - k - 3) === dv.getUint32(fEnd - d - k - 3)) k += 4;
+        while (k < c && buf[iEnd - d - k] === buf[fEnd - d - k]) k++;
+        common = k;
       }
-      if (!same) break;
-      d++;
+      if (common <= 0) break;
+      d += common;
+      if (common < 256) break;
     }
-    if (k0 === 0 && (() => {
-      for (let a = lo + 1; a < hi; a++) if (end[order[a]!]! - 1 - d >= start[order[a]!]!) return false;
-      return true;
-    })()) continue; // all ended together: equal strings
-    count.fill(0);
+    if (byteAt(order[lo]!, d) === 0 && byteAt(order[hi - 1]!, d) === 0) {
+      let allEnded = true;
+      for (let a = lo + 1; a < hi - 1; a++) if (byteAt(order[a]!, d) !== 0) { allEnded = false; break; }
+      if (allEnded) continue;
+    }
     for (let a = lo; a < hi; a++) {
       const i = order[a]!;
-      const p = end[i]! - 1 - d;
-      const k = p >= start[i]! ? buf[p]! + 1 : 0;
-      keys[a] = k;
-      count[k]!++;
+      const s = start[i]!;
+      let p = end[i]! - 1 - d;
+      let h = 0;
+      for (let k = 0; k < 4; k++, p--) h = (h << 8) | (p >= s ? buf[p]! : 0);
+      w[2 * a + HI] = h >>> 0;
+      w[2 * a + LO] = kb === 5 ? (((p >= s ? buf[p]! : 0) << 24) | (a - lo)) >>> 0 : a - lo;
     }
-    let acc = lo;
-    for (let k = 0; k < 257; k++) {
-      pos[k] = acc;
-      acc += count[k]!;
-    }
-    for (let a = lo; a < hi; a++) tmp[pos[keys[a]!]!++] = order[a]!;
+    words.subarray(lo, hi).sort();
+    for (let a = lo; a < hi; a++) tmp[a] = order[lo + ((w[2 * a + LO]! & idxMask) >>> 0)]!;
     order.set(tmp.subarray(lo, hi), lo);
-    // Bucket 0 holds strings that ended: all equal. Others go one byte deeper.
-    let b0 = lo + count[0]!;
-    for (let k = 1; k < 257; k++) {
-      const c = count[k]!;
-      if (c > 1) stack.push(b0, b0 + c, d + 1);
-      b0 += c;
+    // Runs of an equal chunk: strings that ended within it are equal; others go deeper.
+    let g = lo;
+    while (g < hi) {
+      const h0 = w[2 * g + HI]!;
+      const l0 = kb === 5 ? w[2 * g + LO]! >>> 24 : 0;
+      let e = g + 1;
+      while (e < hi && w[2 * e + HI] === h0 && (kb === 5 ? w[2 * e + LO]! >>> 24 : 0) === l0) e++;
+      if (e - g > 1) {
+        const ended = kb === 5 ? l0 === 0 : (h0 & 0xff) === 0; // the last byte of the chunk is past the start
+        if (!ended) stack.push(g, e, d + kb);
+      }
+      g = e;
     }
   }
-  return order;
 }
 
 /** `--map-path` pairs as latin1 byte strings (UTF-8 encoded), longest `from` first. */
