@@ -80,6 +80,7 @@ export class ComparingSink implements Sink {
   /** A window of the input, read in CHUNK pieces, so many small writes cost few reads. */
   private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
+  private winSize = 32 * 1024;
   constructor(
     private readonly input: Source,
     private readonly open: () => Promise<Sink | undefined>,
@@ -97,8 +98,11 @@ export class ComparingSink implements Sink {
     while (at < chunk.length) {
       const p = this.pos + at;
       if (p < this.winStart || p >= this.winStart + this.win.length) {
+        // Windows grow from 64 KiB to CHUNK as the output keeps matching: an output that
+        // differs early (most do) costs one small read, an unchanged one few large ones.
+        this.winSize = Math.min(CHUNK, this.winSize * 2);
         this.winStart = p;
-        this.win = await this.input.read(p, Math.min(CHUNK, this.input.size - p));
+        this.win = await this.input.read(p, Math.min(Math.max(this.winSize, chunk.length - at), CHUNK, this.input.size - p));
       }
       const off = p - this.winStart;
       const n = Math.min(chunk.length - at, this.win.length - off);

@@ -316,3 +316,27 @@ describe('which members are probed for nested formats', () => {
     expect(r.changes.some((c) => c.member !== undefined)).toBe(false);
   });
 });
+
+describe('reading: an archive read whole (up to limits.spillBytes) and one read in windows give the same bytes', () => {
+  it('every corpus zip, from a file, both ways', async () => {
+    const { normalizeFile } = await import('../src/api.js');
+    const { copyFileSync, readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tempDir } = await import('./helpers.js');
+    const corpus = new URL('../corpus/zip/', import.meta.url).pathname;
+    const { dir, cleanup } = tempDir('zip-whole-');
+    const inputs = readdirSync(corpus).filter((f) => /\.(zip|jar|whl|apk|pyz|jmod)$/.test(f));
+    expect(inputs.length).toBeGreaterThan(5);
+    for (const f of inputs) {
+      const whole = join(dir, `whole-${f}`);
+      const windowed = join(dir, `windowed-${f}`);
+      copyFileSync(join(corpus, f), whole);
+      copyFileSync(join(corpus, f), windowed);
+      const a = await normalizeFile(whole, { timestamp: 1423159771 });
+      const b = await normalizeFile(windowed, { timestamp: 1423159771, limits: { spillBytes: 64 } });
+      expect(b.status, f).toBe(a.status);
+      expect(readFileSync(windowed).equals(readFileSync(whole)), f).toBe(true);
+    }
+    cleanup();
+  });
+});

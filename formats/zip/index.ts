@@ -140,6 +140,15 @@ class ZipNormalizer {
     this.data = new WindowReader(input, 64 * 1024);
   }
 
+  /**
+   * An archive that fits the in-memory limit (limits.spillBytes: jars, wheels, most zips) is
+   * read once, whole: parsing, checking and copying then cost no more reads.
+   */
+  static async open(input: Source, output: Sink, ctx: Context): Promise<ZipNormalizer> {
+    const small = input.size <= ctx.options.limits.spillBytes && !(input instanceof BufferSource);
+    return new ZipNormalizer(small ? new BufferSource(await input.read(0, input.size)) : input, output, ctx);
+  }
+
   async run(): Promise<HandlerResult> {
     const { input, ctx } = this;
     const arc = await readArchive(input, ctx.options.limits);
@@ -434,7 +443,7 @@ export const zipHandler: Handler = {
   extensions: ZIP_EXTENSIONS,
   detect: detectZip,
   async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
-    return new ZipNormalizer(input, output, ctx).run();
+    return (await ZipNormalizer.open(input, output, ctx)).run();
   },
   members: zipMembers,
 };
