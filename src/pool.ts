@@ -25,6 +25,8 @@ export function defaultJobs(): number {
 
 export interface Runner {
   run(job: FileJob): Promise<FileReport>;
+  /** When set, this thread works on jobs too (through runInline), beside run()'s workers. */
+  runInline?(job: FileJob): Promise<FileReport>;
   close(): Promise<void>;
 }
 
@@ -35,11 +37,16 @@ class InlineRunner implements Runner {
   async close(): Promise<void> {}
 }
 
+const TASKS_PER_WORKER = 2;
+
 class PoolRunner implements Runner {
   private readonly pool: Piscina;
   constructor(jobs: number) {
     const { file, execArgv } = workerFile();
-    this.pool = new Piscina({ filename: file, minThreads: jobs, maxThreads: jobs, idleTimeout: 60_000, execArgv });
+    // Two tasks per worker: a worker holds its next file and starts it without waiting for
+    // the main thread (busy with a file of its own) to hand it over. Jobs do their I/O
+    // synchronously, so a worker's two tasks run one after the other, not interleaved.
+    this.pool = new Piscina({ filename: file, minThreads: jobs, maxThreads: jobs, idleTimeout: 60_000, execArgv, concurrentTasksPerWorker: TASKS_PER_WORKER });
   }
   run(job: FileJob): Promise<FileReport> {
     return this.pool.run(job);
@@ -49,15 +56,29 @@ class PoolRunner implements Runner {
   }
 }
 
+/**
+ * -jN: N-1 workers and this thread, which has loaded and compiled the code already (each
+ * worker costs its own start-up and JIT warm-up: with two cores, two workers were slower than
+ * one thread on a tree of 200 small archives).
+ */
+class HybridRunner extends PoolRunner {
+  private readonly inline = new InlineRunner();
+  runInline(job: FileJob): Promise<FileReport> {
+    return this.inline.run(job);
+  }
+}
+
 export function makeRunner(jobs: number, files: number): Runner {
-  return jobs <= 1 || files <= 1 ? new InlineRunner() : new PoolRunner(Math.min(jobs, files));
+  const n = Math.min(jobs, files);
+  return n <= 1 ? new InlineRunner() : new HybridRunner(n - 1);
 }
 
 /**
  * Run every job, at most `jobs` at a time, and deliver reports in job order (`onReport` is
  * called in order as soon as each prefix is complete), whatever order they finish in. With
- * `sizes`, the largest jobs are started first (so one big archive does not finish alone at the
- * end); the reports are still delivered in job order.
+ * `sizes`, the workers take the largest jobs first (so one big archive does not finish alone
+ * at the end) and this thread, when the runner lets it work, the smallest: while it works on
+ * one it cannot hand files to the workers, so it keeps to short jobs and yields between them.
  */
 export async function runAll(
   runner: Runner,
@@ -69,19 +90,38 @@ export async function runAll(
   const results: (FileReport | undefined)[] = new Array(jobs.length);
   const order = jobs.map((_, i) => i);
   if (sizes && concurrency > 1) order.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
-  let next = 0;
+  let front = 0; // order[front, back) is still to start
+  let back = order.length;
   let emitted = 0;
-  const limit = Math.max(1, concurrency) * 4;
-  const workerLoop = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const i = order[next++]!;
-      results[i] = await runner.run(jobs[i]!);
-      while (emitted < jobs.length && results[emitted]) {
-        onReport(results[emitted]!, emitted);
-        emitted++;
-      }
+  const deliver = () => {
+    while (emitted < jobs.length && results[emitted]) {
+      onReport(results[emitted]!, emitted);
+      emitted++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, workerLoop));
+  const inlineSlots = runner.runInline ? 1 : 0;
+  // Beside this thread, as many jobs in flight as the workers hold (TASKS_PER_WORKER each):
+  // more would take files from the queue that this thread could be doing.
+  const limit = inlineSlots ? Math.max(1, concurrency - 1) * TASKS_PER_WORKER : Math.max(1, concurrency) * 4;
+  const poolLoop = async (): Promise<void> => {
+    while (front < back) {
+      const i = order[front++]!;
+      results[i] = await runner.run(jobs[i]!);
+      deliver();
+    }
+  };
+  const inlineLoop = async (): Promise<void> => {
+    while (front < back) {
+      // Let the workers' messages in before (and between) jobs on this thread.
+      await new Promise((r) => setImmediate(r));
+      if (front >= back) break;
+      const i = order[--back]!;
+      results[i] = await runner.runInline!(jobs[i]!);
+      deliver();
+    }
+  };
+  const loops = Array.from({ length: Math.min(limit, jobs.length) }, poolLoop);
+  if (inlineSlots) loops.push(inlineLoop());
+  await Promise.all(loops);
   return results as FileReport[];
 }
