@@ -298,6 +298,53 @@ describe.skipIf(!HAVE || !haveTool('objcopy'))('ELF: separate debug files (objco
   });
 });
 
+describe.skipIf(!HAVE || !haveTool('objcopy') || !haveTool('gdb'))('ELF: .gnu_debuglink keeps the CRC of the normalized debug file', () => {
+  it('a stripped binary and its .debug file normalized together: GDB still loads the pair', async () => {
+    const { normalizeTree } = await import('../src/api.js');
+    const { crc32 } = await import('../formats/crc32.js');
+    const dir = join(root, 'debuglink-checkout');
+    execFileSync('mkdir', ['-p', join(dir, 'out')]);
+    writeFileSync(join(dir, 'main.c'), MAIN);
+    const prog = join(dir, 'out', 'prog');
+    expect(gcc(['-g', '-O0', join(dir, 'main.c'), '-o', prog], dir)).toBe(true);
+    execFileSync('objcopy', ['--only-keep-debug', prog, `${prog}.debug`]);
+    execFileSync('objcopy', ['--strip-debug', `--add-gnu-debuglink=${prog}.debug`, prog], { cwd: join(dir, 'out') });
+    const linkCrc = () => {
+      const e = parseElf(readFileSync(prog));
+      const s = e.sections.find((x) => x.name === '.gnu_debuglink')!;
+      return e.bin.u32(s.offset + s.size - 4);
+    };
+    const crcBefore = linkCrc();
+    expect(crcBefore).toBe(crc32(readFileSync(`${prog}.debug`)) >>> 0);
+    const r = await normalizeTree(join(dir, 'out'), { mapPaths: [{ from: dir, to: '/build/src' }], jobs: 1 });
+    expect(r.reports.map((x) => [x.path.split('/').pop(), x.status])).toEqual([['prog', 'changed'], ['prog.debug', 'changed']]);
+    expect(r.reports[0]!.changes.map((c) => c.what).join()).toContain('.gnu_debuglink CRC');
+    expect(linkCrc()).not.toBe(crcBefore);
+    expect(linkCrc()).toBe(crc32(readFileSync(`${prog}.debug`)) >>> 0);
+    const g = spawnSync('gdb', ['-nx', '-batch', '-ex', 'info line main', prog]);
+    expect(g.stderr.toString()).not.toMatch(/does not match|CRC mismatch/);
+    expect(g.stdout.toString()).toContain('/build/src/main.c');
+    // Idempotent, also with the pair in the other order of work (-j2: either may go first).
+    const again = await normalizeTree(join(dir, 'out'), { mapPaths: [{ from: dir, to: '/build/src' }], jobs: 2 });
+    expect(again.reports.map((x) => x.status)).toEqual(['unchanged', 'unchanged']);
+  });
+  it('a CRC that matches neither the debug file nor its normalized form is kept, with a notice', async () => {
+    const { normalizeTree } = await import('../src/api.js');
+    const dir = join(root, 'debuglink-stale');
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, 'main.c'), MAIN);
+    const prog = join(dir, 'prog');
+    expect(gcc(['-g', '-O0', join(dir, 'main.c'), '-o', prog], dir)).toBe(true);
+    execFileSync('objcopy', ['--only-keep-debug', prog, `${prog}.debug`]);
+    execFileSync('objcopy', ['--strip-debug', `--add-gnu-debuglink=${prog}.debug`, prog], { cwd: dir });
+    writeFileSync(`${prog}.debug`, Buffer.concat([readFileSync(`${prog}.debug`), Buffer.alloc(16)]));
+    const r = await normalizeTree(dir, { mapPaths: [{ from: dir, to: '/build/src' }], jobs: 1 });
+    const p = r.reports.find((x) => x.path === prog)!;
+    expect(p.notices.join()).toContain('matches neither');
+    expect(p.changes.map((c) => c.what).join()).not.toContain('.gnu_debuglink');
+  });
+});
+
 function ctx(): Context {
   return {
     options: defaultOptions({ mapPaths: [{ from: '/tmp', to: '/build/src/longer/than/before' }] }),

@@ -2,8 +2,9 @@
 // Follows the System V gABI (ELF) and DWARF 2-5. Canonicalizes, without touching anything a
 // program loads: build paths in DWARF (--map-path, the post-hoc -ffile-prefix-map), the order
 // of .debug_str/.debug_line_str, the layout of non-allocated sections and the bytes between
-// them, and the GNU build-id (recomputed with the algorithm of the linker that made the file,
-// only when the stored id is what that algorithm gives for the input).
+// them, the GNU build-id (recomputed with the algorithm of the linker that made the file,
+// only when the stored id is what that algorithm gives for the input), and the .gnu_debuglink
+// CRC of a separate debug file normalized in the same tree.
 // The whole file is held in memory (readAll, up to 1 GiB): ELF files are at most a few hundred
 // MB and DWARF rewriting needs random access to many sections at once. Every size read from
 // the file is checked against the buffer or the limits before anything is allocated from it.
@@ -13,7 +14,8 @@ import { computeBuildId, verifyBuildId } from './buildid.js';
 import { bytesEq, rewriteDebug, Unsupported, type DebugRewrite } from './debug.js';
 import { makePathMapper } from './dwarf/strings.js';
 import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
-import { layout, type NewSection } from './layout.js';
+import { updateDebugLink } from './debuglink.js';
+import { isFixed, layout, type NewSection } from './layout.js';
 
 const MAX_ELF_BYTES = 1 << 30;
 
@@ -80,6 +82,12 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
       }
     }
     contents.set(idx, { data, flags: plainFlags, addralign: baseAlign });
+  }
+  // A separate debug file's CRC, when that file is in the tree and changes too.
+  const link = elf.sections.find((s) => s.name === '.gnu_debuglink' && s.type !== SHT_NOBITS && !isCompressed(s));
+  if (link && !contents.has(link.index) && !isFixed(elf, link)) {
+    const data = await updateDebugLink(rawSection(elf, link), elf.header.le, ctx, changes);
+    if (data) contents.set(link.index, { data, flags: link.flags, addralign: link.addralign });
   }
   const lay = layout(elf, contents);
   const out = lay.image;
