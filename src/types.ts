@@ -95,6 +95,7 @@ export interface Source {
 
 /** Where a handler writes its output, front to back. */
 export interface Sink {
+  /** The sink does not keep `chunk` once this resolves (it copies what it holds): the caller may reuse it. */
   write(chunk: Uint8Array): Promise<void>;
   /** Bytes written so far. */
   readonly length: number;

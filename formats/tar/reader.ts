@@ -73,7 +73,11 @@ export function isDroppedKey(key: string): boolean {
   return REGENERATED.has(key) || DROPPED.has(key);
 }
 
-/** Reads blocks through a 64 KiB window, so small members cost one read per window. */
+/**
+ * Reads blocks through a window: 64 KiB while headers come close together (small members cost
+ * one read per window), 8 KiB after a jump over member data (a scan of large members does not
+ * read their data).
+ */
 class BlockReader {
   private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
@@ -81,7 +85,8 @@ class BlockReader {
   async block(pos: number): Promise<Uint8Array> {
     const rel = pos - this.winStart;
     if (rel >= 0 && rel + BLOCK <= this.win.length) return this.win.subarray(rel, rel + BLOCK);
-    const len = Math.min(64 * 1024, this.src.size - pos);
+    const jumped = pos > this.winStart + this.win.length + 8 * 1024;
+    const len = Math.min(jumped ? 8 * 1024 : 64 * 1024, this.src.size - pos);
     this.win = await this.src.read(pos, len);
     this.winStart = pos;
     return this.win.subarray(0, BLOCK);

@@ -58,8 +58,11 @@ function isAscii(s: string): boolean {
 
 const isDevice = (t: string) => t === '3' || t === '4';
 
+const GATHER = 1 << 20;
+
 export class TarWriter {
-  private pending: Uint8Array[] = [];
+  /** Small pieces (headers, padding, small members) are gathered here and written in 1 MiB writes. */
+  private readonly gather = new Uint8Array(GATHER);
   private pendingLen = 0;
   private written = 0;
   private dataLeft = 0;
@@ -76,6 +79,7 @@ export class TarWriter {
     return this.written + this.pendingLen;
   }
 
+  /** Copies `chunk` (or writes it through): the caller may reuse it once this resolves. */
   private async put(chunk: Uint8Array): Promise<void> {
     if (chunk.length >= 256 * 1024) {
       await this.flush();
@@ -83,18 +87,17 @@ export class TarWriter {
       this.written += chunk.length;
       return;
     }
-    this.pending.push(chunk);
+    if (this.pendingLen + chunk.length > GATHER) await this.flush();
+    this.gather.set(chunk, this.pendingLen);
     this.pendingLen += chunk.length;
-    if (this.pendingLen >= 1 << 20) await this.flush();
   }
 
   async flush(): Promise<void> {
     if (!this.pendingLen) return;
-    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLen);
-    this.pending = [];
     const n = this.pendingLen;
     this.pendingLen = 0;
-    await this.sink.write(buf);
+    // A sink does not keep a chunk past write() (types.ts), so the gather buffer is reused.
+    await this.sink.write(this.gather.subarray(0, n));
     this.written += n;
   }
 
