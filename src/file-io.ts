@@ -22,6 +22,14 @@ export class FileSource implements Source {
     }
     return buf;
   }
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    checkRange(this.size, offset, target.length);
+    for (let done = 0; done < target.length; ) {
+      const n = readSync(this.fd, target, done, target.length - done, offset + done);
+      if (n === 0) throw new RangeError(`file shrank while reading: ${offset + done} of ${this.size}`);
+      done += n;
+    }
+  }
 }
 
 /** Appends to an open file descriptor, gathering small writes into 256 KiB blocks. */

@@ -14,6 +14,16 @@ export class BufferSource implements Source {
     checkRange(this.size, offset, length);
     return this.bytes.subarray(offset, offset + length);
   }
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    checkRange(this.size, offset, target.length);
+    target.set(this.bytes.subarray(offset, offset + target.length));
+  }
+}
+
+/** Fill `target` from `src` at `offset`: straight into it when the source can, else by a copy. */
+export async function readInto(src: Source, offset: number, target: Uint8Array): Promise<void> {
+  if (src.readInto) return src.readInto(offset, target);
+  target.set(await src.read(offset, target.length));
 }
 
 export function checkRange(size: number, offset: number, length: number): void {
@@ -41,6 +51,10 @@ export class SliceSource implements Source {
   read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this.size, offset, length);
     return this.base.read(this.start + offset, length);
+  }
+  readInto(offset: number, target: Uint8Array): Promise<void> {
+    checkRange(this.size, offset, target.length);
+    return readInto(this.base, this.start + offset, target);
   }
 }
 

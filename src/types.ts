@@ -91,6 +91,8 @@ export interface Source {
   readonly size: number;
   /** Exactly `length` bytes from `offset`; throws a RangeError beyond the end. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: fill `target` with the bytes at `offset` (no allocation); see readInto() in io.ts. */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
 /** Where a handler writes its output, front to back. */

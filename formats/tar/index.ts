@@ -8,7 +8,7 @@
 // and record padding. Member data goes through ctx.normalizeMember (a jar in a tar is
 // normalized too). Two passes over the Source: index the headers (memory ~ member count),
 // then write in canonical order copying each member's data range.
-import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
+import { BufferSource, SliceSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { BLOCK, checksumOk, magicOf, type TarFormat } from './header.js';
@@ -211,10 +211,21 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
     }
     if (!contentOf.get(o)) {
       await writer.header(o);
-      await copyData(input, e.dataOffset, e.size, writer);
+      await writer.copyFrom(input, e.dataOffset, e.size);
       continue;
     }
     const memberName = Buffer.from(o.name, 'latin1').toString('utf8');
+    if (e.size <= SMALL_MEMBER) {
+      // Read into the writer's buffer behind its header; rewritten only if the member changes.
+      const done = await writer.memberInPlace(o, input, e.dataOffset, async (data) => {
+        const r = await ctx.normalizeMember(memberName, new BufferSource(data));
+        if (!r.changed) return undefined;
+        o.size = r.output.size;
+        for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
+        return r.output;
+      });
+      if (done) continue;
+    }
     let src: Source;
     let small: Uint8Array | undefined;
     if (e.size <= SMALL_MEMBER) {
@@ -227,12 +238,12 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
     if (r.changed) {
       o.size = r.output.size;
       await writer.header(o);
-      await copyData(r.output, 0, r.output.size, writer);
+      await writer.copyFrom(r.output, 0, r.output.size);
       for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
     } else {
       await writer.header(o);
       if (small) await writer.data(small);
-      else await copyData(input, e.dataOffset, e.size, writer);
+      else await writer.copyFrom(input, e.dataOffset, e.size);
     }
   }
   await writer.finish();
@@ -242,11 +253,6 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
 
 function sizeCarriesData(o: OutEntry): boolean {
   return !['1', '2', '3', '4', '5', '6'].includes(o.typeflag);
-}
-
-async function copyData(src: Source, offset: number, length: number, writer: TarWriter): Promise<void> {
-  if (length === 0) return;
-  await copyRange(src, offset, length, { write: (c) => writer.data(c), length: 0 });
 }
 
 function isGlobalDropped(key: string): boolean {

@@ -9,7 +9,8 @@
 //           past 2242: the header field is then 0), then any other records kept from the
 //           input. The header's name/linkname fields hold the first 100 bytes.
 // Then two zero blocks and zeros up to a multiple of the 10240-byte record.
-import { FormatError, type Sink } from '../../src/types.js';
+import { readInto } from '../../src/io.js';
+import { FormatError, type Sink, type Source } from '../../src/types.js';
 import { BLOCK, RECORD, bytesOf, encodeHeader, maxOctal, splitUstarName, type HeaderFields, type TarFormat } from './header.js';
 import { serializePax, type PaxRecord } from './pax.js';
 
@@ -121,9 +122,22 @@ export class TarWriter {
     await this.putPadded(data);
   }
 
-  /** The header(s) of one member; its `size` bytes of data must follow through data(). */
+  /** The header(s) of one member; its `size` bytes of data must follow through data() or copyFrom(). */
   async header(e: OutEntry): Promise<void> {
     if (this.dataLeft) throw new Error('tar writer: previous member data incomplete');
+    for (const b of this.headerBlocks(e)) await this.put(b);
+    this.dataLeft = e.size;
+    this.dataSize = e.size;
+  }
+
+  /** The blocks of a member's header(s), in order (extension headers, then the header). */
+  private headerBlocks(e: OutEntry): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const padded = (d: Uint8Array) => {
+      out.push(d);
+      const pad = (BLOCK - (d.length % BLOCK)) % BLOCK;
+      if (pad) out.push(new Uint8Array(pad));
+    };
     const f = this.format;
     const h: HeaderFields = {
       name: e.name,
@@ -145,13 +159,13 @@ export class TarWriter {
       if (e.records.length) throw new FormatError(`pax records cannot be kept in a GNU-format archive`);
       if (e.linkname.length > 100) {
         const d = bytesOf(e.linkname + '\0');
-        await this.put(this.privateHeader('././@LongLink', d.length, 'K', 0));
-        await this.putPadded(d);
+        out.push(this.privateHeader('././@LongLink', d.length, 'K', 0));
+        padded(d);
       }
       if (e.name.length > 100) {
         const d = bytesOf(e.name + '\0');
-        await this.put(this.privateHeader('././@LongLink', d.length, 'L', 0));
-        await this.putPadded(d);
+        out.push(this.privateHeader('././@LongLink', d.length, 'L', 0));
+        padded(d);
       }
       h.name = e.name.slice(0, 100);
       h.linkname = e.linkname.slice(0, 100);
@@ -182,18 +196,65 @@ export class TarWriter {
         recs.push(...e.records);
         if (recs.length) {
           const d = serializePax(recs);
-          await this.put(this.privateHeader(paxHeaderName(e.name), d.length, 'x', this.paxMtime));
-          await this.putPadded(d);
+          out.push(this.privateHeader(paxHeaderName(e.name), d.length, 'x', this.paxMtime));
+          padded(d);
         }
         h.name = e.name.slice(0, 100);
         h.linkname = e.linkname.slice(0, 100);
       }
     }
-    await this.put(encodeHeader(h, f));
-    if (f === 'gnu' && e.gnuSparseExt) await this.put(e.gnuSparseExt);
-    this.dataLeft = e.size;
-    this.dataSize = e.size;
-    if (!e.size) this.dataSize = 0;
+    out.push(encodeHeader(h, f));
+    if (f === 'gnu' && e.gnuSparseExt) out.push(e.gnuSparseExt);
+    return out;
+  }
+
+  /**
+   * One member whose data is read from `src` straight into the gather buffer behind its header
+   * and shown to `inspect`, all without a copy: when `inspect` returns nothing the member stays
+   * as read, else header and data are dropped and written again from `e` (whose size the caller
+   * has set) and the returned source. False (nothing written) when the member does not fit.
+   */
+  async memberInPlace(e: OutEntry, src: Source, offset: number, inspect: (data: Uint8Array) => Promise<Source | undefined>): Promise<boolean> {
+    if (this.dataLeft) throw new Error('tar writer: previous member data incomplete');
+    const blocks = this.headerBlocks(e);
+    const headerLen = blocks.reduce((n, b) => n + b.length, 0);
+    const dataLen = Math.ceil(e.size / BLOCK) * BLOCK;
+    if (headerLen + dataLen > GATHER) return false;
+    if (this.pendingLen + headerLen + dataLen > GATHER) await this.flush();
+    const mark = this.pendingLen;
+    for (const b of blocks) {
+      this.gather.set(b, this.pendingLen);
+      this.pendingLen += b.length;
+    }
+    const at = this.pendingLen;
+    await readInto(src, offset, this.gather.subarray(at, at + e.size));
+    const replacement = await inspect(this.gather.subarray(at, at + e.size));
+    if (!replacement) {
+      this.gather.fill(0, at + e.size, at + dataLen);
+      this.pendingLen = at + dataLen;
+      return true;
+    }
+    this.pendingLen = mark;
+    await this.header(e);
+    await this.copyFrom(replacement, 0, replacement.size);
+    return true;
+  }
+
+  /** Member data from a source, read straight into the gather buffer (as data() would write it). */
+  async copyFrom(src: Source, offset: number, length: number): Promise<void> {
+    if (length > this.dataLeft) throw new Error('tar writer: more data than the header said');
+    for (let done = 0; done < length; ) {
+      if (GATHER - this.pendingLen < 64 * 1024) await this.flush();
+      const n = Math.min(GATHER - this.pendingLen, length - done);
+      await readInto(src, offset + done, this.gather.subarray(this.pendingLen, this.pendingLen + n));
+      this.pendingLen += n;
+      done += n;
+    }
+    this.dataLeft -= length;
+    if (this.dataLeft === 0 && length > 0) {
+      const pad = (BLOCK - (this.dataSize % BLOCK)) % BLOCK;
+      if (pad) await this.put(new Uint8Array(pad));
+    }
   }
 
   /** Member data, in order; the padding to 512 bytes is added when the last byte arrives. */
