@@ -75,6 +75,12 @@ class Changes {
     if (c) c.count += n;
     else this.map.set(what, { kind, what, count: n });
   }
+  /** The record of (kind, what), made with count 0 when new, for loops that count a lot. */
+  record(kind: ChangeKind, what: string): { count: number } {
+    let c = this.map.get(what);
+    if (!c) this.map.set(what, (c = { kind, what, count: 0 }));
+    return c;
+  }
   list(): Change[] {
     return [...[...this.map.values()].map((c) => (c.count === 1 ? { kind: c.kind, what: c.what } : c)), ...this.nested];
   }
@@ -119,6 +125,8 @@ function baseName(path: string): string {
 
 class ZipNormalizer {
   private readonly changes = new Changes();
+  /** Change records of dropped extra fields, by field id. */
+  private readonly extraRecords = new Map<number, { count: number }>();
   private readonly digests = new Map<string, RecordDigest>();
   private flavor: Flavor = 'zip';
   private signed = false;
@@ -147,6 +155,12 @@ class ZipNormalizer {
   static async open(input: Source, output: Sink, ctx: Context): Promise<ZipNormalizer> {
     const small = input.size <= ctx.options.limits.spillBytes && !(input instanceof BufferSource);
     return new ZipNormalizer(small ? new BufferSource(await input.read(0, input.size)) : input, output, ctx);
+  }
+
+  private droppedExtra(id: number): void {
+    let r = this.extraRecords.get(id);
+    if (!r) this.extraRecords.set(id, (r = this.changes.record('extra-field', extraWhat(id))));
+    r.count++;
   }
 
   async run(): Promise<HandlerResult> {
@@ -347,8 +361,8 @@ class ZipNormalizer {
       ch.add('header', 'version made by/needed and flags');
     }
     if (e.descriptorLength || e.flags & 0x0008) ch.add('layout', 'data descriptor removed');
-    for (const f of e.localExtra) ch.add('extra-field', extraWhat(f.id));
-    for (const f of e.centralExtra) if (!e.localExtra.some((l) => l.id === f.id)) ch.add('extra-field', extraWhat(f.id));
+    for (const f of e.localExtra) this.droppedExtra(f.id);
+    for (const f of e.centralExtra) if (!e.localExtra.some((l) => l.id === f.id)) this.droppedExtra(f.id);
     return {
       name,
       comment: e.comment,

@@ -306,6 +306,19 @@ export function encodeZip64Locator(l: Zip64Locator): Uint8Array {
 }
 
 /** Split an extra-field block into fields; a trailing fragment shorter than a field header is an error. */
+/** A field of a decoded extra block: its bytes are viewed only when asked for (most are only counted). */
+class LazyExtra implements ExtraField {
+  constructor(
+    readonly id: number,
+    private readonly block: Uint8Array,
+    private readonly at: number,
+    private readonly len: number,
+  ) {}
+  get data(): Uint8Array {
+    return this.block.subarray(this.at, this.at + this.len);
+  }
+}
+
 export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
   const out: ExtraField[] = [];
   let i = 0;
@@ -318,7 +331,7 @@ export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
     const id = b[i]! | (b[i + 1]! << 8);
     const len = b[i + 2]! | (b[i + 3]! << 8);
     if (i + 4 + len > b.length) throw new FormatError(`${what} 0x${id.toString(16).padStart(4, '0')} overruns its block`);
-    out.push({ id, data: b.subarray(i + 4, i + 4 + len) });
+    out.push(new LazyExtra(id, b, i + 4, len));
     i += 4 + len;
   }
   return out;
