@@ -86,7 +86,7 @@ function buildProgram(): Command {
     .option('-T, --timestamp <epoch>', 'canonical time T in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else each format\'s "no time")', epochArg)
     .option('--clamp', 'only replace times later than T (needs T)')
     .option('--check', 'change nothing; list what would change and exit 1 if anything would')
-    .option('-j, --jobs <n>', 'worker threads', jobsArg, defaultJobs())
+    .option('-j, --jobs <n>', 'files worked on at once: the main thread and N-1 worker threads', jobsArg, defaultJobs())
     .option('--formats <spec>', 'enable/disable handlers: "+x,-y" edits the default set, "x,y" selects exactly')
     .option('--list-formats', 'list the format handlers and exit')
     .option('--map-path <OLD=NEW>', 'rewrite build path OLD to NEW where formats store paths (repeatable; longest prefix wins)', collect)
