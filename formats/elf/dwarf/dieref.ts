@@ -7,6 +7,7 @@
 // .debug_aranges and .debug_pubnames/pubtypes (and their GNU variants).
 import type { AbbrevTable } from './abbrev.js';
 import { Cursor } from './cursor.js';
+import { readUnitHeader, resolveIndirect, skipForm } from './forms.js';
 
 /** A field holding a DIE reference. */
 export interface DieRef {
@@ -169,41 +170,17 @@ export function walkExpr(c: Cursor, len: number, cu: number, addrSize: number, r
 export function walkInfoDieRefs(b: Uint8Array, le: boolean, name: string, abbrevAt: (fieldOffset: number, size: number) => AbbrevTable, out: DieRefs): void {
   const c = new Cursor(b, le, 0, b.length, name);
   while (c.pos < b.length) {
-    const start = c.pos;
-    c.end = b.length;
-    const [len, osz] = c.initialLength();
-    const end = c.pos + len;
-    if (end > b.length) c.fail(`unit at ${start} runs past the section end`);
-    c.end = end;
-    const version = c.u16();
-    let addrSize: number;
-    let abbrevField: number;
-    if (version >= 5) {
-      const unitType = c.u8();
-      addrSize = c.u8();
-      abbrevField = c.pos;
-      c.skip(osz);
-      if (unitType === 2 || unitType === 6) c.skip(8 + osz);
-      else if (unitType === 4 || unitType === 5) c.skip(8);
-    } else {
-      abbrevField = c.pos;
-      c.skip(osz);
-      addrSize = c.u8();
-    }
+    const { start, end, version, sizes, abbrevField } = readUnitHeader(c, b.length, false);
+    const { offset: osz, addr: addrSize, refAddr } = sizes;
     const abbrevs = abbrevAt(abbrevField, osz);
-    const refAddr = version === 2 ? addrSize : osz;
     while (c.pos < end) {
       const code = c.uleb();
       if (code === 0) continue;
       const ab = abbrevs.get(code);
       if (!ab) throw c.fail(`unknown abbreviation code ${code}`);
       for (let i = 0; i < ab.forms.length; i++) {
-        let form = ab.forms[i]!;
+        const form = resolveIndirect(c, ab.forms[i]!);
         const attr = ab.attrs[i]!;
-        for (let hops = 0; form === 0x16; hops++) {
-          if (hops > 4) c.fail('DW_FORM_indirect loop');
-          form = c.uleb();
-        }
         const isLoc = LOCATION_ATTRS.has(attr);
         switch (form) {
           case 0x11:
@@ -256,61 +233,11 @@ export function walkInfoDieRefs(b: Uint8Array, le: boolean, name: string, abbrev
             if (isLoc) out.unsupported ??= 'DWARF 5 location lists in a unit that changes length';
             break;
           default:
-            skipForm(c, form, addrSize, osz);
+            skipForm(c, form, sizes, 'an attribute');
         }
       }
     }
     c.pos = end;
-  }
-}
-
-function skipForm(c: Cursor, form: number, addrSize: number, osz: number): void {
-  switch (form) {
-    case 0x01:
-      return c.skip(addrSize);
-    case 0x05:
-    case 0x26:
-    case 0x2a:
-      return c.skip(2);
-    case 0x08:
-      c.cstr();
-      return;
-    case 0x0b:
-    case 0x0c:
-    case 0x25:
-    case 0x29:
-      return c.skip(1);
-    case 0x0d:
-    case 0x0f:
-    case 0x1a:
-    case 0x1b:
-    case 0x23:
-    case 0x1f01:
-    case 0x1f02:
-      return c.skipLeb();
-    case 0x0e:
-    case 0x1f:
-    case 0x1d:
-    case 0x1f20:
-    case 0x1f21:
-      return c.skip(osz);
-    case 0x1c:
-    case 0x28:
-    case 0x2c:
-      return c.skip(4);
-    case 0x20:
-    case 0x24:
-      return c.skip(8);
-    case 0x19:
-    case 0x21:
-      return;
-    case 0x1e:
-      return c.skip(16);
-    case 0x27:
-    case 0x2b:
-      return c.skip(3);
-    default:
-      c.fail(`unknown attribute form 0x${form.toString(16)}`);
   }
 }
 

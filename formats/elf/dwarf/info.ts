@@ -4,6 +4,7 @@
 // no resolving: every .debug_str_offsets entry is patched as a reference of its own.
 import type { AbbrevTable } from './abbrev.js';
 import { Cursor } from './cursor.js';
+import { readUnitHeader, resolveIndirect, skipForm } from './forms.js';
 
 export const DW_AT_stmt_list = 0x10;
 
@@ -64,33 +65,9 @@ export function walkInfo(
   const c = new Cursor(b, le, 0, b.length, name);
   const units: UnitInfo[] = [];
   while (c.pos < b.length) {
-    const start = c.pos;
-    c.end = b.length;
-    const [len, osz] = c.initialLength();
-    const lengthFieldSize = c.pos - start;
-    const end = c.pos + len;
-    if (end > b.length) c.fail(`unit at ${start} runs past the section end`);
-    c.end = end;
-    const version = c.u16();
-    if (version < 2 || version > 5) c.fail(`unsupported unit version ${version}`);
-    let addrSize: number;
-    let abbrevField: number;
-    if (version >= 5) {
-      const unitType = c.u8();
-      addrSize = c.u8();
-      abbrevField = c.pos;
-      c.skip(osz);
-      if (unitType === 2 || unitType === 6) c.skip(8 + osz);
-      else if (unitType === 4 || unitType === 5) c.skip(8);
-      else if (unitType !== 1 && unitType !== 3) c.fail(`unknown unit type ${unitType}`);
-    } else {
-      abbrevField = c.pos;
-      c.skip(osz);
-      addrSize = c.u8();
-      if (types) c.skip(8 + osz);
-    }
+    const { start, end, lengthFieldSize, sizes, abbrevField } = readUnitHeader(c, b.length, types);
+    const osz = sizes.offset;
     const abbrevs = abbrevAt(abbrevField, osz);
-    const refAddrSize = version === 2 ? addrSize : osz;
     while (c.pos < end) {
       const code = c.uleb();
       if (code === 0) continue;
@@ -98,68 +75,24 @@ export function walkInfo(
       if (!ab) throw c.fail(`unknown abbreviation code ${code}`);
       const { attrs, forms } = ab;
       for (let i = 0; i < forms.length; i++) {
-        let form = forms[i]!;
-        const attr = attrs[i]!;
-        for (let hops = 0; form === 0x16; hops++) {
-          if (hops > 4) c.fail('DW_FORM_indirect loop');
-          form = c.uleb();
-        }
+        const form = resolveIndirect(c, forms[i]!);
         switch (form) {
-          case 0x01: // addr
-            c.skip(addrSize);
-            break;
-          case 0x03:
-            c.skip(c.u16());
-            break;
-          case 0x04:
-            c.skip(c.u32());
-            break;
           case 0x06: // data4
           case 0x07: // data8
           case 0x17: // sec_offset
-            if (attr === DW_AT_stmt_list) {
+            if (attrs[i] === DW_AT_stmt_list) {
               const size = form === 0x06 ? 4 : form === 0x07 ? 8 : osz;
               out.line.push(c.pos);
               out.lineSize.push(size);
               c.skip(size);
             } else c.skip(form === 0x06 ? 4 : form === 0x07 ? 8 : osz);
             break;
-          case 0x05:
-          case 0x12:
-          case 0x26:
-          case 0x2a:
-            c.skip(2);
-            break;
           case 0x08: {
+            // string
             const [s, e] = c.cstr();
             out.inline.push(s, e);
             break;
           }
-          case 0x09:
-          case 0x18:
-            c.skip(c.uleb());
-            break;
-          case 0x0a:
-            c.skip(c.u8());
-            break;
-          case 0x0b:
-          case 0x0c:
-          case 0x11:
-          case 0x25:
-          case 0x29:
-            c.skip(1);
-            break;
-          case 0x0d:
-          case 0x0f:
-          case 0x15:
-          case 0x1a:
-          case 0x1b:
-          case 0x22:
-          case 0x23:
-          case 0x1f01:
-          case 0x1f02:
-            c.skipLeb();
-            break;
           case 0x0e: // strp
             out.str.push(c.pos);
             out.strSize.push(osz);
@@ -170,37 +103,8 @@ export function walkInfo(
             out.lineStrSize.push(osz);
             c.skip(osz);
             break;
-          case 0x10:
-            c.skip(refAddrSize);
-            break;
-          case 0x13:
-          case 0x1c:
-          case 0x28:
-          case 0x2c:
-            c.skip(4);
-            break;
-          case 0x14:
-          case 0x20:
-          case 0x24:
-            c.skip(8);
-            break;
-          case 0x19:
-          case 0x21:
-            break;
-          case 0x1d:
-          case 0x1f20:
-          case 0x1f21:
-            c.skip(osz);
-            break;
-          case 0x1e:
-            c.skip(16);
-            break;
-          case 0x27:
-          case 0x2b:
-            c.skip(3);
-            break;
           default:
-            c.fail(`unknown attribute form 0x${form.toString(16)}`);
+            skipForm(c, form, sizes, 'an attribute');
         }
       }
     }

@@ -3,6 +3,7 @@
 // DW_FORM_line_strp / strp offsets). The line-number program itself holds no strings we map
 // (DW_LNE_define_file is obsolete and not produced by current compilers) and is copied as is.
 import { Cursor } from './cursor.js';
+import { skipForm, type FormSizes } from './forms.js';
 import type { Refs } from './info.js';
 
 export interface LineUnit {
@@ -16,66 +17,31 @@ export interface LineUnit {
   readonly headerEnd: number;
 }
 
-function skipForm(c: Cursor, form: number, osz: number, out: Refs, what: string): void {
+/** One value of a v5 directory or file entry: strings recorded, every other form skipped. */
+function entryValue(c: Cursor, form: number, sizes: FormSizes, out: Refs, what: string): void {
   switch (form) {
     case 0x08: {
+      // string
       const [s, e] = c.cstr();
       out.inline.push(s, e);
       return;
     }
-    case 0x1f:
+    case 0x1f: // line_strp
       out.lineStr.push(c.pos);
-      out.lineStrSize.push(osz);
-      c.skip(osz);
+      out.lineStrSize.push(sizes.offset);
+      c.skip(sizes.offset);
       return;
-    case 0x0e:
+    case 0x0e: // strp
       out.str.push(c.pos);
-      out.strSize.push(osz);
-      c.skip(osz);
-      return;
-    case 0x0f:
-    case 0x1a:
-      c.skipLeb();
-      return;
-    case 0x0b:
-    case 0x25:
-      c.skip(1);
-      return;
-    case 0x05:
-    case 0x26:
-      c.skip(2);
-      return;
-    case 0x27:
-      c.skip(3);
-      return;
-    case 0x06:
-    case 0x28:
-      c.skip(4);
-      return;
-    case 0x07:
-      c.skip(8);
-      return;
-    case 0x1e:
-      c.skip(16);
-      return;
-    case 0x09:
-      c.skip(c.uleb());
-      return;
-    case 0x0a:
-      c.skip(c.u8());
-      return;
-    case 0x03:
-      c.skip(c.u16());
-      return;
-    case 0x04:
-      c.skip(c.u32());
+      out.strSize.push(sizes.offset);
+      c.skip(sizes.offset);
       return;
     default:
-      c.fail(`unsupported form 0x${form.toString(16)} in ${what}`);
+      skipForm(c, form, sizes, what);
   }
 }
 
-function entryTable(c: Cursor, osz: number, out: Refs, what: string): void {
+function entryTable(c: Cursor, sizes: FormSizes, out: Refs, what: string): void {
   const formatCount = c.u8();
   const forms: number[] = [];
   for (let i = 0; i < formatCount; i++) {
@@ -84,7 +50,7 @@ function entryTable(c: Cursor, osz: number, out: Refs, what: string): void {
   }
   const count = c.uleb();
   if (count > 0 && formatCount === 0) c.fail(`${what} without entry formats`);
-  for (let i = 0; i < count; i++) for (const f of forms) skipForm(c, f, osz, out, what);
+  for (let i = 0; i < count; i++) for (const f of forms) entryValue(c, f, sizes, out, what);
 }
 
 /** Parse every unit header of `.debug_line`, recording string places in `out`. */
@@ -101,7 +67,11 @@ export function walkLine(b: Uint8Array, le: boolean, name: string, out: Refs): L
     c.end = end;
     const version = c.u16();
     if (version < 2 || version > 5) c.fail(`unsupported line table version ${version}`);
-    if (version >= 5) c.skip(2); // address_size, segment_selector_size
+    let addr: number | undefined;
+    if (version >= 5) {
+      addr = c.u8();
+      c.skip(1); // segment_selector_size
+    }
     const headerLengthAt = c.pos;
     const headerLength = c.uN(osz);
     const headerEnd = c.pos + headerLength;
@@ -112,8 +82,9 @@ export function walkLine(b: Uint8Array, le: boolean, name: string, out: Refs): L
     const opcodeBase = c.u8();
     c.skip(Math.max(0, opcodeBase - 1));
     if (version >= 5) {
-      entryTable(c, osz, out, 'directory table');
-      entryTable(c, osz, out, 'file name table');
+      const sizes: FormSizes = addr === undefined ? { offset: osz } : { offset: osz, addr };
+      entryTable(c, sizes, out, 'directory table');
+      entryTable(c, sizes, out, 'file name table');
     } else {
       for (;;) {
         const [s, e] = c.cstr();

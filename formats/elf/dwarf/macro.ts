@@ -3,6 +3,7 @@
 // header's offset into .debug_line. Macro text is never mapped: -ffile-prefix-map does not
 // rewrite -D values either, so a mapped build and a prefix-mapped build keep the same text.
 import { Cursor } from './cursor.js';
+import { skipForm } from './forms.js';
 import type { Refs } from './info.js';
 
 export function walkMacro(b: Uint8Array, le: boolean, name: string, out: Refs): void {
@@ -75,39 +76,7 @@ export function walkMacro(b: Uint8Array, le: boolean, name: string, out: Refs): 
 }
 
 function skipMacroForm(c: Cursor, form: number, osz: number, name: string): void {
-  switch (form) {
-    case 0x08:
-      c.cstr();
-      return;
-    case 0x0b:
-    case 0x0c:
-      c.skip(1);
-      return;
-    case 0x05:
-      c.skip(2);
-      return;
-    case 0x06:
-      c.skip(4);
-      return;
-    case 0x07:
-      c.skip(8);
-      return;
-    case 0x0d:
-    case 0x0f:
-    case 0x1a:
-      c.skipLeb();
-      return;
-    case 0x17:
-      c.skip(osz);
-      return;
-    case 0x09:
-      c.skip(c.uleb());
-      return;
-    case 0x0a:
-      c.skip(c.u8());
-      return;
-    default:
-      // strp-like forms in vendor opcodes would point into .debug_str without our knowing.
-      c.fail(`unsupported form 0x${form.toString(16)} in a ${name} opcode`);
-  }
+  // strp-like forms in vendor opcodes would point into .debug_str without our knowing.
+  if (form === 0x0e || form === 0x1f || form === 0x1d || form === 0x1f21) c.fail(`unsupported form 0x${form.toString(16)} in a ${name} opcode`);
+  skipForm(c, form, { offset: osz }, `a ${name} opcode`);
 }
