@@ -1,5 +1,5 @@
 // The scheduler: every job runs once, reports come in job order, workers take the largest
-// files first and the main thread (when it works too) the smallest.
+// files first and the main thread (when it works too) the smallest, and every file under 32 KiB.
 import { describe, expect, it } from 'vitest';
 import { runAll, type Runner } from '../src/pool.js';
 import type { FileJob } from '../src/normalize-file.js';
@@ -23,7 +23,7 @@ function fakeRunner(withInline: boolean, log: Array<[string, string]>): Runner {
 describe('runAll: every job once, reports in job order', () => {
   const options = defaultOptions();
   const jobs: FileJob[] = Array.from({ length: 40 }, (_, i) => ({ path: `f${String(i).padStart(2, '0')}`, options, roots: [] }));
-  const sizes = jobs.map((_, i) => (i * 37) % 41);
+  const sizes = jobs.map((_, i) => ((i * 37) % 41) * 4096); // 0 to 160 KiB
   for (const withInline of [false, true]) {
     it(withInline ? 'with the main thread working beside the workers' : 'with workers only', async () => {
       const log: Array<[string, string]> = [];
@@ -44,6 +44,8 @@ describe('runAll: every job once, reports in job order', () => {
         expect(main.length).toBeGreaterThan(0);
         expect(main).toEqual([...main].sort((a, b) => a - b)); // smallest first
         expect(Math.max(...main)).toBeLessThanOrEqual(Math.min(...pool));
+        expect(pool.length).toBeGreaterThan(0);
+        expect(Math.min(...pool)).toBeGreaterThanOrEqual(32 * 1024); // small files stay on the main thread
       }
     });
   }
