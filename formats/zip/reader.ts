@@ -7,6 +7,7 @@
 // archives. A prefix before the first local header (jmod "JM", a pyzip shebang, an SFX stub)
 // is found, and offsets written relative to the zip start (as `cat prefix a.zip` gives) are
 // accepted: `delta` is added to every declared offset.
+import { BufferSource } from '../../src/io.js';
 import { FormatError, type Limits, type Source } from '../../src/types.js';
 import {
   CENTRAL_SIZE,
@@ -247,16 +248,21 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
       );
     }
     if (e.localOffset + LOCAL_SIZE > cdStart) throw new FormatError(`${dn}: local header offset ${e.localOffset} points outside the member area`);
-    const w = await win.viewAt(e.localOffset, LOCAL_SIZE);
-    const h = decodeLocalAt(w.view, w.at, e.localOffset);
+    // Synchronous when the window holds the bytes (always, for an archive read whole).
+    const rel = win.held(e.localOffset, LOCAL_SIZE);
+    const w = rel >= 0 ? undefined : await win.viewAt(e.localOffset, LOCAL_SIZE);
+    const h = w ? decodeLocalAt(w.view, w.at, e.localOffset) : decodeLocalAt(win.view, rel, e.localOffset);
     if (h.nameLength !== e.name.length) throw new FormatError(`${dn}: local header name differs from the central directory`);
     const varLen = h.nameLength + h.extraLength;
     if (e.localOffset + LOCAL_SIZE + varLen > cdStart) throw new FormatError(`${dn}: local header at ${e.localOffset} runs into the central directory`);
-    const vars = await win.read(e.localOffset + LOCAL_SIZE, varLen);
+    const vars = win.peek(e.localOffset + LOCAL_SIZE, varLen) ?? (await win.read(e.localOffset + LOCAL_SIZE, varLen));
     for (let i = 0; i < h.nameLength; i++) {
       if (vars[i] !== e.name[i]) throw new FormatError(`${dn}: local header name differs from the central directory`);
     }
-    const localExtra = h.extraLength ? decodeExtra(vars.slice(h.nameLength), `local extra field of ${dn}`) : [];
+    // Kept with the entry: a view when the archive is in memory anyway, else a copy (a view
+    // would keep its whole read window alive).
+    const extraBytes = src instanceof BufferSource ? vars.subarray(h.nameLength) : vars.slice(h.nameLength);
+    const localExtra = h.extraLength ? decodeExtra(extraBytes, `local extra field of ${dn}`) : [];
     if ((h.flags & FLAG_DESCRIPTOR) === 0) {
       let cs = h.compressedSize;
       let us = h.uncompressedSize;
@@ -287,7 +293,8 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
       throw new FormatError(`${dn}: declared expansion ${e.uncompressedSize}/${e.compressedSize} exceeds ratio ${limits.maxRatio} (zip bomb?)`);
     }
     if (e.flags & FLAG_DESCRIPTOR) {
-      const room = await win.readUpTo(dataEnd, Math.min(24, cdStart - dataEnd));
+      const want = Math.max(0, Math.min(24, cdStart - dataEnd, win.size - dataEnd));
+      const room = win.peek(dataEnd, want) ?? (await win.readUpTo(dataEnd, want));
       const d = decodeDescriptor(room, e);
       if (!d) throw new FormatError(`${dn}: data descriptor missing or disagrees with the central directory`);
       e.descriptorLength = d.length;

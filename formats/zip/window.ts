@@ -1,7 +1,7 @@
 // A read cache over a Source: reads that fall inside the current window (1 MiB by default) cost
 // no I/O. Used for the many small reads of a zip (local headers, descriptors, small members),
 // which come in increasing offset order.
-import { CHUNK } from '../../src/io.js';
+import { BufferSource, CHUNK } from '../../src/io.js';
 import type { Source } from '../../src/types.js';
 
 export class WindowReader implements Source {
@@ -9,11 +9,14 @@ export class WindowReader implements Source {
   private start = 0;
   private dv: DataView | undefined;
   readonly size: number;
+  private readonly window: number;
   constructor(
     readonly src: Source,
-    private readonly window = CHUNK,
+    window = CHUNK,
   ) {
     this.size = src.size;
+    // Bytes already in memory: one window over all of them (its reads are views, not copies).
+    this.window = src instanceof BufferSource ? Math.max(window, src.size) : window;
   }
   /** Exactly `length` bytes at `offset` (RangeError beyond the end). May alias the window: copy to keep. */
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -31,6 +34,15 @@ export class WindowReader implements Source {
   peek(offset: number, length: number): Uint8Array | undefined {
     const rel = offset - this.start;
     return rel >= 0 && rel + length <= this.buf.length ? this.buf.subarray(rel, rel + length) : undefined;
+  }
+  /** Where the window holds [offset, offset+length) (read it through `view`), or -1: no I/O, no waiting. */
+  held(offset: number, length: number): number {
+    const rel = offset - this.start;
+    return rel >= 0 && rel + length <= this.buf.length ? rel : -1;
+  }
+  /** The current window as a DataView. */
+  get view(): DataView {
+    return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
   /** The window holding [offset, offset+length) as a DataView and the position in it. */
   async viewAt(offset: number, length: number): Promise<{ view: DataView; at: number }> {
