@@ -235,7 +235,7 @@ describe.skipIf(!HAVE)('ELF: other classes and byte orders converge too', () => 
           writeFileSync(join(dir, 'main.c'), MAIN);
           const r = spawnSync(cc, [...flags, '-g', dwarf, '-O2', '-c', join(dir, 'main.c'), '-o', join(dir, 'main.o')]);
           if (r.status !== 0) {
-            // e.g. no gcc-multilib for -m32: a skip locally, a failure in CI (.ci/run installs it)
+            // e.g. no gcc-12-multilib for -m32: a skip locally, a failure in CI (.ci/run installs it)
             if (process.env.CI) throw new Error(`${cc} ${flags.join(' ')} failed in CI: ${r.stderr.toString()}`);
             return ctx.skip();
           }
