@@ -345,6 +345,61 @@ describe.skipIf(!HAVE || !haveTool('objcopy') || !haveTool('gdb'))('ELF: .gnu_de
   });
 });
 
+describe('ELF .gnu_debuglink: hostile sections and siblings leave the CRC alone', () => {
+  const section = (name: string, crc: number): Uint8Array => {
+    const n = Buffer.from(name + '\0');
+    const out = new Uint8Array(((n.length + 3) & ~3) + 4);
+    out.set(n, 0);
+    new DataView(out.buffer).setUint32(out.length - 4, crc, true);
+    return out;
+  };
+  const fake = (sibling: (rel: string) => Promise<Uint8Array | undefined>, notices: string[]): Context => ({
+    options: defaultOptions(),
+    path: 'prog',
+    depth: 0,
+    normalizeMember: async () => ({ changed: false }),
+    spill: () => new MemorySpill(),
+    notice: (m) => notices.push(m),
+    sibling,
+  });
+  it('malformed sections, names with a directory, absent files: nothing read, nothing changed', async () => {
+    const { updateDebugLink } = await import('../formats/elf/debuglink.js');
+    const reads: string[] = [];
+    const notices: string[] = [];
+    const c = fake(async (rel) => (reads.push(rel), undefined), notices);
+    const changes: never[] = [];
+    expect(await updateDebugLink(new Uint8Array([1, 2, 3]), true, c, changes)).toBeUndefined(); // no NUL
+    expect(await updateDebugLink(new Uint8Array(8), true, c, changes)).toBeUndefined(); // empty name
+    expect(await updateDebugLink(section('../etc/passwd', 1), true, c, changes)).toBeUndefined();
+    expect(await updateDebugLink(section('..', 1), true, c, changes)).toBeUndefined();
+    expect(reads).toEqual([]);
+    expect(await updateDebugLink(section('prog.debug', 1), true, c, changes)).toBeUndefined(); // absent
+    expect(reads).toEqual(['prog.debug', '.debug/prog.debug']);
+    expect(notices).toEqual([]);
+    expect(changes).toEqual([]);
+  });
+  it('a sibling that cannot be read, or that is not the pair: a notice, the CRC kept', async () => {
+    const { updateDebugLink } = await import('../formats/elf/debuglink.js');
+    const { crc32 } = await import('../formats/crc32.js');
+    const notices: string[] = [];
+    const changes: never[] = [];
+    const throwing = fake(async () => {
+      throw new RangeError('file too large');
+    }, notices);
+    expect(await updateDebugLink(section('prog.debug', 1), true, throwing, changes)).toBeUndefined();
+    expect(notices.at(-1)).toMatch(/could not be checked \(file too large\); CRC kept/);
+    const other = Buffer.from('not the debug file');
+    const stranger = fake(async () => other, notices);
+    expect(await updateDebugLink(section('prog.debug', 1), true, stranger, changes)).toBeUndefined();
+    expect(notices.at(-1)).toMatch(/matches neither/);
+    // The right CRC and a file that normalizing does not change: nothing to do, nothing said.
+    const n = notices.length;
+    expect(await updateDebugLink(section('prog.debug', crc32(other) >>> 0), true, stranger, changes)).toBeUndefined();
+    expect(notices.length).toBe(n);
+    expect(changes).toEqual([]);
+  });
+});
+
 function ctx(): Context {
   return {
     options: defaultOptions({ mapPaths: [{ from: '/tmp', to: '/build/src/longer/than/before' }] }),

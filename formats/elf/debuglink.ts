@@ -43,17 +43,25 @@ export async function updateDebugLink(data: Uint8Array, le: boolean, ctx: Contex
   // not a debuglink GDB would follow that way: left alone.
   if (link.name.includes('/') || link.name === '.' || link.name === '..') return undefined;
   let found: { rel: string; bytes: Uint8Array } | undefined;
-  for (const rel of [link.name, `.debug/${link.name}`]) {
-    const bytes = await ctx.sibling(rel);
-    if (bytes) {
-      found = { rel, bytes };
-      break;
+  let before: number;
+  let after: number;
+  try {
+    for (const rel of [link.name, `.debug/${link.name}`]) {
+      const bytes = await ctx.sibling(rel);
+      if (bytes) {
+        found = { rel, bytes };
+        break;
+      }
     }
+    if (!found) return undefined;
+    before = crc32(found.bytes) >>> 0;
+    const r = await ctx.normalizeMember(link.name, new BufferSource(found.bytes));
+    after = r.changed ? await crcOf(r.output) : before;
+  } catch (e) {
+    // A debug file that cannot be read (too large to hold, gone): the binary is still normalized.
+    ctx.notice(`.gnu_debuglink: ${found?.rel ?? link.name} could not be checked (${(e as Error).message}); CRC kept`);
+    return undefined;
   }
-  if (!found) return undefined;
-  const before = crc32(found.bytes) >>> 0;
-  const r = await ctx.normalizeMember(link.name, new BufferSource(found.bytes));
-  const after = r.changed ? await crcOf(r.output) : before;
   if (link.crc === after) return undefined;
   if (link.crc !== before) {
     ctx.notice(`.gnu_debuglink: the CRC matches neither ${found.rel} nor its normalized form; kept`);
