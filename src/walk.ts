@@ -72,7 +72,8 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
         return;
       }
       if (opts.ociLayouts && isOciLayoutDir(names)) {
-        found.set(`oci-layout:${path}`, { path, size: 0, links: [], ociLayout: true });
+        // Its size is its blobs' (the scheduler gives large jobs to workers first).
+        found.set(`oci-layout:${path}`, { path, size: blobBytes(join(path, 'blobs')), links: [], ociLayout: true });
         return;
       }
       for (const name of names.sort(byteCompare)) visit(join(path, name), false);
@@ -113,4 +114,29 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
   files.sort((a, b) => byteCompare(a.path, b.path));
   problems.sort((a, b) => byteCompare(a.path, b.path));
   return { files, problems };
+}
+
+/** Total size of the regular files under `dir` (an OCI layout's blobs), 0 when unreadable. */
+function blobBytes(dir: string): number {
+  let total = 0;
+  const visit = (d: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      try {
+        const st = lstatSync(p);
+        if (st.isDirectory()) visit(p);
+        else if (st.isFile()) total += st.size;
+      } catch {
+        /* raced away: not counted */
+      }
+    }
+  };
+  visit(dir);
+  return total;
 }
