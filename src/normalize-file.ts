@@ -1,6 +1,6 @@
 // Normalize one file on disk: open, run the engine over a FileSource, and replace the file
 // atomically only when its bytes change. This is what each worker runs.
-import { close, fstatSync, lstatSync, openSync, readFileSync, utimesSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, utimesSync, constants } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { Engine, describeError } from './engine.js';
 import { FileSource } from './file-io.js';
@@ -111,8 +111,8 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
     return { path, status: 'error', changes: [], notices: [], reason: describeError(e), ...links };
   } finally {
     spills.dispose();
-    // Closed in the background: when the file was replaced, this last close frees the old
-    // inode and its blocks, which takes as long as writing them (tens of ms for a large file).
-    close(fd, () => {});
+    // Synchronously: closing on libuv's thread pool cost more in thread wake-ups on a tree of
+    // 3,500 small files (sys time 1.4 s against 0.5 s) than it saved on large replaced files.
+    closeSync(fd);
   }
 }
