@@ -12,7 +12,7 @@ import { FormatError, type Change, type Context, type Handler, type HandlerResul
 import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, type ArHeaderFields } from './ar/header.js';
 import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
 import { rewriteBsdSymtab, rewriteGnuSymtab } from './ar/symtab.js';
-import { Tally, mergeNested } from './gzip/tally.js';
+import { Tally, mergeNested } from './tally.js';
 
 const MEMBER_MODE = 0o644;
 /** GNU ar writes a name of up to 15 bytes as `name/` (even one holding a '/', from `ar P`), longer ones in `//`. */

@@ -23,7 +23,7 @@ import {
   type GzipHeader,
 } from './gzip/header.js';
 import { deflateRaw, inflateRaw } from './gzip/stream.js';
-import { Tally } from './gzip/tally.js';
+import { Tally } from './tally.js';
 
 /** Longest header (FNAME + FCOMMENT) we accept before calling it malformed. */
 const MAX_HEADER = 16 * 1024 * 1024;

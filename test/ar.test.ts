@@ -408,7 +408,7 @@ describe('members() lists every member with its stored fields (for detnorm diff)
 
 describe('nested changes are aggregated across members (one record per kind, with counts)', () => {
   it('ten gzip members with names and distinct mtimes give a few records, not thirty', async () => {
-    const { mergeNested } = await import('../formats/gzip/tally.js');
+    const { mergeNested } = await import('../formats/tally.js');
     const pako = (await import('pako')).default;
     const hdr = (name: string, size: number) => `${name.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'644'.padEnd(8)}${String(size).padEnd(10)}\`\n`;
     const parts: Buffer[] = [Buffer.from('!<arch>\n')];

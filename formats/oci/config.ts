@@ -7,7 +7,7 @@
 import { canonicalTime } from '../../src/time.js';
 import type { Options } from '../../src/types.js';
 import { civil, parseIso } from '../dates.js';
-import type { Tally } from '../gzip/tally.js';
+import type { Tally } from '../tally.js';
 import { JsonObject, type JsonValue } from './json.js';
 
 /** Annotation and label keys that hold the build time. */

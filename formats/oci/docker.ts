@@ -17,7 +17,7 @@
 import { posix } from 'node:path';
 import { BufferSource } from '../../src/io.js';
 import { FormatError, type Change, type Context, type Source } from '../../src/types.js';
-import { Tally } from '../gzip/tally.js';
+import { Tally } from '../tally.js';
 import { fixImageConfig } from './config.js';
 import { hashBytes, hashSource } from './digest.js';
 import { JsonObject, asObject, parseJson, serialize, serializeCanonical, type JsonValue } from './json.js';

@@ -11,7 +11,7 @@
 import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
-import { Tally } from '../gzip/tally.js';
+import { Tally } from '../tally.js';
 import { decodeHeader as gzipHeader, isGzipMagic } from '../gzip/header.js';
 import { inflateRaw } from '../gzip/stream.js';
 import { BLOCK, checksumOk, cString, F, parseNumeric, type TarFormat } from '../tar/header.js';

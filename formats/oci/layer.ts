@@ -19,10 +19,10 @@ import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type MemberResult, type Sink, type Source } from '../../src/types.js';
 import { gzipHandler } from '../gzip.js';
 import { isGzipMagic } from '../gzip/header.js';
-import { Tally } from '../gzip/tally.js';
+import { Tally } from '../tally.js';
 import { maxOctal, type TarFormat } from '../tar/header.js';
 import { looksLikeTar } from '../tar/index.js';
-import { hardLinkGroups, linkKey } from '../tar/order.js';
+import { hardLinkGroups, linkKey, repointHardLinks } from '../tar/order.js';
 import { canonicalRecords, type PaxRecord } from '../tar/pax.js';
 import { printable, readTar, type TarEntry, type TarGlobal } from '../tar/reader.js';
 import { TarWriter, type OutEntry } from '../tar/writer.js';
@@ -150,24 +150,10 @@ export async function normalizeLayerTar(
 
   // Hard links: the first member of each group in layer order carries the data.
   const { groups } = hardLinkGroups(work.map((w) => w.out));
-  for (const g of groups) {
-    const root = g.root;
-    let leader = g.members[0]!;
-    for (const m of g.members) if (compareLayerNames(m.name, leader.name) < 0) leader = m;
-    if (leader !== root) {
-      const rootName = root.name;
-      root.name = leader.name;
-      leader.name = rootName;
-      // The swapped member keeps its own header fields: owners and mode follow the data.
-      tally.add('order', 'hard link re-pointed to the first member of its group');
-    }
-    for (const m of g.members) {
-      if (m === root) continue;
-      m.linkname = root.name;
-      m.typeflag = '1';
-      m.size = 0;
-    }
-  }
+  // Swapped members keep their own header fields: owners and mode follow the data.
+  const firstInLayerOrder = (members: readonly OutEntry[]) => members.reduce((best, m) => (compareLayerNames(m.name, best.name) < 0 ? m : best));
+  const moved = repointHardLinks(groups, firstInLayerOrder);
+  if (moved) tally.add('order', 'hard link re-pointed to the first member of its group', undefined, moved);
 
   for (const w of work) {
     const e = w.entry;

@@ -14,7 +14,7 @@
 // the new graph refers to them. Blobs the input did not reference are kept and reported.
 import { BufferSource } from '../../src/io.js';
 import { FormatError, type Change, type Context, type Source } from '../../src/types.js';
-import { Tally } from '../gzip/tally.js';
+import { Tally } from '../tally.js';
 import { fixCreatedAnnotations, fixImageConfig } from './config.js';
 import { blobPath, hashBytes, hashSource, sha256Hex } from './digest.js';
 import { JsonNumber, JsonObject, asObject, parseJson, serializeCanonical, type JsonValue } from './json.js';

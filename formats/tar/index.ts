@@ -12,10 +12,11 @@ import { BufferSource, SliceSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { BLOCK, checksumOk, magicOf, type TarFormat } from './header.js';
-import { firstByName, hardLinkGroups, mapPath, sortByName } from './order.js';
+import { firstByName, hardLinkGroups, mapPath, repointHardLinks, sortByName } from './order.js';
 import { canonicalRecords, type PaxRecord } from './pax.js';
 import { printable, readTar, type TarEntry, type TarGlobal } from './reader.js';
 import { TarWriter, type OutEntry } from './writer.js';
+import { Tally } from '../tally.js';
 
 /** Members up to this size are read once into memory (probe and copy from the same bytes). */
 const SMALL_MEMBER = 1 << 20;
@@ -57,22 +58,6 @@ function canonicalGlobalName(name: string): string {
 
 function utf8Latin1(s: string): string {
   return Buffer.from(s, 'utf8').toString('latin1');
-}
-
-class Tally {
-  private counts = new Map<string, { kind: Change['kind']; what: string; count: number }>();
-  add(kind: Change['kind'], what: string, n = 1): void {
-    const k = `${kind}\0${what}`;
-    const c = this.counts.get(k);
-    if (c) c.count += n;
-    else this.counts.set(k, { kind, what, count: n });
-  }
-  get size(): number {
-    return this.counts.size;
-  }
-  list(): Change[] {
-    return [...this.counts.values()].map((c) => (c.count === 1 ? { kind: c.kind, what: c.what } : c));
-  }
 }
 
 export async function normalizeTar(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
@@ -148,23 +133,8 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
 
   // Hard links: the first of each group in --sort=name order carries the data.
   const { groups, unresolved } = hardLinkGroups(work.map((w) => w.out));
-  for (const g of groups) {
-    const root = g.root;
-    const leader = firstByName(g.members);
-    if (leader !== root) {
-      const rootName = root.name;
-      root.name = leader.name;
-      leader.name = rootName;
-      tally.add('order', 'hard link re-pointed to the first member of its group in name order');
-    }
-    for (const m of g.members) {
-      if (m === root) continue;
-      m.linkname = root.name;
-      m.mode = root.typeflag === '2' ? 0o755 : root.mode;
-      m.typeflag = '1';
-      m.size = 0;
-    }
-  }
+  const moved = repointHardLinks(groups, firstByName, (root) => (root.typeflag === '2' ? 0o755 : root.mode));
+  if (moved) tally.add('order', 'hard link re-pointed to the first member of its group in name order', undefined, moved);
   for (const l of unresolved) {
     const mapped = mapPath(l.linkname, maps);
     if (mapped !== l.linkname) {
@@ -221,7 +191,7 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
         const r = await ctx.normalizeMember(memberName, new BufferSource(data));
         if (!r.changed) return undefined;
         o.size = r.output.size;
-        for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
+        for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, undefined, c.count ?? 1);
         return r.output;
       });
       if (done) continue;
@@ -239,7 +209,7 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
       o.size = r.output.size;
       await writer.header(o);
       await writer.copyFrom(r.output, 0, r.output.size);
-      for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
+      for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, undefined, c.count ?? 1);
     } else {
       await writer.header(o);
       if (small) await writer.data(small);
@@ -248,7 +218,7 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
   }
   await writer.finish();
   if (!tally.size) tally.add('layout', 'headers, end-of-archive blocks and record padding as GNU tar writes them');
-  return { status: 'normalized', changes: tally.list() };
+  return { status: 'normalized', changes: tally.changes() };
 }
 
 function sizeCarriesData(o: OutEntry): boolean {

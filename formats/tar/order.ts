@@ -86,6 +86,38 @@ export function firstByName<T extends { name: string }>(members: readonly T[]): 
   return best;
 }
 
+/**
+ * Make the first member of each group (by `first`) the one that carries the data, swapping
+ * names with the input's data holder when they differ; every other member becomes a hard link
+ * to it. `linkMode`, when given, sets the links' mode from the data holder. Returns how many
+ * groups moved their data.
+ */
+export function repointHardLinks<T extends { name: string; typeflag: string; linkname: string; size: number; mode: number }>(
+  groups: readonly LinkGroup<T>[],
+  first: (members: readonly T[]) => T,
+  linkMode?: (root: T) => number,
+): number {
+  let moved = 0;
+  for (const g of groups) {
+    const root = g.root;
+    const leader = first(g.members);
+    if (leader !== root) {
+      const rootName = root.name;
+      root.name = leader.name;
+      leader.name = rootName;
+      moved++;
+    }
+    for (const m of g.members) {
+      if (m === root) continue;
+      m.linkname = root.name;
+      if (linkMode) m.mode = linkMode(root);
+      m.typeflag = '1';
+      m.size = 0;
+    }
+  }
+  return moved;
+}
+
 /** `--map-path OLD=NEW` on a link target (byte strings, maps encoded alike); unmapped: as is. */
 export function mapPath(target: string, maps: readonly { from: string; to: string }[]): string {
   return mapPathRule(target, maps) ?? target;
