@@ -350,6 +350,82 @@ d('docker save archives (written by skopeo docker-archive:)', () => {
   });
 });
 
+// Docker before 25 saved each layer as a real file <legacy id>/layer.tar, named so in
+// manifest.json, with no <digest>.tar beside it. Made here from skopeo's archive.
+const PRE25 = `
+import json, os, shutil, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+x = out + '.d'
+with tarfile.open(src) as t: t.extractall(x)
+m = json.load(open(os.path.join(x, 'manifest.json')))
+for img in m:
+    layers = []
+    for l in img['Layers']:
+        for d in sorted(os.listdir(x)):
+            p = os.path.join(x, d, 'layer.tar')
+            if os.path.islink(p) and os.path.basename(os.readlink(p)) == l:
+                os.unlink(p); shutil.copyfile(os.path.join(x, l), p); layers.append(d + '/layer.tar'); break
+        else: raise SystemExit('no legacy directory for ' + l)
+    for l in img['Layers']: os.unlink(os.path.join(x, l))
+    img['Layers'] = layers
+json.dump(m, open(os.path.join(x, 'manifest.json'), 'w'), separators=(',', ':'))
+with tarfile.open(out, 'w', format=tarfile.GNU_FORMAT) as t:
+    for n in sorted(os.listdir(x)): t.add(os.path.join(x, n), arcname=n)
+shutil.rmtree(x)
+`;
+
+d('docker save archives of Docker before 25 (each layer a real <id>/layer.tar)', () => {
+  const pre25 = (v: ImageVariant, name: string): Buffer => {
+    const modern = join(tmp.dir, `${name}.modern.tar`);
+    dockerArchive(layout(v), modern);
+    const out = join(tmp.dir, `${name}.tar`);
+    run('python3', ['-c', PRE25, modern, out]);
+    return readFileSync(out);
+  };
+  const layersOf = (tar: string): string[] => JSON.parse(run('tar', ['-xOf', tar, 'manifest.json']).toString())[0].Layers;
+
+  it('two builds normalize to identical bytes, idempotently; skopeo reads the output', async () => {
+    const a = pre25(VARIANT_A, 'p25a');
+    const b = pre25(VARIANT_B, 'p25b');
+    expect(a.equals(b)).toBe(false);
+    expect(layersOf(join(tmp.dir, 'p25a.tar')).every((l) => /^[0-9a-f]{64}\/layer\.tar$/.test(l))).toBe(true);
+    const ra = await norm(a, 'a.tar');
+    const rb = await norm(b, 'b.tar');
+    expect(ra.format).toBe('oci');
+    expect([ra.status, rb.status]).toEqual(['changed', 'changed']);
+    expect(Buffer.from(ra.output).equals(Buffer.from(rb.output))).toBe(true);
+    expect((await norm(ra.output, 'a.tar')).status).toBe('unchanged');
+    const out = join(tmp.dir, 'p25a.norm.tar');
+    writeFileSync(out, ra.output);
+    // Still the old layout: real layer files under legacy ids, named so in manifest.json.
+    expect(layersOf(out).every((l) => /^[0-9a-f]{64}\/layer\.tar$/.test(l))).toBe(true);
+    expect(run('tar', ['-tvf', out]).toString()).not.toMatch(/^l/m);
+    const info = JSON.parse(run('skopeo', ['inspect', `docker-archive:${out}`]).toString());
+    expect(info.Created).toBe('1970-01-01T00:00:00Z');
+    const oci = join(tmp.dir, `p25oci${n++}`);
+    run('skopeo', ['copy', '-q', `docker-archive:${out}`, `oci:${oci}:latest`]);
+    verifyLayout(readTree(oci));
+  });
+
+  it('keepLayerDigests by diff_id keeps that layer byte for byte', async () => {
+    const a = pre25(VARIANT_A, 'p25k');
+    const tar = join(tmp.dir, 'p25k.tar');
+    const manifest = JSON.parse(run('tar', ['-xOf', tar, 'manifest.json']).toString())[0];
+    const config = JSON.parse(run('tar', ['-xOf', tar, manifest.Config]).toString());
+    const first = config.rootfs.diff_ids[0] as string;
+    const firstBytes = run('tar', ['-xOf', tar, manifest.Layers[0]]);
+    const r = await norm(a, 'a.tar', { keepLayerDigests: [first.replace(/^sha256:/, '')] });
+    expect(r.status).toBe('changed');
+    const out = join(tmp.dir, 'p25k.norm.tar');
+    writeFileSync(out, r.output);
+    const m2 = JSON.parse(run('tar', ['-xOf', out, 'manifest.json']).toString())[0];
+    const c2 = JSON.parse(run('tar', ['-xOf', out, m2.Config]).toString());
+    expect(c2.rootfs.diff_ids[0]).toBe(first);
+    expect(run('tar', ['-xOf', out, m2.Layers[0]]).equals(firstBytes)).toBe(true);
+    expect(c2.rootfs.diff_ids[1]).not.toBe(config.rootfs.diff_ids[1]);
+  });
+});
+
 d('OCI-archive tars', () => {
   it('an OCI layout in a tar (GNU tar, two builds) normalizes to identical bytes that skopeo reads', async () => {
     const outs: Buffer[] = [];
