@@ -49,8 +49,9 @@ class PoolRunner implements Runner {
     if (!this.pool) {
       const { file, execArgv } = workerFile();
       // Two tasks per worker: a worker holds its next file and starts it without waiting for
-      // the main thread (busy with a file of its own) to hand it over. Jobs do their I/O
-      // synchronously, so a worker's two tasks run one after the other, not interleaved.
+      // the main thread (busy with a file of its own) to hand it over. File I/O is synchronous,
+      // so the two mostly run one after the other; a job waiting on zlib's thread pool (gzip
+      // inflate) lets the other run meanwhile, within the same per-job memory limits.
       this.pool = new Piscina({ filename: file, minThreads: this.jobs, maxThreads: this.jobs, idleTimeout: 60_000, execArgv, concurrentTasksPerWorker: TASKS_PER_WORKER });
     }
     return this.pool.run(job);
