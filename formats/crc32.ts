@@ -3,6 +3,8 @@
 // A CRC is a fixed function of its input, so Node's native zlib.crc32 (Node >= 20.15, ~10x
 // faster) gives the same numbers as the slice-by-8 tables below, which serve older Nodes.
 import zlib from 'node:zlib';
+import { CHUNK } from '../src/io.js';
+import type { Source } from '../src/types.js';
 
 const native = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
@@ -31,6 +33,13 @@ const TABLES: Uint32Array[] = (() => {
 export function crc32(data: Uint8Array, crc = 0): number {
   if (native && data.length >= 64) return native(data, crc);
   return crc32Tables(data, crc);
+}
+
+/** CRC-32 of a whole source, read in CHUNK pieces. */
+export async function crcOf(src: Source): Promise<number> {
+  let c = 0;
+  for (let at = 0; at < src.size; at += CHUNK) c = crc32(await src.read(at, Math.min(CHUNK, src.size - at)), c);
+  return c;
 }
 
 /** The table-driven CRC-32 (exported for tests that compare it with the native one). */

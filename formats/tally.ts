@@ -11,6 +11,13 @@ export class Tally {
     if (it) it.count += count;
     else this.items.set(key, { kind, generic, first: specific, count });
   }
+  /** The record of (kind, generic), made with count 0 when new: loops that count a lot keep it. */
+  record(kind: ChangeKind, generic: string): { count: number } {
+    const key = `${kind}\0${generic}`;
+    let it = this.items.get(key);
+    if (!it) this.items.set(key, (it = { kind, generic, first: generic, count: 0 }));
+    return it;
+  }
   get size(): number {
     return this.items.size;
   }

@@ -5,9 +5,9 @@
 // normalized debug file. That CRC is computed here by normalizing the debug file's bytes with
 // the same options (normalizing is idempotent, so it does not matter whether the tree walk
 // has already rewritten the file on disk): the binary's output then depends on the pair alone.
-import { crc32 } from '../crc32.js';
+import { crc32, crcOf } from '../crc32.js';
 import { BufferSource } from '../../src/io.js';
-import type { Change, Context, Source } from '../../src/types.js';
+import type { Change, Context } from '../../src/types.js';
 import { Bin } from './elf.js';
 
 export interface DebugLink {
@@ -24,12 +24,6 @@ export function parseDebugLink(data: Uint8Array, le: boolean): DebugLink | undef
   if (crcOffset + 4 !== data.length) return undefined;
   const name = Buffer.from(data.buffer, data.byteOffset, nul).toString('utf8');
   return { name, crcOffset, crc: new Bin(data, le).u32(crcOffset) };
-}
-
-async function crcOf(src: Source): Promise<number> {
-  let c = 0;
-  for (let at = 0; at < src.size; at += 1 << 20) c = crc32(await src.read(at, Math.min(1 << 20, src.size - at)), c);
-  return c >>> 0;
 }
 
 /**
@@ -56,7 +50,7 @@ export async function updateDebugLink(data: Uint8Array, le: boolean, ctx: Contex
     if (!found) return undefined;
     before = crc32(found.bytes) >>> 0;
     const r = await ctx.normalizeMember(link.name, new BufferSource(found.bytes));
-    after = r.changed ? await crcOf(r.output) : before;
+    after = r.changed ? (await crcOf(r.output)) >>> 0 : before;
   } catch (e) {
     // A debug file that cannot be read (too large to hold, gone): the binary is still normalized.
     ctx.notice(`.gnu_debuglink: ${found?.rel ?? link.name} could not be checked (${(e as Error).message}); CRC kept`);

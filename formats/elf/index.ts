@@ -91,6 +91,9 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
   }
   const lay = layout(elf, contents);
   const out = lay.image;
+  // Whether the new image differs from the input, compared at most once (a whole-file pass).
+  let differs: boolean | undefined;
+  const changed = () => (differs ??= !out.equals(bytes));
   const moved = elf.sections.some((s) => s.type !== SHT_NOBITS && lay.offsets[s.index] !== s.offset) || out.length !== bytes.length;
   if (moved) changes.push({ kind: 'layout', what: 'non-allocated sections laid out canonically' });
 
@@ -101,7 +104,7 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
     const stored = bytes.subarray(note.fileOffset, note.fileOffset + note.size);
     // (A stripped file's id is its linker's from before strip: only worth a word when the file changes.)
     if (!algorithm) {
-      if (!out.equals(bytes)) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
+      if (changed()) ctx.notice(`build-id is not what ${linker} computes for this file; kept`);
     } else {
       // The note is in a loaded section, which the layout never moves.
       if (lay.offsets[note.section.index] !== note.section.offset) throw new FormatError('internal: build-id note moved');
@@ -112,7 +115,7 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
       }
     }
   }
-  if (changes.length === 0 && !out.equals(bytes)) changes.push({ kind: 'padding', what: 'stale bytes outside sections zeroed' });
+  if (changes.length === 0 && changed()) changes.push({ kind: 'padding', what: 'stale bytes outside sections zeroed' });
   await out.writeTo(output);
   return { status: 'normalized', changes };
 }

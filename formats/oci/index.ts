@@ -8,7 +8,7 @@
 // tar --sort=name order, mtime T (or 0), owners 0 without names, modes a=rX,u+w, GNU tar's
 // headers in the input's format family. An OCI image layout directory is handled by the core
 // (src/oci-dir.ts) with the same layout.ts function.
-import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
+import { BufferSource, SliceSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { Tally } from '../tally.js';
@@ -187,7 +187,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   const writer = new TarWriter(output, ix.format, ctx.options.timestamp ?? 0);
   for (const m of members) {
     await writer.header(m.out);
-    if (m.data && m.data.size) await copyRange(m.data, 0, m.data.size, { write: (c) => writer.data(c), length: 0 });
+    if (m.data && m.data.size) await writer.copyFrom(m.data, 0, m.data.size);
   }
   await writer.finish();
   return { status: 'normalized', changes: tally.changes() };

@@ -14,7 +14,7 @@
 // A gzip layer keeps its compressed bytes when the tar is unchanged (only the gzip header is
 // made canonical, as formats/gzip.ts does) and is recompressed with pako otherwise. zstd and
 // unknown compressions are kept as they are and reported.
-import { BufferSource, SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
+import { BufferSource, SliceSource, sourcesEqual } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type MemberResult, type Sink, type Source } from '../../src/types.js';
 import { gzipHandler } from '../gzip.js';
@@ -193,7 +193,7 @@ export async function normalizeLayerTar(
     }
     if (!content) {
       await writer.header(o);
-      await copyRange(input, e.dataOffset, e.size, { write: (c) => writer.data(c), length: 0 });
+      await writer.copyFrom(input, e.dataOffset, e.size);
       continue;
     }
     const small = e.size <= SMALL_MEMBER ? await input.read(e.dataOffset, e.size) : undefined;
@@ -206,7 +206,7 @@ export async function normalizeLayerTar(
       for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, undefined, c.count ?? 1);
     }
     await writer.header(o);
-    await copyRange(data, 0, data.size, { write: (c) => writer.data(c), length: 0 });
+    await writer.copyFrom(data, 0, data.size);
   }
   await writer.finish();
   return { status: 'normalized', changes: tally.changes() };

@@ -10,10 +10,10 @@
 // then write in canonical order copying each member's data range.
 import { BufferSource, SliceSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { BLOCK, checksumOk, magicOf, type TarFormat } from './header.js';
 import { firstByName, hardLinkGroups, mapPath, repointHardLinks, sortByName } from './order.js';
-import { canonicalRecords, type PaxRecord } from './pax.js';
+import { canonicalRecords } from './pax.js';
 import { printable, readTar, type TarEntry, type TarGlobal } from './reader.js';
 import { TarWriter, type OutEntry } from './writer.js';
 import { Tally } from '../tally.js';

@@ -250,8 +250,14 @@ export class TarWriter {
       this.pendingLen += n;
       done += n;
     }
-    this.dataLeft -= length;
-    if (this.dataLeft === 0 && length > 0) {
+    await this.dataDone(length);
+  }
+
+  /** Count `n` data bytes written; after the member's last byte, pad it to 512 bytes. */
+  private async dataDone(n: number): Promise<void> {
+    if (n === 0) return;
+    this.dataLeft -= n;
+    if (this.dataLeft === 0) {
       const pad = (BLOCK - (this.dataSize % BLOCK)) % BLOCK;
       if (pad) await this.put(new Uint8Array(pad));
     }
@@ -261,11 +267,7 @@ export class TarWriter {
   async data(chunk: Uint8Array): Promise<void> {
     if (chunk.length > this.dataLeft) throw new Error('tar writer: more data than the header said');
     await this.put(chunk);
-    this.dataLeft -= chunk.length;
-    if (this.dataLeft === 0) {
-      const pad = (BLOCK - (this.dataSize % BLOCK)) % BLOCK;
-      if (pad) await this.put(new Uint8Array(pad));
-    }
+    await this.dataDone(chunk.length);
   }
 
   /** Two zero blocks, then zeros to the end of the 10240-byte record. */

@@ -44,17 +44,6 @@ export class HeadInflater {
 
 const PROBE_INPUT = 64 * 1024;
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const b = new Uint8Array(total);
-  let i = 0;
-  for (const p of parts) {
-    b.set(p, i);
-    i += p.length;
-  }
-  return b;
-}
-
 /**
  * Inflate a raw-deflate member into `sink`, requiring exactly `size` bytes with CRC `crc`. Output
  * beyond the declared size stops the inflation at once (bombs, lying headers).
@@ -121,13 +110,6 @@ export async function deflateTo(src: Source, level: number, sink: Sink): Promise
   }
   await flush();
   return { crc: c, size: src.size };
-}
-
-/** CRC-32 and size of a whole source. */
-export async function crcOf(src: Source): Promise<number> {
-  let c = 0;
-  for (let at = 0; at < src.size; at += CHUNK) c = crc32(await src.read(at, Math.min(CHUNK, src.size - at)), c);
-  return c;
 }
 
 /** pako sets `ended` when the stream finished or failed (not in its type declarations). */

@@ -13,7 +13,6 @@ import {
   FormatError,
   HEAD_BYTES,
   type Change,
-  type ChangeKind,
   type Context,
   type Handler,
   type HandlerResult,
@@ -23,8 +22,9 @@ import {
   type Source,
 } from '../../src/types.js';
 import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, extendedMtime, kindAndMode, versionNeeded, type Kind } from './attrs.js';
-import { crc32 } from '../crc32.js';
-import { HeadInflater, crcOf, deflateTo, inflateTo } from './deflate.js';
+import { crc32, crcOf } from '../crc32.js';
+import { Tally } from '../tally.js';
+import { HeadInflater, deflateTo, inflateTo } from './deflate.js';
 import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
 import { cleanManifest } from './manifest.js';
 import { removeDateComment } from './properties.js';
@@ -65,27 +65,6 @@ export function detectZip(p: Probe): boolean {
   return false;
 }
 
-/** Aggregates changes: one record per (kind, what), with a count. */
-class Changes {
-  private map = new Map<string, { kind: ChangeKind; what: string; count: number }>();
-  readonly nested: Change[] = [];
-  add(kind: ChangeKind, what: string, n = 1): void {
-    // `what` strings are unique per kind here, so they alone key the map.
-    const c = this.map.get(what);
-    if (c) c.count += n;
-    else this.map.set(what, { kind, what, count: n });
-  }
-  /** The record of (kind, what), made with count 0 when new, for loops that count a lot. */
-  record(kind: ChangeKind, what: string): { count: number } {
-    let c = this.map.get(what);
-    if (!c) this.map.set(what, (c = { kind, what, count: 0 }));
-    return c;
-  }
-  list(): Change[] {
-    return [...[...this.map.values()].map((c) => (c.count === 1 ? { kind: c.kind, what: c.what } : c)), ...this.nested];
-  }
-}
-
 const EXTRA_WHAT = new Map<number, string>();
 function extraWhat(id: number): string {
   let w = EXTRA_WHAT.get(id);
@@ -124,7 +103,9 @@ function baseName(path: string): string {
 }
 
 class ZipNormalizer {
-  private readonly changes = new Changes();
+  private readonly changes = new Tally();
+  /** Nested members' changes, as their handlers reported them. */
+  private readonly nestedChanges: Change[] = [];
   /** Change records of dropped extra fields, by field id. */
   private readonly extraRecords = new Map<number, { count: number }>();
   private readonly digests = new Map<string, RecordDigest>();
@@ -224,7 +205,7 @@ class ZipNormalizer {
       await this.writeEntry(writer, e, name, kind, external, content);
     }
     await writer.finish(arc.comment, VERSION_MADE_BY);
-    return { status: 'normalized', changes: this.changes.list() };
+    return { status: 'normalized', changes: [...this.changes.changes(), ...this.nestedChanges] };
   }
 
   private endOf(e: Entry): number {
@@ -268,7 +249,7 @@ class ZipNormalizer {
       }
       const out = rewriteRecord(s, this.digests, names);
       if (out === s) return { kind: 'raw' };
-      if (this.digests.size) this.changes.add('content', `RECORD rows rewritten for changed members`, this.digests.size);
+      if (this.digests.size) this.changes.add('content', `RECORD rows rewritten for changed members`, undefined, this.digests.size);
       this.changes.add('order', 'RECORD rows put in archive order');
       return { kind: 'new', plain: new BufferSource(new TextEncoder().encode(out)), why: 'record' };
     }
@@ -292,7 +273,7 @@ class ZipNormalizer {
     if (handler) {
       const r = await this.ctx.normalizeMember(dn, member);
       if (r.changed) {
-        this.changes.nested.push(...r.changes);
+        this.nestedChanges.push(...r.changes);
         return { kind: 'new', plain: r.output, why: r.format };
       }
     }
@@ -354,7 +335,7 @@ class ZipNormalizer {
     const needed = versionNeeded(e, kind);
     const align = e.method === METHOD_STORED && this.alignAll ? (e.displayName.endsWith('.so') ? this.alignSo : this.alignAll) : 0;
     const ch = this.changes;
-    if (dos.date !== e.date || dos.time !== e.time) ch.add('timestamp', 'DOS date/time', 1);
+    if (dos.date !== e.date || dos.time !== e.time) ch.add('timestamp', 'DOS date/time');
     if (external !== e.externalAttributes) ch.add('mode', 'external attributes (file type and mode)');
     if (e.internalAttributes !== 0) ch.add('header', 'internal attributes cleared');
     if (flags !== (e.flags & ~0x0008) || (e.versionMadeBy !== VERSION_MADE_BY) || needed !== e.versionNeeded) {

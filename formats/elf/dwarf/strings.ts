@@ -123,7 +123,7 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
     else plain[k++] = i;
   }
   sortReversed(table, start, end, plain);
-  const cmp = (i: number, j: number) => compareReversedIn(bufOf(i), start[i]!, end[i]!, bufOf(j), start[j]!, end[j]!) || i - j;
+  const cmp = (i: number, j: number) => compareReversed(bufOf(i), start[i]!, end[i]!, bufOf(j), start[j]!, end[j]!) || i - j;
   moved.sort(cmp);
   const order = new Uint32Array(n);
   for (let p = 0, q = 0, k = 0; k < n; k++) {
@@ -136,7 +136,7 @@ export function canonicalTable(table: Uint8Array, refs: ArrayLike<number>, mappe
     const i = order[k]!;
     if (k + 1 < n) {
       const j = order[k + 1]!;
-      if (inExtra[i] || inExtra[j] ? isSuffixIn(bufOf(i), start[i]!, end[i]!, bufOf(j), start[j]!, end[j]!) : isSuffix(table, start[i]!, end[i]!, start[j]!, end[j]!)) {
+      if (isSuffix(bufOf(i), start[i]!, end[i]!, bufOf(j), start[j]!, end[j]!)) {
         host[i] = host[j]!;
         continue;
       }
@@ -179,40 +179,21 @@ function latin1(b: Uint8Array, s: number, e: number): string {
   return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
 }
 
-/** True when [as, ae) is a suffix of [bs, be). */
-function isSuffix(buf: Uint8Array, as: number, ae: number, bs: number, be: number): boolean {
+/** True when string [as, ae) of `ab` is a suffix of string [bs, be) of `bb`. */
+function isSuffix(ab: Uint8Array, as: number, ae: number, bb: Uint8Array, bs: number, be: number): boolean {
   const la = ae - as;
   if (la > be - bs) return false;
-  if (la > 0 && buf[as] !== buf[be - la]) return false; // quick reject on the first byte
-  for (let k = 1; k <= la; k++) if (buf[ae - k] !== buf[be - k]) return false;
-  return true;
-}
-
-/** isSuffix for strings in two buffers. */
-function isSuffixIn(ab: Uint8Array, as: number, ae: number, bb: Uint8Array, bs: number, be: number): boolean {
-  const la = ae - as;
-  if (la > be - bs) return false;
+  if (la > 0 && ab[as] !== bb[be - la]) return false; // quick reject on the first byte
   for (let k = 1; k <= la; k++) if (ab[ae - k] !== bb[be - k]) return false;
   return true;
 }
 
-/** compareReversed for strings in two buffers, from their ends. */
-function compareReversedIn(ab: Uint8Array, as: number, ae: number, bb: Uint8Array, bs: number, be: number): number {
-  let i = ae - 1;
-  let j = be - 1;
-  for (; i >= as && j >= bs; i--, j--) {
-    const d = ab[i]! - bb[j]!;
-    if (d !== 0) return d;
-  }
-  return ae - as - (be - bs);
-}
-
 /** Compare two strings by their reversed bytes, from `depth` bytes before their ends. */
-function compareReversed(buf: Uint8Array, as: number, ae: number, bs: number, be: number, depth: number): number {
+function compareReversed(ab: Uint8Array, as: number, ae: number, bb: Uint8Array, bs: number, be: number, depth = 0): number {
   let i = ae - 1 - depth;
   let j = be - 1 - depth;
   for (; i >= as && j >= bs; i--, j--) {
-    const d = buf[i]! - buf[j]!;
+    const d = ab[i]! - bb[j]!;
     if (d !== 0) return d;
   }
   return ae - as - (be - bs);
@@ -250,7 +231,7 @@ function sortReversed(buf: Uint8Array, start: Uint32Array, end: Uint32Array, ord
       for (let a = lo + 1; a < hi; a++) {
         const x = order[a]!;
         let b = a - 1;
-        while (b >= lo && compareReversed(buf, start[order[b]!]!, end[order[b]!]!, start[x]!, end[x]!, depth) > 0) {
+        while (b >= lo && compareReversed(buf, start[order[b]!]!, end[order[b]!]!, buf, start[x]!, end[x]!, depth) > 0) {
           order[b + 1] = order[b]!;
           b--;
         }
