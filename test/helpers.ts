@@ -29,4 +29,5 @@ export function tempDir(prefix = 'detnorm-test-'): { dir: string; cleanup: () =>
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export const PEER = new URL('../../shared/peer-corpus/', import.meta.url).pathname;
+/** The peer tools' fixtures, carried in the repository (corpus/peers/README.md says whence). */
+export const PEER = new URL('../corpus/peers/', import.meta.url).pathname;
