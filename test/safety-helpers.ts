@@ -48,3 +48,22 @@ export function zipOf(members: ReadonlyArray<{ name: string; data: Uint8Array; s
   const entries: RawEntry[] = members.map((m) => ({ name: m.name, data: m.data, method: m.stored ? 0 : 8 }));
   return buildZip(entries);
 }
+
+/** A GNU ar archive of the given members (mtime 1600000000: it needs normalizing). */
+export function arOf(members: ReadonlyArray<{ name: string; data: Uint8Array }>): Uint8Array {
+  const parts: Uint8Array[] = [Buffer.from('!<arch>\n')];
+  for (const m of members) {
+    const h = `${(m.name + '/').padEnd(16)}${'1600000000'.padEnd(12)}${'1000'.padEnd(6)}${'1000'.padEnd(6)}${'100644'.padEnd(8)}${String(m.data.length).padEnd(10)}\`\n`;
+    parts.push(Buffer.from(h, 'latin1'), m.data);
+    if (m.data.length % 2) parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** A minimal wheel holding `files` (WHEEL and RECORD included, RECORD last). */
+export function wheelOf(files: ReadonlyArray<{ name: string; data: Uint8Array }>): Uint8Array {
+  const di = 'pkg-1.0.dist-info';
+  const wheel = Buffer.from('Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n');
+  const record = Buffer.from([...files.map((f) => `${f.name},,`), `${di}/WHEEL,,`, `${di}/RECORD,,`].join('\n') + '\n');
+  return zipOf([...files, { name: `${di}/WHEEL`, data: wheel }, { name: `${di}/RECORD`, data: record }]);
+}
