@@ -13,10 +13,15 @@ import type { Options } from './types.js';
 import { AtomicFile } from './write.js';
 import { normalizeOciDirJob } from './oci-dir.js';
 
-/** Device and inode numbers, as decimal strings (they pass to workers and exceed 2^53). */
+/**
+ * Device and inode numbers, as decimal strings (they pass to workers and exceed 2^53), and the
+ * birth time where the file system keeps one: a file deleted and replaced may get the same
+ * inode number back, never the same birth time.
+ */
 export interface FileIdentity {
   readonly dev: string;
   readonly ino: string;
+  readonly btime?: string;
 }
 
 export interface FileJob {
@@ -43,12 +48,12 @@ export interface FileJob {
   readonly reportPath?: string;
 }
 
-export function identityOf(st: { dev: bigint | number; ino: bigint | number }): FileIdentity {
-  return { dev: String(st.dev), ino: String(st.ino) };
+export function identityOf(st: { dev: bigint | number; ino: bigint | number; birthtimeNs?: bigint }): FileIdentity {
+  return { dev: String(st.dev), ino: String(st.ino), ...(st.birthtimeNs ? { btime: String(st.birthtimeNs) } : {}) };
 }
 
 function sameIdentity(a: FileIdentity, st: BigIntStats): boolean {
-  return a.dev === String(st.dev) && a.ino === String(st.ino);
+  return a.dev === String(st.dev) && a.ino === String(st.ino) && (!a.btime || !st.birthtimeNs || a.btime === String(st.birthtimeNs));
 }
 
 /** Open a regular file without following a symlink at it and without blocking on a FIFO. */

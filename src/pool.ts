@@ -30,6 +30,24 @@ function workerSource(): { source: string; eval: boolean } {
   return { source: fileURLToPath(new URL('./worker.js', self)), eval: false };
 }
 
+/**
+ * The parent's Node flags minus those that name the main program (`-e CODE`, `-p`,
+ * `--input-type`): a worker given them would run that program instead of its own.
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a === '-pe') {
+      i++;
+      continue;
+    }
+    if (/^(--eval|--print|--input-type)(=|$)/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
@@ -120,7 +138,7 @@ export class WorkerPool {
     const shared = new SharedArrayBuffer(16);
     const state = new Int32Array(shared, 0, 2);
     const started = new Float64Array(shared, 8, 1);
-    const worker = new Worker(source, { eval: isEval, workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
+    const worker = new Worker(source, { eval: isEval, execArgv: workerExecArgv(), workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
     worker.unref();
     const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: [], outstandingBytes: 0, dead: false };
     // Listening from the start: a worker that fails before a run begins is noticed then.

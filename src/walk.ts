@@ -1,6 +1,6 @@
 // The tree walk: regular files only, symlinks never followed, each inode once (the first path
 // in sorted order stands for all its hard links), results in bytewise path order.
-import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TEMP_PATTERN } from './write.js';
 
@@ -12,8 +12,8 @@ export interface WalkEntry {
   /** An OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
   readonly ociLayout?: boolean;
   /** Device and inode of the file, and of the directory it was found in (decimal strings). */
-  readonly ident?: { readonly dev: string; readonly ino: string };
-  readonly parentIdent?: { readonly dev: string; readonly ino: string };
+  readonly ident?: { readonly dev: string; readonly ino: string; readonly btime?: string };
+  readonly parentIdent?: { readonly dev: string; readonly ino: string; readonly btime?: string };
 }
 
 /** A temp file of an earlier run (`.NAME.detnorm-PID-TAG[.inplace].tmp`); the walk only lists it. */
@@ -55,6 +55,11 @@ export function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/** Device, inode and (where kept) birth time: see FileIdentity in normalize-file.ts. */
+function identity(st: BigIntStats): { dev: string; ino: string; btime?: string } {
+  return { dev: String(st.dev), ino: String(st.ino), ...(st.birthtimeNs ? { btime: String(st.birthtimeNs) } : {}) };
+}
+
 export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResult {
   const found = new Map<string, { path: string; size: number; links: string[]; ociLayout?: boolean; ident?: WalkEntry['ident'] }>();
   const problems: WalkProblem[] = [];
@@ -85,7 +90,7 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
         found.set(`oci-layout:${path}`, { path, size: blobBytes(join(path, 'blobs')), links: [], ociLayout: true });
         return;
       }
-      const self = { dev: String(st.dev), ino: String(st.ino) };
+      const self = identity(st);
       for (const name of names.sort(byteCompare)) visit(join(path, name), false, self);
       return;
     }
@@ -104,7 +109,7 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
     else if (explicit) {
       try {
         const d = statSync(dirname(path), { bigint: true });
-        parents.set(path, { dev: String(d.dev), ino: String(d.ino) });
+        parents.set(path, identity(d));
       } catch {
         /* checked again when the file is opened */
       }
@@ -114,7 +119,7 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
       if (seen.path !== path && !seen.links.includes(path)) seen.links.push(path);
       return;
     }
-    found.set(key, { path, size: Number(st.size), links: [], ident: { dev: String(st.dev), ino: String(st.ino) } });
+    found.set(key, { path, size: Number(st.size), links: [], ident: identity(st) });
   };
   for (const root of roots) visit(root, true);
   const files: WalkEntry[] = [];

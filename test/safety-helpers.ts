@@ -1,5 +1,7 @@
 // Small builders for the safety tests: a ustar archive, a gzip member, a zip of stored or
 // deflated members, made in memory so the tests read as the inputs they describe.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import pako from 'pako';
 import { crc32 } from '../formats/crc32.js';
 import { buildZip, type RawEntry } from './zip-helpers.js';
@@ -66,4 +68,90 @@ export function wheelOf(files: ReadonlyArray<{ name: string; data: Uint8Array }>
   const wheel = Buffer.from('Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n');
   const record = Buffer.from([...files.map((f) => `${f.name},,`), `${di}/WHEEL,,`, `${di}/RECORD,,`].join('\n') + '\n');
   return zipOf([...files, { name: `${di}/WHEEL`, data: wheel }, { name: `${di}/RECORD`, data: record }]);
+}
+
+// ---- running the shipped CLI and library bundle, mounting small file systems ----
+
+export const CLI = new URL('../dist/cli.mjs', import.meta.url).pathname;
+export const API = new URL('../dist/api.mjs', import.meta.url).href;
+
+/** Prints the process's peak RSS (KiB) on stderr at exit: `MAXRSS <n>`. */
+export const MAXRSS_PRELOAD =
+  "data:text/javascript,import { writeSync } from 'node:fs'; process.on('exit', () => writeSync(2, `MAXRSS ${process.resourceUsage().maxRSS}\\n`));";
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  out: Buffer;
+  /** Peak RSS in bytes (measure: true). */
+  maxRss?: number;
+}
+
+export function detnorm(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Uint8Array | string; cwd?: string; measure?: boolean; stdinFile?: string; timeout?: number } = {}): CliRun {
+  if (!existsSync(CLI)) throw new Error('dist/cli.mjs is missing: run `npm run build` (npm test does it)');
+  const env = { ...process.env, ...opts.env };
+  if (!opts.env || !('SOURCE_DATE_EPOCH' in opts.env)) delete env.SOURCE_DATE_EPOCH;
+  const pre = opts.measure ? ['--import', MAXRSS_PRELOAD] : [];
+  const r = opts.stdinFile
+    ? spawnSync('sh', ['-c', `exec "$0" "$@" < "$DETNORM_STDIN"`, process.execPath, ...pre, CLI, ...args], {
+        env: { ...env, DETNORM_STDIN: opts.stdinFile },
+        cwd: opts.cwd,
+        maxBuffer: 1 << 30,
+        timeout: opts.timeout,
+      })
+    : spawnSync(process.execPath, [...pre, CLI, ...args], { env, input: opts.input, cwd: opts.cwd, maxBuffer: 1 << 30, timeout: opts.timeout });
+  const stderr = r.stderr?.toString() ?? '';
+  const m = /MAXRSS (\d+)/.exec(stderr);
+  return { status: r.status, stdout: r.stdout?.toString() ?? '', stderr: stderr.replace(/MAXRSS \d+\n/, ''), out: r.stdout ?? Buffer.alloc(0), ...(m ? { maxRss: Number(m[1]) * 1024 } : {}) };
+}
+
+/** Start the CLI without waiting (for signals). */
+export function detnormAsync(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Run an ES module snippet with the library bundle imported as `api`; it prints JSON on stdout. */
+export function apiScript(body: string, timeout = 60_000): { status: number | null; json: unknown; stderr: string } {
+  const code = `import * as api from ${JSON.stringify(API)};\n${body}`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { timeout, maxBuffer: 1 << 26 });
+  const out = r.stdout?.toString() ?? '';
+  let json: unknown;
+  try {
+    json = JSON.parse(out);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, json, stderr: (r.stderr?.toString() ?? '') + (r.error ? String(r.error) : '') };
+}
+
+let canMount: boolean | undefined;
+/** Can this process mount a tmpfs (root)? Under CI=true a test that needs it must not skip. */
+export function mountPermitted(): boolean {
+  if (canMount !== undefined) return canMount;
+  const probe = `/tmp/detnorm-mount-probe-${process.pid}`;
+  mkdirSync(probe, { recursive: true });
+  canMount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]).status === 0;
+  if (canMount) spawnSync('umount', [probe]);
+  rmdirSync(probe);
+  if (!canMount && process.env.CI) throw new Error('CI: mounting a tmpfs is not permitted (the safety tests need root: CI runs as root)');
+  return canMount;
+}
+
+/** Mount a tmpfs of `size` (e.g. "8m") at `dir` for the duration of `fn`. */
+export async function withTmpfs<T>(dir: string, size: string, fn: () => Promise<T> | T): Promise<T> {
+  mkdirSync(dir, { recursive: true });
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  if (m.status !== 0) throw new Error(`mount tmpfs at ${dir}: ${m.stderr}`);
+  try {
+    return await fn();
+  } finally {
+    spawnSync('umount', ['-l', dir]);
+  }
+}
+
+/** A PID no process has now (one that just exited). */
+export function deadPid(): number {
+  const r = spawnSync('true');
+  return r.pid!;
 }
