@@ -365,7 +365,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return usage((e as Error).message);
     }
     if (!o.check) reapStaleSpillDirs();
-    const r = await runOne({ path: paths[0]!, options: resolveOptions(lib), output: target, ...(o.check ? { check: true } : {}), ident: identityOf(st) });
+    const r = await runOne({ path: paths[0]!, options: resolveOptions(lib), output: target, ...(o.check ? { check: true } : {}), ident: identityOf(statSync(paths[0]!, { bigint: true })) });
     printer.report(r);
     if (r.status === 'error') return 3;
     return o.check && r.status === 'changed' ? 1 : 0;

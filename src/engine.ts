@@ -73,7 +73,11 @@ function extensionOf(name: string): string {
  * the first whose extensions claim the name (it will then report why the content is wrong).
  */
 export function selectHandler(probe: Probe, handlers: readonly Handler[], enabled: readonly string[]): Handler | undefined {
-  const on = handlers.filter((h) => enabled.includes(h.name));
+  return selectEnabled(probe, handlers.filter((h) => enabled.includes(h.name)));
+}
+
+/** selectHandler over handlers already filtered to the enabled ones. */
+function selectEnabled(probe: Probe, on: readonly Handler[]): Handler | undefined {
   for (const h of on) if (h.detect(probe)) return h;
   const ext = extensionOf(probe.name);
   if (ext) for (const h of on) if (h.extensions.includes(ext)) return h;
@@ -161,8 +165,10 @@ function prefixChanges(member: string, changes: readonly Change[]): Change[] {
 export class Engine {
   /** Deadline, decompression budget and the first failure that must fail the whole file. */
   readonly guard: FileGuard;
+  private readonly enabled: readonly Handler[];
   constructor(private readonly env: EngineEnv) {
     this.guard = env.guard ?? guardFor(env.options);
+    this.enabled = env.handlers.filter((h) => env.options.formats.includes(h.name));
   }
 
   /**
@@ -173,7 +179,7 @@ export class Engine {
    * "member kept as it was" notice; at the top it is the file's error.
    */
   async normalize(input: Source, name: string, path: string, depth: number, open: () => Promise<Sink | undefined>): Promise<Outcome> {
-    const { options, handlers } = this.env;
+    const { options } = this.env;
     const guard = this.guard;
     if (depth === 0) guard.setInputSize(input.size);
     let handler: Handler | undefined;
@@ -184,7 +190,7 @@ export class Engine {
         return { status: 'error', changes: [], notices: [], reason: `nesting deeper than ${options.limits.maxDepth}` };
       }
       const probe = await makeProbe(input, name);
-      handler = selectHandler(probe, handlers, options.formats);
+      handler = selectEnabled(probe, this.enabled);
       if (!handler) return { status: 'ignored', changes: [], notices: [] };
       const ctx: Context = {
         options,
@@ -194,7 +200,7 @@ export class Engine {
         notice: (m) => notices.push(m),
         normalizeMember: (memberName, member) => this.member(memberName, member, path, depth + 1, notices),
         normalizeMemberInto: (memberName, member, into) => this.memberInto(memberName, member, into, path, depth + 1, notices),
-        claims: (p) => selectHandler(p, handlers, options.formats) !== undefined,
+        claims: (p) => selectEnabled(p, this.enabled) !== undefined,
         checkDeadline: () => guard.check(),
         expand: (bytes, what) => guard.expand(bytes, `${path}: ${what}`),
         ...(depth === 0 && this.env.sibling ? { sibling: this.env.sibling } : {}),
