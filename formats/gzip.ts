@@ -5,8 +5,20 @@
 // tar); when it changes, it is recompressed with pako 2.1.0 as one member at the level XFL
 // indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
 // last member (tape padding, appended data) are kept as they are and reported as a notice.
-import { copyRange } from '../src/io.js';
-import { FormatError, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
+import { BufferSink, BufferSource, copyRange } from '../src/io.js';
+import {
+  FormatError,
+  HEAD_BYTES,
+  TAIL_BYTES,
+  type Change,
+  type Context,
+  type Handler,
+  type HandlerResult,
+  type MemberInfo,
+  type Probe,
+  type Sink,
+  type Source,
+} from '../src/types.js';
 import {
   FCOMMENT,
   FEXTRA,
@@ -22,7 +34,7 @@ import {
   levelForXfl,
   type GzipHeader,
 } from './gzip/header.js';
-import { deflateRaw, inflateRaw } from './gzip/stream.js';
+import { DeflatingSink, deflateRaw, inflateRaw } from './gzip/stream.js';
 import { Tally } from './tally.js';
 
 /** Longest header (FNAME + FCOMMENT) we accept before calling it malformed. */
@@ -79,17 +91,19 @@ interface Parsed {
   readonly members: readonly Member[];
   /** Offset just past the last member. */
   readonly end: number;
-  /** All members' data, concatenated. */
-  readonly payload: Source;
 }
 
-/** Parse and verify every member, spilling the payload; or the reason to leave the file alone. */
-async function parse(input: Source, ctx: Context): Promise<Parsed | { untouched: string }> {
+/**
+ * Parse and verify every member (header, deflate data, CRC32 and ISIZE), writing the payload
+ * (all members' data, concatenated) to `payload`; or the reason to leave the file alone. With
+ * `charge`, the payload's bytes count against the file's decompression budget.
+ */
+async function parseMembers(input: Source, ctx: Context, payload: Sink, charge: boolean): Promise<Parsed | { untouched: string }> {
   if (input.size === 0) throw new FormatError('empty file (0 bytes), not a gzip stream');
   const magic = await input.read(0, Math.min(3, input.size));
   if (!isGzipMagic(magic)) throw new FormatError('not a gzip file: bad magic at offset 0');
   const members: Member[] = [];
-  const payloadSink = ctx.spill();
+  const onOutput = charge && ctx.expand ? (n: number) => ctx.expand!(n, 'gzip payload') : undefined;
   let pos = 0;
   while (pos < input.size) {
     if (members.length > 0) {
@@ -101,7 +115,7 @@ async function parse(input: Source, ctx: Context): Promise<Parsed | { untouched:
     const indexed = indexedExtra(header);
     if (indexed) return { untouched: indexed };
     const dataStart = pos + header.length;
-    const inflated = await inflateRaw(input, dataStart, payloadSink, ctx.options.limits, name);
+    const inflated = await inflateRaw(input, dataStart, payload, ctx.options.limits, name, onOutput);
     if (input.size - inflated.end < 8) throw new FormatError(`truncated trailer of ${name}: need 8 bytes at ${inflated.end}, ${input.size - inflated.end} left`);
     const trailer = decodeTrailer(await input.read(inflated.end, 8));
     if (trailer.crc !== inflated.crc) {
@@ -113,32 +127,132 @@ async function parse(input: Source, ctx: Context): Promise<Parsed | { untouched:
     members.push({ start: pos, header, dataStart, end: inflated.end + 8 });
     pos = inflated.end + 8;
   }
-  return { members, end: pos, payload: await payloadSink.close() };
+  return { members, end: pos };
 }
 
+/** Parse and verify every member, spilling the payload (for `detnorm diff`). */
+async function parse(input: Source, ctx: Context): Promise<(Parsed & { payload: Source }) | { untouched: string }> {
+  const sink = ctx.spill();
+  const parsed = await parseMembers(input, ctx, sink, true);
+  if ('untouched' in parsed) return parsed;
+  return { ...parsed, payload: await sink.close() };
+}
+
+/**
+ * What the first pass keeps of the payload: its head and tail (for detection) and, while it
+ * fits in `memoryBytes`, all of it. A payload no handler claims is never kept whole anywhere.
+ */
+class PayloadProbe implements Sink {
+  private headBuf = new Uint8Array(HEAD_BYTES);
+  private headLen = 0;
+  private tailChunks: Uint8Array[] = [];
+  private tailLen = 0;
+  private whole: BufferSink | undefined = new BufferSink();
+  private total = 0;
+  constructor(private readonly memoryBytes: number) {}
+  get length(): number {
+    return this.total;
+  }
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!chunk.length) return;
+    this.total += chunk.length;
+    if (this.headLen < HEAD_BYTES) {
+      const n = Math.min(HEAD_BYTES - this.headLen, chunk.length);
+      this.headBuf.set(chunk.subarray(0, n), this.headLen);
+      this.headLen += n;
+    }
+    if (this.whole && this.total <= this.memoryBytes) await this.whole.write(chunk);
+    else this.whole = undefined;
+    this.tailChunks.push(Uint8Array.from(chunk.subarray(Math.max(0, chunk.length - TAIL_BYTES))));
+    this.tailLen += Math.min(chunk.length, TAIL_BYTES);
+    while (this.tailChunks.length > 1 && this.tailLen - this.tailChunks[0]!.length >= TAIL_BYTES) this.tailLen -= this.tailChunks.shift()!.length;
+  }
+  /** The payload, when it was small enough to keep. */
+  bytes(): Uint8Array | undefined {
+    return this.whole?.bytes();
+  }
+  probe(name: string): Probe {
+    const head = this.headBuf.subarray(0, this.headLen);
+    const joined = Buffer.concat(this.tailChunks);
+    const tail = joined.subarray(Math.max(0, joined.length - TAIL_BYTES));
+    return { name, size: this.total, head, tail: this.total <= HEAD_BYTES ? head : tail };
+  }
+}
+
+async function writeRaw(input: Source, members: readonly Member[], output: Sink): Promise<void> {
+  for (const m of members) {
+    await output.write(encodeCanonicalHeader(m.header.xfl));
+    await copyRange(input, m.dataStart, m.end - m.dataStart, output);
+  }
+}
+
+/**
+ * The payload's fate is decided from its head: a first pass inflates and verifies every member
+ * keeping only the head and tail (and the whole payload while it is small). When no handler
+ * claims that head, the deflate data is copied raw and nothing was ever kept (a gzip of 20 GB
+ * of zeros costs no temp disk). A claimed payload larger than limits.spillBytes is inflated again
+ * into a spill, and its normalized form is deflated straight into the output (ctx.normalizeMemberInto):
+ * a .tar.gz with a 1 GiB tar uses 1 GiB of temp space, not 2.
+ */
 async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
-  const parsed = await parse(input, ctx);
+  const first = new PayloadProbe(ctx.options.limits.spillBytes);
+  const parsed = await parseMembers(input, ctx, first, true);
   if ('untouched' in parsed) return { status: 'untouched', reason: parsed.untouched };
-  const { members, payload } = parsed;
+  const { members } = parsed;
   const pos = parsed.end;
   const trailing = input.size - pos;
 
   const tally = new Tally();
   for (const m of members) noteHeaderChanges(m.header, tally);
-  const nested = await ctx.normalizeMember(innerName(ctx.path), payload);
+  const name = innerName(ctx.path);
+  const xfl = members[0]!.header.xfl;
+  const level = levelForXfl(xfl);
+  const recompressed = (format: string) =>
+    tally.add('compression', 'payload recompressed', `payload (${format}) changed: recompressed at level ${level}${members.length > 1 ? `, ${members.length} members joined into one` : ''}`);
+  let nestedChanges: readonly Change[] = [];
 
-  if (!nested.changed) {
-    for (const m of members) {
-      await output.write(encodeCanonicalHeader(m.header.xfl));
-      await copyRange(input, m.dataStart, m.end - m.dataStart, output);
+  const claimed = ctx.claims ? ctx.claims(first.probe(name)) : true;
+  const small = first.bytes();
+  if (!claimed) {
+    await writeRaw(input, members, output);
+  } else if (small || !ctx.normalizeMemberInto) {
+    let payload: Source;
+    if (small) payload = new BufferSource(small);
+    else {
+      const spill = ctx.spill();
+      await parseMembers(input, ctx, spill, false);
+      payload = await spill.close();
+    }
+    const nested = await ctx.normalizeMember(name, payload);
+    payload.release?.();
+    if (!nested.changed) {
+      await writeRaw(input, members, output);
+    } else {
+      await output.write(encodeCanonicalHeader(xfl));
+      const { crc, size } = await deflateRaw(nested.output, level, output);
+      nested.output.release?.();
+      await output.write(encodeTrailer(crc, size));
+      recompressed(nested.format);
+      nestedChanges = nested.changes;
     }
   } else {
-    const xfl = members[0]!.header.xfl;
-    const level = levelForXfl(xfl);
-    await output.write(encodeCanonicalHeader(xfl));
-    const { crc, size } = await deflateRaw(nested.output, level, output);
-    await output.write(encodeTrailer(crc, size));
-    tally.add('compression', 'payload recompressed', `payload (${nested.format}) changed: recompressed at level ${level}${members.length > 1 ? `, ${members.length} members joined into one` : ''}`);
+    const spill = ctx.spill();
+    await parseMembers(input, ctx, spill, false);
+    const payload = await spill.close();
+    let deflater: DeflatingSink | undefined;
+    const nested = await ctx.normalizeMemberInto(name, payload, async () => {
+      await output.write(encodeCanonicalHeader(xfl));
+      return (deflater = new DeflatingSink(level, output));
+    });
+    payload.release?.();
+    if (!nested.changed) {
+      await writeRaw(input, members, output);
+    } else {
+      const { crc, size } = await deflater!.finish();
+      await output.write(encodeTrailer(crc, size));
+      recompressed(nested.format);
+      nestedChanges = nested.changes;
+    }
   }
   if (trailing > 0) {
     await copyRange(input, pos, trailing, output);
@@ -146,8 +260,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const zeros = trailing <= 1 << 16 && tail.every((b) => b === 0);
     ctx.notice(`${trailing} ${zeros ? 'zero bytes' : 'bytes of trailing data'} after the last gzip member kept as they are`);
   }
-  const changes = [...tally.changes(), ...(nested.changed ? nested.changes : [])];
-  return { status: 'normalized', changes };
+  return { status: 'normalized', changes: [...tally.changes(), ...nestedChanges] };
 }
 
 function hex(n: number): string {

@@ -3,8 +3,7 @@
 // same bytes (no absolute paths, no dates; esbuild's output is deterministic).
 //   dist/cli.mjs             the detnorm command
 //   dist/api.mjs             the library (import { normalizeBuffer } from 'detnorm')
-//   dist/detnorm-worker.mjs  the task worker piscina runs
-//   dist/worker.js           piscina's own worker shim, which piscina looks for beside itself
+//   dist/detnorm-worker.mjs  the worker thread (src/worker.ts) the pool (src/pool.ts) starts
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +13,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const out = resolve(root, process.argv[2] ?? 'dist');
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-// CommonJS dependencies (piscina) use __dirname and require: give them both in ESM.
+// CommonJS dependencies (commander, cli-progress) may use __dirname and require: give them both in ESM.
 const banner = [
   "import { createRequire as __detnormCreateRequire } from 'node:module';",
   "import { fileURLToPath as __detnormFileURLToPath } from 'node:url';",
@@ -37,8 +36,6 @@ const common = {
   banner: { js: banner },
   legalComments: 'inline',
   logLevel: 'warning',
-  // piscina's optional thread-priority addon is native code: left out (its import is caught).
-  external: ['@napi-rs/nice'],
   define: { __DETNORM_BUNDLE__: 'true', __DETNORM_VERSION__: JSON.stringify(version) },
 };
 await build({
@@ -47,5 +44,4 @@ await build({
   outdir: out,
   outExtension: { '.js': '.mjs' },
 });
-await build({ ...common, entryPoints: { worker: 'node_modules/piscina/dist/worker.js' }, outdir: out });
-console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs, worker.js (detnorm ${version})`);
+console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs (detnorm ${version})`);

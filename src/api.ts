@@ -1,13 +1,17 @@
 // The library API: normalizeBuffer, normalizeFile, normalizeTree. The CLI is built on it.
+import { lstatSync } from 'node:fs';
 import { HANDLERS } from '../formats/index.js';
 import { normalizeBytes } from './engine.js';
 import { SpillPool } from './file-io.js';
-import { normalizeFileJob } from './normalize-file.js';
-import { applyFormatsSpec, defaultOptions, parseMapPath } from './options.js';
-import { defaultJobs, makeRunner, runAll } from './pool.js';
+import { handleLeftovers } from './leftovers.js';
+import { identityOf, normalizeFileJob } from './normalize-file.js';
+import { MAX_TIMESTAMP, applyFormatsSpec, defaultOptions, parseMapPath } from './options.js';
+import { WorkerPool, defaultJobs, effectiveJobs } from './pool.js';
 import { summarize, type FileReport, type FileStatus, type Summary } from './report.js';
+import { reapStaleSpillDirs } from './spill-dir.js';
 import { DEFAULT_LIMITS, type Change, type Limits, type Options, type PathMap } from './types.js';
-import { walk, type WalkProblem } from './walk.js';
+import { byteCompare, walk, type WalkProblem } from './walk.js';
+import { resolveOutputPath } from './write.js';
 
 export type { Change, ChangeKind, PathMap, Limits } from './types.js';
 export type { FileReport, FileStatus, Summary } from './report.js';
@@ -33,6 +37,11 @@ export interface NormalizeOptions {
   keepLayerDigests?: readonly string[];
   /** Handler names to enable, or a "+x,-y" spec; default all. */
   formats?: readonly string[] | string;
+  /**
+   * Per-file deadline in ms (CLI --deadline; default limits.deadlineMs, 10 minutes; 0: none).
+   * A file not done by then is an error, left untouched; see README "Safety" for the guarantee.
+   */
+  deadlineMs?: number;
   limits?: Partial<Limits>;
 }
 
@@ -55,8 +64,13 @@ export interface FileOptions extends NormalizeOptions {
 }
 
 export interface TreeOptions extends NormalizeOptions {
-  /** Worker threads; default: available parallelism. */
+  /** Files worked on at once, each in a worker thread; default: available parallelism, capped by cores and memory. */
   jobs?: number;
+  /**
+   * Modules (paths or file: URLs) whose default export is an array of extra handlers, loaded by
+   * every worker and tried before the built-in ones. For tests and experiments.
+   */
+  handlerModules?: readonly string[];
   check?: boolean;
   /** Called for each file in sorted path order as soon as it and all before it are done. */
   onReport?: (report: FileReport) => void;
@@ -68,6 +82,8 @@ export interface TreeResult {
   reports: FileReport[];
   problems: WalkProblem[];
   summary: Summary;
+  /** Worker threads used (jobs, capped by cores and memory). */
+  threads: number;
 }
 
 /** Names and descriptions of every format handler, in detection order. */
@@ -77,8 +93,13 @@ export function listFormats(): Array<{ name: string; description: string; extens
 
 function mapPathsOf(m: NormalizeOptions['mapPaths']): PathMap[] {
   if (!m) return [];
-  if (Array.isArray(m)) return m.map((x) => (typeof x === 'string' ? parseMapPath(x) : { from: x.from, to: x.to }));
-  return Object.entries(m as Record<string, string>).map(([from, to]) => ({ from, to }));
+  const pairs = Array.isArray(m)
+    ? m.map((x) => (typeof x === 'string' ? parseMapPath(x) : { from: x.from, to: x.to }))
+    : Object.entries(m as Record<string, string>).map(([from, to]) => ({ from, to }));
+  for (const p of pairs) {
+    if (!p.from || !p.to) throw new TypeError(`mapPaths: ${JSON.stringify(p)}: OLD and NEW must both be non-empty paths`);
+  }
+  return pairs;
 }
 
 /** `sha256:HEX` or `HEX` (64 lower-case hex digits) -> HEX; anything else is a TypeError. */
@@ -96,6 +117,13 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
   if (o.clamp && o.timestamp === undefined) throw new TypeError('clamp needs a timestamp');
   if (o.ociOwners !== undefined && o.ociOwners !== 'keep' && o.ociOwners !== 'zero') throw new TypeError(`ociOwners must be 'keep' or 'zero', got ${o.ociOwners}`);
   if (o.keepLayers !== undefined && !(Number.isSafeInteger(o.keepLayers) && o.keepLayers >= 0)) throw new TypeError(`keepLayers must be a non-negative integer, got ${o.keepLayers}`);
+  if (o.timestamp !== undefined && o.timestamp > MAX_TIMESTAMP) {
+    throw new TypeError(
+      `timestamp ${o.timestamp} is after 2106-02-07 06:28:15 UTC (${MAX_TIMESTAMP}), the latest time every format can store (cpio and pyc hold 32-bit times, zip DOS dates end in 2107)`,
+    );
+  }
+  const deadlineMs = o.deadlineMs ?? o.limits?.deadlineMs;
+  if (deadlineMs !== undefined && !(Number.isSafeInteger(deadlineMs) && deadlineMs >= 0)) throw new TypeError(`deadlineMs must be a non-negative integer, got ${deadlineMs}`);
   const all = HANDLERS.map((h) => h.name);
   const formats =
     o.formats === undefined ? all : typeof o.formats === 'string' ? applyFormatsSpec(o.formats, all) : applyFormatsSpec(o.formats.join(','), all);
@@ -109,7 +137,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),
     ...(o.keepLayerDigests?.length ? { keepLayerDigests: o.keepLayerDigests.map(layerDigest) } : {}),
     formats,
-    limits: { ...DEFAULT_LIMITS, ...o.limits },
+    limits: { ...DEFAULT_LIMITS, ...o.limits, ...(deadlineMs !== undefined ? { deadlineMs } : {}) },
   });
 }
 
@@ -133,25 +161,46 @@ export async function normalizeBuffer(input: Uint8Array, options: NormalizeOptio
   }
 }
 
-/** Normalize one file in place (atomically), or into `output`. */
+/**
+ * Normalize one file in place (atomically), or into `output` (an existing directory: a file of
+ * the same name in it, as cp does). Runs on the calling thread: the deadline is checked at every
+ * read, write and nested member, but a handler's loop that does neither cannot be stopped here
+ * (normalizeTree runs each file in a worker thread, which can be).
+ */
 export async function normalizeFile(path: string, options: FileOptions = {}): Promise<FileReport> {
+  const opts = resolveOptions(options);
+  const output = options.output !== undefined ? resolveOutputPath(options.output, path) : undefined;
+  let ident;
+  try {
+    ident = identityOf(lstatSync(path, { bigint: true }));
+  } catch {
+    ident = undefined; // reported when it is opened
+  }
   return normalizeFileJob(
-    { path, options: resolveOptions(options), ...(options.check ? { check: true } : {}), ...(options.output ? { output: options.output } : {}) },
+    { path, options: opts, ...(options.check ? { check: true } : {}), ...(output ? { output } : {}), ...(ident && !output ? { ident } : {}) },
     HANDLERS,
   );
 }
 
-/** Walk files and directories, normalize every regular file, report in sorted path order. */
+/**
+ * Walk files and directories, normalize every regular file, report in sorted path order. Each
+ * file is worked on in a worker thread (jobs of them at once), so the per-file deadline holds
+ * whatever a handler does. A writing run (not check) also removes temp files and spill
+ * directories that dead runs on this machine provably left (src/leftovers.ts).
+ */
 export async function normalizeTree(paths: string | readonly string[], options: TreeOptions = {}): Promise<TreeResult> {
   const opts = resolveOptions(options);
   const roots = typeof paths === 'string' ? [paths] : paths;
-  const { files, problems } = walk(roots, { ociLayouts: opts.formats.includes('oci') });
-  options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
-  const jobs = options.jobs ?? defaultJobs();
-  const runner = makeRunner(jobs, files.length);
+  const threads = effectiveJobs(options.jobs ?? defaultJobs());
+  // Started before the walk, so the workers load while it runs.
+  const pool = new WorkerPool({ threads, deadlineMs: opts.limits.deadlineMs ?? 0, ...(options.handlerModules ? { handlerModules: options.handlerModules } : {}) });
   try {
-    const reports = await runAll(
-      runner,
+    const walked = walk(roots, { ociLayouts: opts.formats.includes('oci') });
+    const { files } = walked;
+    const problems = [...walked.problems, ...handleLeftovers(walked.leftovers, !options.check)];
+    if (!options.check) reapStaleSpillDirs();
+    options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
+    const reports = await pool.runAll(
       files.map((f) => ({
         path: f.path,
         options: opts,
@@ -159,14 +208,16 @@ export async function normalizeTree(paths: string | readonly string[], options: 
         ...(options.check ? { check: true } : {}),
         ...(f.links.length ? { links: f.links } : {}),
         ...(f.ociLayout ? { ociLayout: true } : {}),
+        ...(f.ident ? { ident: f.ident } : {}),
+        ...(f.parentIdent ? { parentIdent: f.parentIdent } : {}),
       })),
-      jobs,
       (r) => options.onReport?.(r),
       files.map((f) => f.size),
     );
-    return { reports, problems, summary: summarize(reports) };
+    problems.sort((a, b) => byteCompare(a.path, b.path));
+    return { reports, problems, summary: summarize(reports), threads };
   } finally {
-    await runner.close();
+    await pool.close();
   }
 }
 

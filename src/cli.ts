@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The detnorm command line, built on the library API (src/api.ts).
-import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeFor, listFormats, normalizeBuffer, normalizeFile, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
-import { defaultJobs } from './pool.js';
+import { identityOf, type FileJob } from './normalize-file.js';
+import { WorkerPool, abortAllPools, defaultJobs, effectiveJobs } from './pool.js';
+import { SpillDir, reapStaleSpillDirs, removeOwnSpillDirs } from './spill-dir.js';
+import { resolveOutputPath } from './write.js';
 import { Progress } from './progress.js';
 import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
 import { parseEpoch } from './time.js';
@@ -36,6 +39,11 @@ function epochArg(value: string): number {
   const n = parseEpoch(value);
   if (n === undefined) throw new InvalidArgumentError('expected whole seconds since 1970-01-01 UTC (e.g. 1700000000)');
   return n;
+}
+
+function deadlineArg(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('expected seconds (e.g. 600; 0 for no deadline)');
+  return Math.round(Number(value) * 1000);
 }
 
 function jobsArg(value: string): number {
@@ -73,6 +81,7 @@ interface CliOpts {
   ociOwners?: 'keep' | 'zero';
   keepLayers?: number | string[];
   pycSortSets?: boolean;
+  deadline?: number;
   progress: boolean;
 }
 
@@ -100,6 +109,7 @@ function buildProgram(): Command {
     .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
     .option('--keep-layers <n|digests>', 'container images: leave byte-identical the first N layers, or the layers with these digests (sha256:HEX,...), so a published base keeps its digests', layersArg)
     .option('--stdin-name <name>', 'with "-": the file name to use for format detection (e.g. app.jar)')
+    .option('--deadline <seconds>', 'per-file deadline: a file not done by then is reported and left untouched (default 600; 0: none)', deadlineArg)
     .option('--no-progress', 'never show a progress bar')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run detnorm --help for usage)')
@@ -132,6 +142,7 @@ function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
     ...(o.pycSortSets ? { pycSortSets: true } : {}),
     ...(typeof o.keepLayers === 'number' ? { keepLayers: o.keepLayers } : {}),
     ...(Array.isArray(o.keepLayers) ? { keepLayerDigests: o.keepLayers } : {}),
+    ...(o.deadline !== undefined ? { deadlineMs: o.deadline } : {}),
   };
   try {
     resolveOptions(lib);
@@ -175,29 +186,66 @@ class Printer {
   }
 }
 
-async function runStdin(o: CliOpts, lib: NormalizeOptions): Promise<number> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const input = Buffer.concat(chunks);
-  const r = await normalizeBuffer(input, { ...lib, name: o.stdinName ?? '-' });
-  const report: FileReport = {
-    path: '-',
-    ...(r.format ? { format: r.format } : {}),
-    status: r.status,
-    changes: r.changes,
-    notices: r.notices,
-    ...(r.reason ? { reason: r.reason } : {}),
-    ...(o.check && r.changed ? { checked: true } : {}),
-  };
-  const err = (l: string) => process.stderr.write(l + '\n');
-  // stdout carries the data: reports go to stderr (JSON too).
-  new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : err, err).report(report);
-  if (!o.check) {
-    if (o.output) writeFileSync(o.output, r.output);
-    else await new Promise<void>((res, rej) => process.stdout.write(r.output, (e) => (e ? rej(e) : res())));
+/** Run one job in a worker thread (so the deadline holds), with the run's options. */
+async function runOne(job: FileJob): Promise<FileReport> {
+  const pool = new WorkerPool({ threads: 1, deadlineMs: job.options.limits.deadlineMs ?? 0 });
+  try {
+    const [r] = await pool.runAll([job], () => {});
+    return r!;
+  } finally {
+    await pool.close();
   }
-  if (r.status === 'error') return 3;
-  return o.check && r.changed ? 1 : 0;
+}
+
+/** Copy a file to stdout, waiting for the pipe to drain (memory stays bounded). */
+async function toStdout(path: string): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    if (!process.stdout.write(chunk as Buffer)) await new Promise<void>((r) => process.stdout.once('drain', r));
+  }
+  await new Promise<void>((res, rej) => process.stdout.write('', (e) => (e ? rej(e) : res())));
+}
+
+/**
+ * Filter mode. Stdin is copied to a private spill file (formats need random access; nothing is
+ * held in memory), normalized in a worker like any file, into a temp file (then copied to
+ * stdout) or, with -o OUT, into OUT through a temp file and a rename like every other write.
+ */
+async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) => number): Promise<number> {
+  let target: string | undefined;
+  if (o.output && !o.check) {
+    try {
+      target = resolveOutputPath(o.output, o.stdinName);
+    } catch (e) {
+      return usage((e as Error).message);
+    }
+  }
+  const dir = new SpillDir();
+  const err = (l: string) => process.stderr.write(l + '\n');
+  try {
+    const input = dir.newFile();
+    const fd = openSync(input, 'w', 0o600);
+    try {
+      for await (const c of process.stdin) {
+        const b = c as Buffer;
+        for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+      }
+    } catch (e) {
+      err(`detnorm: -: cannot keep stdin in a temp file: ${(e as Error).message}`);
+      return 3;
+    } finally {
+      closeSync(fd);
+    }
+    const out = target ?? (o.check ? undefined : dir.newFile());
+    const options = resolveOptions(lib);
+    const r = await runOne({ path: input, options, name: o.stdinName ?? '-', reportPath: '-', ...(o.check ? { check: true } : {}), ...(out ? { output: out } : {}) });
+    // stdout carries the data: reports go to stderr (JSON too).
+    new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : err, err).report(r);
+    if (!o.check && !target) await toStdout(out && existsSync(out) ? out : input);
+    if (r.status === 'error') return 3;
+    return o.check && r.status === 'changed' ? 1 : 0;
+  } finally {
+    dir.remove();
+  }
 }
 
 function buildDiffProgram(): Command {
@@ -288,7 +336,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (paths.length === 0) return usage('no input: give files, directories, or - for stdin');
   if (paths.includes('-')) {
     if (paths.length > 1) return usage('"-" (stdin) cannot be combined with other paths');
-    return runStdin(o, lib);
+    return runStdin(o, lib, usage);
   }
   if (o.output) {
     if (paths.length !== 1) return usage('-o/--output takes exactly one input file');
@@ -310,12 +358,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return usage(`${paths[0]}: no such file`);
     }
     if (!st.isFile()) return usage('-o/--output takes a regular file');
-    const r = await normalizeFile(paths[0]!, { ...lib, output: o.output, ...(o.check ? { check: true } : {}) });
+    let target: string;
+    try {
+      target = resolveOutputPath(o.output, paths[0]!);
+    } catch (e) {
+      return usage((e as Error).message);
+    }
+    if (!o.check) reapStaleSpillDirs();
+    const r = await runOne({ path: paths[0]!, options: resolveOptions(lib), output: target, ...(o.check ? { check: true } : {}), ident: identityOf(statSync(paths[0]!, { bigint: true })) });
     printer.report(r);
     if (r.status === 'error') return 3;
     return o.check && r.status === 'changed' ? 1 : 0;
   }
 
+  const threads = effectiveJobs(o.jobs);
+  if (o.verbose && threads < o.jobs) err(`detnorm: -j${o.jobs}: ${threads} worker thread${threads === 1 ? '' : 's'} (capped by ${threads >= defaultJobs() ? 'memory' : 'cores and memory'})`);
   const result = await normalizeTree(paths, {
     ...lib,
     jobs: o.jobs,
@@ -352,6 +409,26 @@ if (isMain) {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
+  // SIGINT/SIGTERM: stop the workers (never one that is replacing a file), remove their temp
+  // files and this run's spill directories, and exit as the signal would have.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`detnorm: ${signal}: stopping; files not finished are left as they were\n`);
+    void abortAllPools()
+      .catch(() => {})
+      .finally(() => {
+        try {
+          removeOwnSpillDirs();
+        } catch {
+          /* best effort */
+        }
+        process.exit(code);
+      });
+  };
+  process.on('SIGINT', () => stop('SIGINT', 130));
+  process.on('SIGTERM', () => stop('SIGTERM', 143));
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

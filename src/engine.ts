@@ -1,5 +1,6 @@
 // The dispatcher: detect a source's format, run its handler with a Context, and decide from
 // the bytes (not from the handler's word) whether anything changed. Nesting goes through here.
+import { Deadline, FileFailure, FileGuard } from './errors.js';
 import { BufferSink, BufferSource, CHUNK, copyRange } from './io.js';
 import {
   FormatError,
@@ -14,6 +15,7 @@ import {
   type Sink,
   type Source,
   type SpillSink,
+  type StreamedMemberResult,
   type TouchRequest,
 } from './types.js';
 
@@ -41,6 +43,16 @@ export interface EngineEnv {
   readonly spill: () => SpillSink;
   /** Read another file of the tree relative to the top-level artifact (see Context.sibling). */
   readonly sibling?: (relativePath: string) => Promise<Uint8Array | undefined>;
+  /**
+   * The file's deadline, decompression budget and failures, shared by every nesting level
+   * (and by the spills and file sources made for it). Default: one made from options.limits.
+   */
+  readonly guard?: FileGuard;
+}
+
+/** The guard limits.deadlineMs and limits.maxRatio call for. */
+export function guardFor(options: Options): FileGuard {
+  return new FileGuard(new Deadline(options.limits.deadlineMs ?? 0), options.limits.maxRatio);
 }
 
 export async function makeProbe(src: Source, name: string): Promise<Probe> {
@@ -61,7 +73,11 @@ function extensionOf(name: string): string {
  * the first whose extensions claim the name (it will then report why the content is wrong).
  */
 export function selectHandler(probe: Probe, handlers: readonly Handler[], enabled: readonly string[]): Handler | undefined {
-  const on = handlers.filter((h) => enabled.includes(h.name));
+  return selectEnabled(probe, handlers.filter((h) => enabled.includes(h.name)));
+}
+
+/** selectHandler over handlers already filtered to the enabled ones. */
+function selectEnabled(probe: Probe, on: readonly Handler[]): Handler | undefined {
   for (const h of on) if (h.detect(probe)) return h;
   const ext = extensionOf(probe.name);
   if (ext) for (const h of on) if (h.extensions.includes(ext)) return h;
@@ -84,6 +100,7 @@ export class ComparingSink implements Sink {
   constructor(
     private readonly input: Source,
     private readonly open: () => Promise<Sink | undefined>,
+    private readonly guard?: FileGuard,
   ) {}
   get length(): number {
     return this.pos;
@@ -114,6 +131,7 @@ export class ComparingSink implements Sink {
     return true;
   }
   async write(chunk: Uint8Array): Promise<void> {
+    this.guard?.check();
     if (chunk.length === 0) return;
     if (!this.differs) {
       if (await this.same(chunk)) {
@@ -145,51 +163,77 @@ function prefixChanges(member: string, changes: readonly Change[]): Change[] {
 }
 
 export class Engine {
-  constructor(private readonly env: EngineEnv) {}
+  /** Deadline, decompression budget and the first failure that must fail the whole file. */
+  readonly guard: FileGuard;
+  private readonly enabled: readonly Handler[];
+  constructor(private readonly env: EngineEnv) {
+    this.guard = env.guard ?? guardFor(env.options);
+    this.enabled = env.handlers.filter((h) => env.options.formats.includes(h.name));
+  }
 
   /**
    * Normalize `input`. When the output differs, it is written to the sink `open()` returns
    * (opened at most once, only then; no sink: only find out whether it differs). `path` names
-   * the artifact in messages.
+   * the artifact in messages. A FileFailure (environment, deadline, decompression budget) met
+   * at any depth fails the whole file: below the top it is thrown on, never turned into a
+   * "member kept as it was" notice; at the top it is the file's error.
    */
   async normalize(input: Source, name: string, path: string, depth: number, open: () => Promise<Sink | undefined>): Promise<Outcome> {
-    const { options, handlers } = this.env;
-    if (depth > options.limits.maxDepth) {
-      return { status: 'error', changes: [], notices: [], reason: `nesting deeper than ${options.limits.maxDepth}` };
-    }
-    const probe = await makeProbe(input, name);
-    const handler = selectHandler(probe, handlers, options.formats);
-    if (!handler) return { status: 'ignored', changes: [], notices: [] };
+    const { options } = this.env;
+    const guard = this.guard;
+    if (depth === 0) guard.setInputSize(input.size);
+    let handler: Handler | undefined;
     const notices: string[] = [];
-    const ctx: Context = {
-      options,
-      path,
-      depth,
-      spill: this.env.spill,
-      notice: (m) => notices.push(m),
-      normalizeMember: (memberName, member) => this.member(memberName, member, path, depth + 1, notices),
-      ...(depth === 0 && this.env.sibling ? { sibling: this.env.sibling } : {}),
-    };
-    const sink = new ComparingSink(input, open);
     try {
+      guard.check();
+      if (depth > options.limits.maxDepth) {
+        return { status: 'error', changes: [], notices: [], reason: `nesting deeper than ${options.limits.maxDepth}` };
+      }
+      const probe = await makeProbe(input, name);
+      handler = selectEnabled(probe, this.enabled);
+      if (!handler) return { status: 'ignored', changes: [], notices: [] };
+      const ctx: Context = {
+        options,
+        path,
+        depth,
+        spill: this.env.spill,
+        notice: (m) => notices.push(m),
+        normalizeMember: (memberName, member) => this.member(memberName, member, path, depth + 1, notices),
+        normalizeMemberInto: (memberName, member, into) => this.memberInto(memberName, member, into, path, depth + 1, notices),
+        claims: (p) => selectEnabled(p, this.enabled) !== undefined,
+        checkDeadline: () => guard.check(),
+        expand: (bytes, what) => guard.expand(bytes, `${path}: ${what}`),
+        ...(depth === 0 && this.env.sibling ? { sibling: this.env.sibling } : {}),
+      };
+      const sink = new ComparingSink(input, open, guard);
       const result = await handler.normalize(input, sink, ctx);
+      // A failure a handler caught and carried on from still fails the file.
+      guard.check();
       if (result.status === 'untouched') {
         return { format: handler.name, status: 'untouched', changes: [], notices, reason: result.reason };
       }
       const same = await sink.finish();
+      guard.check();
       const touch = depth === 0 && result.touch?.length ? { touch: result.touch } : {};
       return same
         ? { format: handler.name, status: 'unchanged', changes: [], notices, ...touch }
         : { format: handler.name, status: 'changed', changes: result.changes, notices, ...touch };
     } catch (e) {
-      return { format: handler.name, status: 'error', changes: [], notices, reason: describeError(e) };
+      const failure = guard.record(e);
+      if (failure instanceof FileFailure) {
+        if (depth > 0) throw failure;
+        return { ...(handler ? { format: handler.name } : {}), status: 'error', changes: [], notices, reason: failure.message };
+      }
+      return { ...(handler ? { format: handler.name } : {}), status: 'error', changes: [], notices, reason: describeError(e) };
     }
   }
 
-  private async member(name: string, member: Source, path: string, depth: number, parentNotices: string[]): Promise<MemberResult> {
+  /** Normalize a member into a spill (ctx.normalizeMember). */
+  async member(name: string, member: Source, path: string, depth: number, parentNotices: string[]): Promise<MemberResult> {
     let spill: SpillSink | undefined;
     const outcome = await this.normalize(member, name, `${path}!/${name}`, depth, async () => (spill = this.env.spill()));
     for (const n of outcome.notices) parentNotices.push(`${name}: ${n}`);
+    if (outcome.status !== 'changed') spill?.release?.();
     if (outcome.status === 'error' || outcome.status === 'untouched') {
       parentNotices.push(`${name}: ${outcome.format ?? 'member'}: ${outcome.reason}; member kept as it was`);
       return { changed: false, format: outcome.format };
@@ -198,10 +242,40 @@ export class Engine {
     const output = await spill!.close();
     return { changed: true, format: outcome.format!, output, changes: prefixChanges(name, outcome.changes) };
   }
+
+  /**
+   * Normalize a member straight into the caller's sink (ctx.normalizeMemberInto): a first pass
+   * only finds out whether it changes (keeping nothing), the second writes it. A member that
+   * fails is thus kept as it was before any of it is written, as with normalizeMember.
+   */
+  private async memberInto(
+    name: string,
+    member: Source,
+    into: () => Promise<Sink>,
+    path: string,
+    depth: number,
+    parentNotices: string[],
+  ): Promise<StreamedMemberResult> {
+    const where = `${path}!/${name}`;
+    const first = await this.normalize(member, name, where, depth, async () => undefined);
+    for (const n of first.notices) parentNotices.push(`${name}: ${n}`);
+    if (first.status === 'error' || first.status === 'untouched') {
+      parentNotices.push(`${name}: ${first.format ?? 'member'}: ${first.reason}; member kept as it was`);
+      return { changed: false, format: first.format };
+    }
+    if (first.status !== 'changed') return { changed: false, format: first.format };
+    const second = await this.normalize(member, name, where, depth, into);
+    if (second.status !== 'changed') {
+      // Both passes see the same bytes and options: they cannot disagree unless something
+      // outside the bytes changed between them.
+      throw new FileFailure('environment', `${where}: the second pass over the member gave ${second.status}${second.reason ? ` (${second.reason})` : ''} after the first gave changed`);
+    }
+    return { changed: true, format: second.format!, changes: prefixChanges(name, second.changes) };
+  }
 }
 
 export function describeError(e: unknown): string {
-  if (e instanceof FormatError) return e.message;
+  if (e instanceof FormatError || e instanceof FileFailure) return e.message;
   if (e instanceof RangeError) return `malformed: ${e.message}`;
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);
@@ -221,9 +295,10 @@ export async function normalizeBytes(
   options: Options,
   handlers: readonly Handler[],
   spill: () => SpillSink = () => new MemorySpill(),
+  guard?: FileGuard,
 ): Promise<Outcome & { output: Uint8Array }> {
   let out: BufferSink | undefined;
-  const engine = new Engine({ options, handlers, spill });
+  const engine = new Engine({ options, handlers, spill, ...(guard ? { guard } : {}) });
   const outcome = await engine.normalize(new BufferSource(bytes), name, name, 0, async () => (out = new BufferSink()));
   return { ...outcome, output: outcome.status === 'changed' ? out!.bytes() : bytes };
 }

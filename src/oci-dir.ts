@@ -76,26 +76,16 @@ export function makeContext(engine: Engine, job: FileJob, spill: () => SpillSink
     depth: 0,
     spill,
     notice: (m) => notices.push(m),
-    normalizeMember: async (name, member): Promise<MemberResult> => {
-      let out: SpillSink | undefined;
-      const o = await engine.normalize(member, name, `${job.path}!/${name}`, 1, async () => (out = spill()));
-      for (const n of o.notices) notices.push(`${name}: ${n}`);
-      if (o.status === 'error' || o.status === 'untouched') {
-        notices.push(`${name}: ${o.format ?? 'member'}: ${o.reason}; member kept as it was`);
-        return { changed: false, format: o.format };
-      }
-      if (o.status !== 'changed') return { changed: false, format: o.format };
-      const output = await out!.close();
-      return { changed: true, format: o.format!, output, changes: o.changes.map((c) => ({ ...c, member: c.member ? `${name}!/${c.member}` : name })) };
-    },
+    // Through the engine, so a failure that is not in the bytes (ENOSPC, the deadline) fails the layout.
+    normalizeMember: (name, member): Promise<MemberResult> => engine.member(name, member, job.path, 1, notices),
   };
 }
 
 async function writeFile(target: string, src: Source): Promise<void> {
   let like;
   try {
-    const st = lstatSync(target);
-    if (st.isFile() && st.nlink === 1) like = st;
+    const st = lstatSync(target, { bigint: true });
+    if (st.isFile() && st.nlink === 1n) like = st;
   } catch {
     like = undefined;
   }

@@ -2,6 +2,13 @@
 import { HANDLERS } from '../formats/index.js';
 import { DEFAULT_LIMITS, type Options } from './types.js';
 
+/**
+ * The latest T every format can store: 2^32 - 1 seconds, 2106-02-07 06:28:15 UTC (cpio and pyc
+ * hold 32-bit unsigned times; zip's DOS dates end in 2107). A later T is refused before
+ * anything is touched, rather than clamped by some formats and refused by others.
+ */
+export const MAX_TIMESTAMP = 0xffffffff;
+
 /** Options with every default: no T, no clamp, no path maps, every format on. */
 export function defaultOptions(overrides: Partial<Options> = {}): Options {
   return {
@@ -20,6 +27,7 @@ export function defaultOptions(overrides: Partial<Options> = {}): Options {
  */
 export function applyFormatsSpec(spec: string, all: readonly string[]): string[] {
   const items = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new Error(`empty format selection ${JSON.stringify(spec)}: name formats to enable ("zip,tar") or changes to the defaults ("+x,-y")`);
   const signed = items.some((i) => i.startsWith('+') || i.startsWith('-'));
   let on = new Set(signed ? all : []);
   for (const item of items) {
@@ -29,14 +37,19 @@ export function applyFormatsSpec(spec: string, all: readonly string[]): string[]
     if (sign === '+') on.add(name);
     else on.delete(name);
   }
-  return all.filter((n) => on.has(n));
+  const selected = all.filter((n) => on.has(n));
+  if (selected.length === 0) throw new Error(`format selection ${JSON.stringify(spec)} leaves no format enabled`);
+  return selected;
 }
 
 /** Parse one `--map-path OLD=NEW` value. */
 export function parseMapPath(spec: string): { from: string; to: string } {
   const eq = spec.indexOf('=');
   if (eq <= 0) throw new Error(`--map-path wants OLD=NEW, got "${spec}"`);
-  return { from: spec.slice(0, eq), to: spec.slice(eq + 1) };
+  const to = spec.slice(eq + 1);
+  // An empty NEW would turn "/x/a.c" into "/a.c" and "/x" into "" (an empty tar link target).
+  if (to === '') throw new Error(`--map-path "${spec}": NEW is empty; map to a path such as /build or .`);
+  return { from: spec.slice(0, eq), to };
 }
 
 /**

@@ -1,140 +1,324 @@
-// The worker pool: the main thread walks and dispatches, workers read, normalize and write.
-// With one job (or one file) everything runs in this thread: same code, same results.
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
-import { HANDLERS } from '../formats/index.js';
-import { normalizeFileJob, type FileJob } from './normalize-file.js';
+// The worker pool: the main thread walks, dispatches and watches; worker threads read,
+// normalize and write. Every file is worked on in a worker, so that the per-file deadline holds
+// whatever a handler does: a worker whose file runs past it is terminated and replaced, the
+// file is reported as an error (untouched: workers write through temp files, and are never
+// stopped while they replace a file), and the run goes on with the other files.
+import { availableParallelism, totalmem } from 'node:os';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { deadlineFailure } from './errors.js';
+import type { FileJob } from './normalize-file.js';
 import type { FileReport } from './report.js';
+import { removeOwnSpillDirs } from './spill-dir.js';
+import { tempPathFor } from './write.js';
 
 // Set by scripts/bundle.mjs: in the bundle the task worker is dist/detnorm-worker.mjs.
 declare const __DETNORM_BUNDLE__: boolean | undefined;
 
-/** The task worker's file: the bundle's, the compiled one, or the TypeScript one under vitest. */
-function workerFile(): { file: string; execArgv: string[] } {
+/** How to start a worker: the bundle's file, the compiled one, or (under vitest) the TypeScript one through tsx. */
+function workerSource(): { source: string; eval: boolean } {
   const self = import.meta.url;
-  if (typeof __DETNORM_BUNDLE__ !== 'undefined' && __DETNORM_BUNDLE__) return { file: fileURLToPath(new URL('./detnorm-worker.mjs', self)), execArgv: [] };
-  // Under vitest the sources are TypeScript: let the worker load them through tsx.
-  if (self.endsWith('.ts')) return { file: fileURLToPath(new URL('./worker.ts', self)), execArgv: ['--import', 'tsx'] };
-  return { file: fileURLToPath(new URL('./worker.js', self)), execArgv: [] };
+  if (typeof __DETNORM_BUNDLE__ !== 'undefined' && __DETNORM_BUNDLE__) return { source: fileURLToPath(new URL('./detnorm-worker.mjs', self)), eval: false };
+  if (self.endsWith('.ts')) {
+    // Sources are TypeScript: register tsx's loader in the worker, then import the worker module.
+    const api = pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    const worker = new URL('./worker.ts', self).href;
+    return { source: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
+  }
+  return { source: fileURLToPath(new URL('./worker.js', self)), eval: false };
+}
+
+/**
+ * The parent's Node flags minus those that name the main program (`-e CODE`, `-p`,
+ * `--input-type`): a worker given them would run that program instead of its own.
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a === '-pe') {
+      i++;
+      continue;
+    }
+    if (/^(--eval|--print|--input-type)(=|$)/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
 }
 
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
-export interface Runner {
-  run(job: FileJob): Promise<FileReport>;
-  /** When set, this thread works on jobs too (through runInline), beside run()'s workers. */
-  runInline?(job: FileJob): Promise<FileReport>;
-  close(): Promise<void>;
-}
-
-class InlineRunner implements Runner {
-  run(job: FileJob): Promise<FileReport> {
-    return normalizeFileJob(job, HANDLERS);
-  }
-  async close(): Promise<void> {}
-}
-
-const TASKS_PER_WORKER = 2;
-/** Smaller files are not worth a worker's hand-over (see HybridRunner). */
-const POOL_MIN_BYTES = 32 * 1024;
-
-class PoolRunner implements Runner {
-  private pool: Piscina | undefined;
-  constructor(private readonly jobs: number) {}
-  run(job: FileJob): Promise<FileReport> {
-    // Started with the first job it gets: a tree of small files may never need it.
-    if (!this.pool) {
-      const { file, execArgv } = workerFile();
-      // Two tasks per worker: a worker holds its next file and starts it without waiting for
-      // the main thread (busy with a file of its own) to hand it over. File I/O is synchronous,
-      // so the two mostly run one after the other; a job waiting on zlib's thread pool (gzip
-      // inflate) lets the other run meanwhile, within the same per-job memory limits.
-      this.pool = new Piscina({ filename: file, minThreads: this.jobs, maxThreads: this.jobs, idleTimeout: 60_000, execArgv, concurrentTasksPerWorker: TASKS_PER_WORKER });
-    }
-    return this.pool.run(job);
-  }
-  async close(): Promise<void> {
-    await this.pool?.destroy();
-  }
-}
-
 /**
- * -jN: N-1 workers and this thread, which has loaded and compiled the code already (each
- * worker costs its own start-up and JIT warm-up: with two cores, two workers were slower than
- * one thread on a tree of 200 small archives). Files under POOL_MIN_BYTES stay on this
- * thread: handing a file to a worker costs about 0.1 ms, more than a small file's own work
- * (3,000 small text files: 0.29 s on one thread, 0.45 s with a worker).
+ * Memory one worker may need at most with the default limits: its heap and code (~40 MiB), a
+ * structure held whole (limits.memoryBytes, 64 MiB), a few spills held in memory before they go
+ * to disk (limits.spillBytes each) and I/O buffers. Workers are capped so that they all fit in
+ * half the memory the process may use.
  */
-class HybridRunner extends PoolRunner {
-  private readonly inline = new InlineRunner();
-  runInline(job: FileJob): Promise<FileReport> {
-    return this.inline.run(job);
+export const WORKER_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/** The process's memory: the cgroup limit when there is one, else the machine's. */
+function memoryForProcess(): number {
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const total = totalmem();
+  return constrained && constrained > 0 && constrained < total ? constrained : total;
+}
+
+/** Worker threads for `requested` jobs: no more than the cores, nor than half the memory allows. */
+export function effectiveJobs(requested: number, memory = memoryForProcess(), cores = availableParallelism()): number {
+  const byMemory = Math.floor(memory / 2 / WORKER_MEMORY_BYTES);
+  return Math.max(1, Math.min(requested, Math.max(1, cores), Math.max(1, byMemory)));
+}
+
+export interface PoolOptions {
+  /** Worker threads. */
+  readonly threads: number;
+  /** Per-file deadline in ms (0: none): past it (plus a grace for the worker's own check), the worker is terminated. */
+  readonly deadlineMs: number;
+  /** Modules whose default export is an array of extra handlers, tried before the built-in ones (tests). */
+  readonly handlerModules?: readonly string[];
+}
+
+/** Worker -> pool messages. */
+type FromWorker = { type: 'done'; id: number; report: FileReport };
+
+/** state[1]: 0 working, 1 replacing a file (never stopped), 2 being stopped (may not start replacing). */
+const STOPPING = 2;
+
+interface Slot {
+  worker: Worker;
+  threadId: number;
+  /** [current job id + 1 (0: idle), 1 while the file is being replaced] */
+  state: Int32Array;
+  /** [Date.now() when the current job started] */
+  started: Float64Array;
+  /** Job ids sent to this worker and not yet reported. */
+  outstanding: number[];
+  outstandingBytes: number;
+  dead: boolean;
+}
+
+/** Small files are sent to a worker in batches: a hand-over costs about as much as a small file. */
+const BATCH_BYTES = 256 * 1024;
+const BATCH_FILES = 64;
+/** Jobs a worker holds beyond the one it works on, so it never waits for the main thread. */
+const AHEAD = 1;
+
+/** Pools alive in this process, for abortAllPools (the CLI's SIGINT/SIGTERM handler). */
+const livePools = new Set<WorkerPool>();
+
+/** Stop every pool: see WorkerPool.abort. */
+export async function abortAllPools(): Promise<void> {
+  await Promise.all([...livePools].map((p) => p.abort()));
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  private readonly grace: number;
+  private active: readonly FileJob[] = [];
+  /** The current run's reactions to worker events (set by runAll). */
+  private events: { message(s: Slot, m: FromWorker): void; error(s: Slot, e: Error): void; exit(s: Slot, code: number): void } | undefined;
+  constructor(private readonly opts: PoolOptions) {
+    this.grace = Math.min(2000, Math.max(50, opts.deadlineMs / 4));
+    // Started at once: they load while the main thread walks the tree.
+    for (let i = 0; i < opts.threads; i++) this.slots.push(this.spawn());
+    livePools.add(this);
   }
-}
 
-export function makeRunner(jobs: number, files: number): Runner {
-  const n = Math.min(jobs, files);
-  return n <= 1 ? new InlineRunner() : new HybridRunner(n - 1);
-}
+  get threads(): number {
+    return this.opts.threads;
+  }
 
-/**
- * Run every job, at most `jobs` at a time, and deliver reports in job order (`onReport` is
- * called in order as soon as each prefix is complete), whatever order they finish in. With
- * `sizes`, the workers take the largest jobs first (so one big archive does not finish alone
- * at the end) and this thread, when the runner lets it work, the smallest: while it works on
- * one it cannot hand files to the workers, so it keeps to short jobs and yields between them.
- */
-export async function runAll(
-  runner: Runner,
-  jobs: readonly FileJob[],
-  concurrency: number,
-  onReport: (r: FileReport, index: number) => void,
-  sizes?: readonly number[],
-): Promise<FileReport[]> {
-  const results: (FileReport | undefined)[] = new Array(jobs.length);
-  const order = jobs.map((_, i) => i);
-  if (sizes && concurrency > 1) order.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
-  let front = 0; // order[front, back) is still to start
-  let back = order.length;
-  let emitted = 0;
-  const deliver = () => {
-    while (emitted < jobs.length && results[emitted]) {
-      onReport(results[emitted]!, emitted);
-      emitted++;
-    }
-  };
-  const inlineSlots = runner.runInline ? 1 : 0;
-  // Beside this thread, as many jobs in flight as the workers hold (TASKS_PER_WORKER each):
-  // more would take files from the queue that this thread could be doing.
-  const limit = inlineSlots ? Math.max(1, concurrency - 1) * TASKS_PER_WORKER : Math.max(1, concurrency) * 4;
-  const poolLoop = async (): Promise<void> => {
-    while (front < back) {
-      // With this thread working too, the workers leave it the small files.
-      if (inlineSlots && sizes && sizes[order[front]!]! < POOL_MIN_BYTES) break;
-      const i = order[front++]!;
-      results[i] = await runner.run(jobs[i]!);
-      deliver();
-    }
-  };
-  const inlineLoop = async (): Promise<void> => {
-    let yielded = -Infinity;
-    while (front < back) {
-      // Let the workers' messages in before jobs on this thread, at least every millisecond.
-      if (performance.now() - yielded > 1) {
-        await new Promise((r) => setImmediate(r));
-        yielded = performance.now();
-        if (front >= back) break;
+  private spawn(): Slot {
+    const { source, eval: isEval } = workerSource();
+    const shared = new SharedArrayBuffer(16);
+    const state = new Int32Array(shared, 0, 2);
+    const started = new Float64Array(shared, 8, 1);
+    const worker = new Worker(source, { eval: isEval, execArgv: workerExecArgv(), workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
+    worker.unref();
+    const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: [], outstandingBytes: 0, dead: false };
+    // Listening from the start: a worker that fails before a run begins is noticed then.
+    worker.on('message', (m: FromWorker) => this.events?.message(slot, m));
+    worker.on('error', (e: Error) => {
+      if (this.events) this.events.error(slot, e);
+      else slot.dead = true;
+    });
+    worker.on('exit', (code) => {
+      if (this.events) this.events.exit(slot, code);
+      else slot.dead = true;
+    });
+    return slot;
+  }
+
+  /**
+   * Run every job once and deliver reports in job order (`onReport` is called in order as soon
+   * as each prefix is complete), whatever order they finish in. Workers take the largest jobs
+   * first (`sizes`), so one big archive does not finish alone at the end.
+   */
+  async runAll(jobs: readonly FileJob[], onReport: (r: FileReport, index: number) => void, sizes?: readonly number[]): Promise<FileReport[]> {
+    if (this.closed) throw new Error('pool closed');
+    this.active = jobs;
+    const results: (FileReport | undefined)[] = new Array(jobs.length);
+    const queue = jobs.map((_, i) => i);
+    if (sizes) queue.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+    const sizeOf = (i: number) => sizes?.[i] ?? 0;
+    let emitted = 0;
+    let finished = 0;
+    let resolveAll!: () => void;
+    let rejectAll!: (e: unknown) => void;
+    const all = new Promise<void>((res, rej) => {
+      resolveAll = res;
+      rejectAll = rej;
+    });
+    const deliver = () => {
+      while (emitted < jobs.length && results[emitted]) {
+        onReport(results[emitted]!, emitted);
+        emitted++;
       }
-      const i = order[--back]!;
-      results[i] = await runner.runInline!(jobs[i]!);
-      deliver();
+    };
+    const complete = (id: number, report: FileReport) => {
+      if (results[id]) return;
+      results[id] = report;
+      finished++;
+      try {
+        deliver();
+      } catch (e) {
+        rejectAll(e);
+        return;
+      }
+      if (finished === jobs.length) resolveAll();
+    };
+    const feed = (slot: Slot) => {
+      if (slot.dead) return;
+      const batch: Array<{ id: number; job: FileJob }> = [];
+      while (queue.length && slot.outstanding.length <= AHEAD) {
+        const id = queue.shift()!;
+        slot.outstanding.push(id);
+        slot.outstandingBytes += sizeOf(id);
+        batch.push({ id, job: jobs[id]! });
+      }
+      // Small files: fill the batch up to BATCH_FILES / BATCH_BYTES.
+      while (queue.length && batch.length < BATCH_FILES && slot.outstandingBytes + sizeOf(queue[0]!) <= BATCH_BYTES) {
+        const id = queue.shift()!;
+        slot.outstanding.push(id);
+        slot.outstandingBytes += sizeOf(id);
+        batch.push({ id, job: jobs[id]! });
+      }
+      if (batch.length) slot.worker.postMessage({ type: 'jobs', batch });
+    };
+    const fail = (slot: Slot, currentReason: string) => {
+      // The worker is gone: its current job is reported, the jobs it had not started go back.
+      slot.dead = true;
+      const current = Atomics.load(slot.state, 0) - 1;
+      const remaining = slot.outstanding.filter((id) => !results[id]);
+      for (const id of remaining) {
+        if (id === current) {
+          const job = jobs[id]!;
+          removeTempOf(job);
+          complete(id, { path: job.reportPath ?? job.path, status: 'error', changes: [], notices: [], reason: currentReason, ...(job.links?.length ? { links: job.links } : {}) });
+        } else queue.unshift(id);
+      }
+      slot.outstanding = [];
+      try {
+        removeOwnSpillDirs(slot.threadId);
+      } catch {
+        /* removed at the end of the run at the latest */
+      }
+      const i = this.slots.indexOf(slot);
+      if (!this.closed && finished < jobs.length && i >= 0) {
+        const fresh = this.spawn();
+        this.slots[i] = fresh;
+        feed(fresh);
+      }
+    };
+    this.events = {
+      message: (slot, m) => {
+        if (m.type !== 'done') return;
+        const k = slot.outstanding.indexOf(m.id);
+        if (k >= 0) slot.outstanding.splice(k, 1);
+        slot.outstandingBytes = slot.outstanding.reduce((a, id) => a + sizeOf(id), 0);
+        complete(m.id, m.report);
+        feed(slot);
+      },
+      error: (slot, e) => {
+        if (slot.dead) return;
+        const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        fail(slot, oom ? 'the worker thread ran out of memory; left untouched' : `the worker thread failed (${e.message}); left untouched`);
+      },
+      exit: (slot, code) => {
+        if (slot.dead || this.closed) return;
+        fail(slot, `the worker thread exited (code ${code}); left untouched`);
+      },
+    };
+    const watch = this.opts.deadlineMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const slot of this.slots) {
+            if (slot.dead || Atomics.load(slot.state, 0) === 0) continue;
+            if (now - slot.started[0]! <= this.opts.deadlineMs + this.grace) continue;
+            // Never while it replaces a file: that step is bounded I/O, and stopping it midway
+            // could leave a hard-linked file half rewritten. Claiming the flag (0 -> 2) keeps
+            // the worker from starting to replace one from now on.
+            if (Atomics.compareExchange(slot.state, 1, 0, STOPPING) !== 0) continue;
+            const w = slot.worker;
+            fail(slot, deadlineFailure(this.opts.deadlineMs).message);
+            void w.terminate();
+          }
+        }, Math.min(1000, Math.max(20, this.opts.deadlineMs / 20)))
+      : undefined;
+    try {
+      if (!jobs.length) return [];
+      // Workers that died before the run are replaced first.
+      for (let i = 0; i < this.slots.length; i++) if (this.slots[i]!.dead) this.slots[i] = this.spawn();
+      for (const slot of this.slots) feed(slot);
+      await all;
+      return results as FileReport[];
+    } finally {
+      if (watch) clearInterval(watch);
+      this.events = undefined;
     }
-  };
-  const loops = Array.from({ length: Math.min(limit, jobs.length) }, poolLoop);
-  if (inlineSlots) loops.push(inlineLoop());
-  await Promise.all(loops);
-  return results as FileReport[];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    livePools.delete(this);
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  /**
+   * Stop now (a signal): each worker is terminated once it is not replacing a file (that step
+   * is bounded I/O and is let finish), and the temp file of the file it was on is removed. Its
+   * spill directory goes with removeOwnSpillDirs.
+   */
+  async abort(): Promise<void> {
+    this.closed = true;
+    livePools.delete(this);
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        for (let waited = 0; Atomics.compareExchange(slot.state, 1, 0, STOPPING) === 1 && waited < 60_000; waited += 10) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const current = Atomics.load(slot.state, 0) - 1;
+        slot.dead = true;
+        await slot.worker.terminate();
+        const job = current >= 0 ? this.active[current] : undefined;
+        if (job) removeTempOf(job);
+      }),
+    );
+  }
+}
+
+/** A terminated worker's temp file for this job (never an `.inplace` one: commits are not stopped). */
+function removeTempOf(job: FileJob): void {
+  if (job.check) return;
+  try {
+    rmSync(tempPathFor(job.output ?? job.path), { force: true });
+  } catch {
+    /* nothing to remove */
+  }
 }

@@ -18,8 +18,17 @@ export interface Limits {
   readonly spillBytes: number;
   /** Largest uncompressed size of one member (zip bombs). */
   readonly maxMemberBytes: number;
-  /** Largest ratio uncompressed/compressed tolerated for one member. */
+  /**
+   * Decompression budget: the bytes decompressed for one file, at every nesting level together,
+   * may not exceed maxRatio times the file's size. One deflate layer tops out near 1032:1, so
+   * with the default 2000 only nested bombs (42.zip) reach it; the whole file then fails.
+   */
   readonly maxRatio: number;
+  /**
+   * Per-file deadline in milliseconds (0: none). A file not done by then is reported as an
+   * error and left untouched; the run goes on (README "Safety" says how this is enforced).
+   */
+  readonly deadlineMs?: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -28,6 +37,7 @@ export const DEFAULT_LIMITS: Limits = {
   spillBytes: 16 * 1024 * 1024,
   maxMemberBytes: 64 * 1024 * 1024 * 1024,
   maxRatio: 2000,
+  deadlineMs: 600_000,
 };
 
 /** Everything that decides the output besides the input bytes. */
@@ -93,6 +103,11 @@ export interface Source {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Optional: fill `target` with the bytes at `offset` (no allocation); see readInto() in io.ts. */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional (spilled data): the reader is done with these bytes; free their memory or temp
+   * file now rather than when the artifact is done. Reading afterwards is an error.
+   */
+  release?(): void;
 }
 
 /** Where a handler writes its output, front to back. */
@@ -105,8 +120,10 @@ export interface Sink {
 
 /** A sink whose bytes can be read back as a Source once it is closed (memory, then temp file). */
 export interface SpillSink extends Sink {
-  /** Finish writing; the returned Source is valid until the handler returns. */
+  /** Finish writing; the returned Source is valid until the handler returns (or is released). */
   close(): Promise<Source>;
+  /** Optional: drop what was written (memory or temp file) now. */
+  release?(): void;
 }
 
 /** What `ctx.normalizeMember` gives back. */
@@ -115,10 +132,15 @@ export type MemberResult =
   | {
       readonly changed: true;
       readonly format: string;
-      /** The member's new bytes. */
+      /** The member's new bytes (release() them once written: memory and temp disk stay bounded). */
       readonly output: Source;
       readonly changes: readonly Change[];
     };
+
+/** What `ctx.normalizeMemberInto` gives back: the new bytes, if any, went into the caller's sink. */
+export type StreamedMemberResult =
+  | { readonly changed: false; readonly format?: string }
+  | { readonly changed: true; readonly format: string; readonly changes: readonly Change[] };
 
 export interface Context {
   readonly options: Options;
@@ -133,6 +155,26 @@ export interface Context {
    * notice on the artifact, never an error that leaves the whole artifact untouched).
    */
   normalizeMember(name: string, member: Source): Promise<MemberResult>;
+  /**
+   * Optional: like normalizeMember, but nothing is kept: when the member changes, its new bytes
+   * are written into the sink `open` returns (called once, only then). The member is normalized
+   * twice when it changes (first only to learn whether it does), so a member that fails is kept
+   * as it was before any of it is written. For large payloads (a .tar.gz's tar): no temp copy
+   * of the output. A Context that overrides normalizeMember must drop or override this too.
+   */
+  normalizeMemberInto?(name: string, member: Source, open: () => Promise<Sink>): Promise<StreamedMemberResult>;
+  /**
+   * Optional: would any enabled handler take a member with this probe? Lets a handler decide
+   * from a payload's head whether it can change at all before keeping any of it.
+   */
+  claims?(probe: Probe): boolean;
+  /** Optional: throws once the file's deadline has passed; call it in long loops. */
+  checkDeadline?(): void;
+  /**
+   * Optional: count `bytes` about to be decompressed against the file's decompression budget
+   * (limits.maxRatio); throws when it is exceeded (the whole file then fails).
+   */
+  expand?(bytes: number, what: string): void;
   /** A sink for intermediate data (a decompressed payload): memory first, temp file past the limit. */
   spill(): SpillSink;
   /** Report something that is not a change and not an error ("signed jar: content kept"). */

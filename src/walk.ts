@@ -1,7 +1,7 @@
 // The tree walk: regular files only, symlinks never followed, each inode once (the first path
 // in sorted order stands for all its hard links), results in bytewise path order.
-import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { TEMP_PATTERN } from './write.js';
 
 export interface WalkEntry {
@@ -11,6 +11,20 @@ export interface WalkEntry {
   readonly links: readonly string[];
   /** An OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
   readonly ociLayout?: boolean;
+  /** Device and inode of the file, and of the directory it was found in (decimal strings). */
+  readonly ident?: { readonly dev: string; readonly ino: string; readonly btime?: string };
+  readonly parentIdent?: { readonly dev: string; readonly ino: string; readonly btime?: string };
+}
+
+/** A temp file of an earlier run (`.NAME.detnorm-PID-TAG[.inplace].tmp`); the walk only lists it. */
+export interface Leftover {
+  readonly path: string;
+  /** The file it was written for (same directory). */
+  readonly target: string;
+  readonly pid: number;
+  readonly tag: string;
+  /** The complete new bytes of a hard-linked target that was being rewritten in place. */
+  readonly inplace: boolean;
 }
 
 export interface WalkOptions {
@@ -33,25 +47,25 @@ export interface WalkProblem {
 export interface WalkResult {
   readonly files: WalkEntry[];
   readonly problems: WalkProblem[];
+  /** Temp files left by earlier runs; never removed by the walk (see src/leftovers.ts). */
+  readonly leftovers: Leftover[];
 }
 
 export function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Device, inode and (where kept) birth time: see FileIdentity in normalize-file.ts. */
+function identity(st: BigIntStats): { dev: string; ino: string; btime?: string } {
+  return { dev: String(st.dev), ino: String(st.ino), ...(st.birthtimeNs ? { btime: String(st.birthtimeNs) } : {}) };
 }
 
 export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResult {
-  const found = new Map<string, { path: string; size: number; links: string[]; ociLayout?: boolean }>();
+  const found = new Map<string, { path: string; size: number; links: string[]; ociLayout?: boolean; ident?: WalkEntry['ident'] }>();
   const problems: WalkProblem[] = [];
-  const visit = (path: string, explicit: boolean): void => {
+  const leftovers: Leftover[] = [];
+  const parents = new Map<string, WalkEntry['parentIdent']>();
+  const visit = (path: string, explicit: boolean, parent?: WalkEntry['parentIdent']): void => {
     let st;
     try {
       st = lstatSync(path, { bigint: true });
@@ -76,7 +90,8 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
         found.set(`oci-layout:${path}`, { path, size: blobBytes(join(path, 'blobs')), links: [], ociLayout: true });
         return;
       }
-      for (const name of names.sort(byteCompare)) visit(join(path, name), false);
+      const self = identity(st);
+      for (const name of names.sort(byteCompare)) visit(join(path, name), false, self);
       return;
     }
     if (!st.isFile()) {
@@ -86,34 +101,44 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
     const base = path.slice(path.lastIndexOf('/') + 1);
     const temp = TEMP_PATTERN.exec(base);
     if (temp) {
-      // A leftover of a run that was killed: its target is intact (old or new), remove it.
-      if (!pidAlive(Number(temp[1]))) {
-        try {
-          unlinkSync(path);
-          problems.push({ path, reason: 'removed a temp file left by an interrupted run', severity: 'notice' });
-        } catch {
-          /* not ours to worry about */
-        }
-      }
+      leftovers.push({ path, target: join(path.slice(0, path.length - base.length), temp[1]!), pid: Number(temp[2]), tag: temp[3]!, inplace: Boolean(temp[4]) });
       return;
     }
     const key = `${st.dev}:${st.ino}`;
+    if (parent) parents.set(path, parent);
+    else if (explicit) {
+      try {
+        const d = statSync(dirname(path), { bigint: true });
+        parents.set(path, identity(d));
+      } catch {
+        /* checked again when the file is opened */
+      }
+    }
     const seen = found.get(key);
     if (seen) {
       if (seen.path !== path && !seen.links.includes(path)) seen.links.push(path);
       return;
     }
-    found.set(key, { path, size: Number(st.size), links: [] });
+    found.set(key, { path, size: Number(st.size), links: [], ident: identity(st) });
   };
   for (const root of roots) visit(root, true);
   const files: WalkEntry[] = [];
   for (const f of found.values()) {
     const all = [f.path, ...f.links].sort(byteCompare);
-    files.push({ path: all[0]!, size: f.size, links: all.slice(1), ...(f.ociLayout ? { ociLayout: true } : {}) });
+    const parentIdent = parents.get(all[0]!);
+    files.push({
+      path: all[0]!,
+      size: f.size,
+      links: all.slice(1),
+      ...(f.ociLayout ? { ociLayout: true } : {}),
+      ...(f.ident ? { ident: f.ident } : {}),
+      ...(parentIdent ? { parentIdent } : {}),
+    });
   }
   files.sort((a, b) => byteCompare(a.path, b.path));
   problems.sort((a, b) => byteCompare(a.path, b.path));
-  return { files, problems };
+  leftovers.sort((a, b) => byteCompare(a.path, b.path));
+  return { files, problems, leftovers };
 }
 
 /** Total size of the regular files under `dir` (an OCI layout's blobs), 0 when unreadable. */

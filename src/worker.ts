@@ -1,8 +1,63 @@
-// Piscina worker: normalizes one file per task with the full handler registry.
+// A worker thread of src/pool.ts: normalizes the files it is sent, one at a time, and posts each
+// report as soon as the file is done. It tells the pool through shared memory which job it is on,
+// since when, and whether it is replacing a file (then it is never terminated).
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
 import { HANDLERS } from '../formats/index.js';
 import { normalizeFileJob, type FileJob } from './normalize-file.js';
-import type { FileReport } from './report.js';
+import { FileFailure } from './errors.js';
+import type { Handler } from './types.js';
 
-export default function run(job: FileJob): Promise<FileReport> {
-  return normalizeFileJob(job, HANDLERS);
+interface Data {
+  readonly shared: SharedArrayBuffer;
+  readonly handlerModules: readonly string[];
 }
+
+const data = workerData as Data;
+const state = new Int32Array(data.shared, 0, 2);
+const started = new Float64Array(data.shared, 8, 1);
+
+async function loadHandlers(): Promise<{ handlers: readonly Handler[]; extra: string[] }> {
+  const extra: Handler[] = [];
+  for (const m of data.handlerModules) {
+    const url = m.startsWith('file:') ? m : pathToFileURL(m).href;
+    const mod = (await import(url)) as { default: readonly Handler[] };
+    extra.push(...mod.default);
+  }
+  return { handlers: [...extra, ...HANDLERS], extra: extra.map((h) => h.name) };
+}
+
+/** state[1]: 0 -> 1 while a file is replaced; 2 means the pool is stopping this worker. */
+function replacing(on: boolean): void {
+  if (!on) {
+    Atomics.compareExchange(state, 1, 1, 0);
+    return;
+  }
+  if (Atomics.compareExchange(state, 1, 0, 1) !== 0) throw new FileFailure('deadline', 'stopped before the file was replaced; left untouched');
+}
+
+const loaded = loadHandlers();
+const queue: Array<{ id: number; job: FileJob }> = [];
+let running = false;
+
+async function drain(): Promise<void> {
+  if (running) return;
+  running = true;
+  const { handlers, extra } = await loaded;
+  while (queue.length) {
+    const { id, job } = queue.shift()!;
+    started[0] = Date.now();
+    Atomics.store(state, 0, id + 1);
+    const options = extra.length ? { ...job.options, formats: [...extra, ...job.options.formats] } : job.options;
+    const report = await normalizeFileJob({ ...job, options }, handlers, { replacing });
+    Atomics.store(state, 0, 0);
+    parentPort!.postMessage({ type: 'done', id, report });
+  }
+  running = false;
+}
+
+parentPort!.on('message', (m: { type: 'jobs'; batch: Array<{ id: number; job: FileJob }> }) => {
+  if (m.type !== 'jobs') return;
+  queue.push(...m.batch);
+  void drain();
+});

@@ -292,7 +292,7 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
     it('declared inputs only: the artifact, the four bundle files and (when given) node', () => {
       for (const s of detnormSpawns('a')) {
         const inputs = (s.inputs ?? []).map((i) => i.path).sort();
-        const bundle = ['external/detnorm/api.mjs', 'external/detnorm/cli.mjs', 'external/detnorm/detnorm-worker.mjs', 'external/detnorm/worker.js'];
+        const bundle = ['external/detnorm/api.mjs', 'external/detnorm/cli.mjs', 'external/detnorm/detnorm-worker.mjs'];
         const own = inputs.filter((p) => !bundle.includes(p) && !/host_node\/node$|\/e2e\/node_wrapper$/.test(p));
         expect(own).toHaveLength(1);
         expect(own[0]).toMatch(/^bazel-out\/[^/]+\/bin\/app\/(app-raw\.(zip|tar\.gz)|greet-raw\.pyc)$/);

@@ -1,52 +1,110 @@
-// The scheduler: every job runs once, reports come in job order, workers take the largest
-// files first and the main thread (when it works too) the smallest, and every file under 32 KiB.
-import { describe, expect, it } from 'vitest';
-import { runAll, type Runner } from '../src/pool.js';
-import type { FileJob } from '../src/normalize-file.js';
-import type { FileReport } from '../src/report.js';
+// The worker pool (src/pool.ts): every file is worked on in a worker thread, reports come in
+// sorted path order whatever the thread count, a file past the per-file deadline is reported and
+// left untouched while the run goes on, and the thread count is capped by cores and memory.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeTree } from '../src/api.js';
+import { HANDLERS } from '../formats/index.js';
+import { normalizeFileJob } from '../src/normalize-file.js';
 import { defaultOptions } from '../src/options.js';
+import { WORKER_MEMORY_BYTES, effectiveJobs } from '../src/pool.js';
+import { DEFAULT_LIMITS } from '../src/types.js';
+import { readLoopHandler } from './loop-handlers.js';
+import { arOf, gzipOf, tarOf, wheelOf } from './safety-helpers.js';
+import { tempDir } from './helpers.js';
 
-function fakeRunner(withInline: boolean, log: Array<[string, string]>): Runner {
-  const work = (where: string) => async (job: FileJob): Promise<FileReport> => {
-    log.push([where, job.path]);
-    // Finish out of order: later-started jobs sometimes finish first.
-    await new Promise((r) => setTimeout(r, (job.path.charCodeAt(job.path.length - 1) * 7) % 5));
-    return { path: job.path, status: 'unchanged', changes: [], notices: [] };
-  };
-  return {
-    run: work('pool'),
-    ...(withInline ? { runInline: work('main') } : {}),
-    close: async () => {},
-  };
-}
+const LOOPS = fileURLToPath(new URL('./loop-handlers.ts', import.meta.url));
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = tempDir()));
+afterAll(() => cleanup());
 
-describe('runAll: every job once, reports in job order', () => {
-  const options = defaultOptions();
-  const jobs: FileJob[] = Array.from({ length: 40 }, (_, i) => ({ path: `f${String(i).padStart(2, '0')}`, options, roots: [] }));
-  const sizes = jobs.map((_, i) => ((i * 37) % 41) * 4096); // 0 to 160 KiB
-  for (const withInline of [false, true]) {
-    it(withInline ? 'with the main thread working beside the workers' : 'with workers only', async () => {
-      const log: Array<[string, string]> = [];
-      const seen: string[] = [];
-      const reports = await runAll(fakeRunner(withInline, log), jobs, 3, (r, i) => {
-        expect(r.path).toBe(jobs[i]!.path);
-        seen.push(r.path);
-      }, sizes);
-      expect(seen).toEqual(jobs.map((j) => j.path));
-      expect(reports.map((r) => r.path)).toEqual(jobs.map((j) => j.path));
-      expect(new Set(log.map(([, p]) => p)).size).toBe(jobs.length);
-      expect(log.length).toBe(jobs.length);
-      const sizeOf = (p: string) => sizes[Number(p.slice(1))]!;
-      const pool = log.filter(([w]) => w === 'pool').map(([, p]) => sizeOf(p));
-      expect(pool).toEqual([...pool].sort((a, b) => b - a)); // largest first
-      if (withInline) {
-        const main = log.filter(([w]) => w === 'main').map(([, p]) => sizeOf(p));
-        expect(main.length).toBeGreaterThan(0);
-        expect(main).toEqual([...main].sort((a, b) => a - b)); // smallest first
-        expect(Math.max(...main)).toBeLessThanOrEqual(Math.min(...pool));
-        expect(pool.length).toBeGreaterThan(0);
-        expect(Math.min(...pool)).toBeGreaterThanOrEqual(32 * 1024); // small files stay on the main thread
+const sorted = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+
+describe('every file once, in a worker, reports in sorted path order, the same for any -j', () => {
+  it('-j1 and -j3 give the same reports, delivered in order', async () => {
+    const make = (d: string) => {
+      for (let i = 0; i < 40; i++) {
+        mkdirSync(join(d, `s${i % 4}`), { recursive: true });
+        // Sizes from tiny to 200 KiB: small files go in batches, large ones one by one.
+        writeFileSync(join(d, `s${i % 4}`, `f${i}.gz`), gzipOf(Buffer.alloc(((i * 37) % 41) * 5000, i), 6));
       }
-    });
+    };
+    const a = join(dir, 'order-a');
+    const b = join(dir, 'order-b');
+    make(a);
+    make(b);
+    const seen: string[] = [];
+    const ra = await normalizeTree(a, { jobs: 3, onReport: (r) => seen.push(r.path) });
+    const rb = await normalizeTree(b, { jobs: 1 });
+    expect(seen).toEqual(ra.reports.map((r) => r.path));
+    expect(seen).toEqual(sorted(seen));
+    expect(new Set(seen).size).toBe(40);
+    expect(ra.summary).toEqual({ files: 40, changed: 40, unchanged: 0, untouched: 0, ignored: 0, errors: 0 });
+    expect(JSON.stringify(ra.reports).replaceAll(a, 'X')).toBe(JSON.stringify(rb.reports).replaceAll(b, 'X'));
+    for (const f of readdirSync(join(a, 's1'))) expect(readFileSync(join(a, 's1', f)).equals(readFileSync(join(b, 's1', f)))).toBe(true);
+  }, 60_000);
+});
+
+describe('the per-file deadline: a file that never finishes is an error, left untouched, and the run goes on', () => {
+  const spin = Buffer.concat([Buffer.from('SPIN'), Buffer.alloc(100, 1)]);
+  const files: Record<string, Uint8Array> = {
+    'a.spin': spin,
+    'b.gz': gzipOf(tarOf(Buffer.from('hello'))),
+    'c.a': arOf([{ name: 'ok.txt', data: Buffer.from('text') }, { name: 'x.spin', data: spin }]),
+    'd.whl': wheelOf([{ name: 'pkg/__init__.py', data: Buffer.from('') }, { name: 'pkg/x.spin', data: spin }]),
+    'e.rloop': Buffer.from('RLOOP and more'),
+    'f.tar': tarOf(Buffer.from('world')),
+  };
+  const hanging = ['a.spin', 'c.a', 'd.whl', 'e.rloop'];
+  for (const jobs of [1, 2]) {
+    it(`-j${jobs}: a handler looping with and without I/O, alone, in an .a and in a wheel`, async () => {
+      const d = join(dir, `deadline-j${jobs}`);
+      mkdirSync(d);
+      for (const [n, b] of Object.entries(files)) writeFileSync(join(d, n), b);
+      const t0 = performance.now();
+      const r = await normalizeTree(d, { jobs, deadlineMs: 1500, handlerModules: [LOOPS] });
+      const took = performance.now() - t0;
+      const by = Object.fromEntries(r.reports.map((x) => [x.path.slice(d.length + 1), x]));
+      for (const n of hanging) {
+        expect(by[n]!.status, n).toBe('error');
+        expect(by[n]!.reason, n).toMatch(/per-file deadline of 1\.5 s/);
+        expect(readFileSync(join(d, n)).equals(Buffer.from(files[n]!)), n).toBe(true);
+      }
+      expect(by['b.gz']!.status).toBe('changed');
+      expect(by['f.tar']!.status).toBe('changed');
+      expect(readdirSync(d).sort()).toEqual(Object.keys(files).sort()); // no temp file left
+      expect(r.summary.errors).toBe(hanging.length);
+      // Each hanging file costs about the deadline (plus a grace and a new worker), not forever.
+      expect(took).toBeLessThan(hanging.length * 15_000);
+    }, 90_000);
   }
+  it('on the calling thread (normalizeFile), a handler that reads is stopped by the deadline checks', async () => {
+    const p = join(dir, 'inline.rloop');
+    writeFileSync(p, files['e.rloop']!);
+    const base = defaultOptions({ limits: { ...DEFAULT_LIMITS, deadlineMs: 300 } });
+    const options = { ...base, formats: ['readloop', ...base.formats] };
+    const r = await normalizeFileJob({ path: p, options }, [readLoopHandler, ...HANDLERS]);
+    expect(r.status).toBe('error');
+    expect(r.reason).toMatch(/per-file deadline of 0\.3 s/);
+  });
+});
+
+describe('-j is capped by cores and by memory', () => {
+  it('no more threads than cores', () => expect(effectiveJobs(200, 64 * 2 ** 30, 2)).toBe(2));
+  it('no more threads than half the memory holds at WORKER_MEMORY_BYTES each', () => {
+    expect(effectiveJobs(200, 4 * WORKER_MEMORY_BYTES, 64)).toBe(2);
+    expect(effectiveJobs(8, 1, 8)).toBe(1);
+  });
+  it('-j200 on a tree of small files uses the capped count', async () => {
+    const d = join(dir, 'many');
+    mkdirSync(d);
+    for (let i = 0; i < 20; i++) writeFileSync(join(d, `f${i}.gz`), gzipOf(Buffer.from(`x${i}`)));
+    const r = await normalizeTree(d, { jobs: 200 });
+    expect(r.threads).toBe(effectiveJobs(200));
+    expect(r.threads).toBeLessThanOrEqual(2 * 64);
+    expect(r.summary.changed).toBe(20);
+  }, 60_000);
 });

@@ -54,7 +54,7 @@ describe('walk: regular files only, symlinks never followed, each inode once, so
     expect(w.files).toHaveLength(1);
     expect(w.problems).toEqual([{ path: join(d, 'missing'), reason: 'no such file or directory', severity: 'error' }]);
   });
-  it('removes temp files left by a killed run (dead pid) and skips live ones', () => {
+  it('lists temp files of earlier runs as leftovers and never removes one (src/leftovers.ts decides)', () => {
     const d = tree();
     writeFileSync(join(d, 'f'), 'x');
     writeFileSync(join(d, '.f.detnorm-999999999-0123abcd.tmp'), 'partial');
@@ -62,7 +62,11 @@ describe('walk: regular files only, symlinks never followed, each inode once, so
     writeFileSync(live, 'in progress');
     const w = walk([d]);
     expect(w.files.map((f) => f.path)).toEqual([join(d, 'f')]);
-    expect(existsSync(join(d, '.f.detnorm-999999999-0123abcd.tmp'))).toBe(false);
+    expect(w.leftovers.map((l) => [l.path, l.target, l.pid, l.inplace])).toEqual([
+      [join(d, '.f.detnorm-999999999-0123abcd.tmp'), join(d, 'f'), 999999999, false],
+      [live, join(d, 'f'), process.pid, false],
+    ].sort((a, b) => Buffer.compare(Buffer.from(a[0] as string), Buffer.from(b[0] as string))));
+    expect(existsSync(join(d, '.f.detnorm-999999999-0123abcd.tmp'))).toBe(true);
     expect(existsSync(live)).toBe(true);
   });
 });
@@ -73,7 +77,7 @@ describe('safe writes: temp file in the same directory, then rename', () => {
     const f = join(d, 'f');
     writeFileSync(f, 'old');
     chmodSync(f, 0o751);
-    const st = statSync(f);
+    const st = statSync(f, { bigint: true });
     const a = new AtomicFile(f, st);
     expect(a.path.startsWith(d + '/')).toBe(true);
     void a.sink.write(Buffer.from('new bytes'));
@@ -81,7 +85,7 @@ describe('safe writes: temp file in the same directory, then rename', () => {
     a.commit();
     expect(readFileSync(f, 'utf8')).toBe('new bytes');
     expect(statSync(f).mode & 0o7777).toBe(0o751);
-    expect(statSync(f).ino).not.toBe(st.ino);
+    expect(statSync(f, { bigint: true }).ino).not.toBe(st.ino);
     expect(readdirSync(d)).toEqual(['f']);
   });
   it('rewrites a hard-linked file in place so every link sees the new bytes', () => {
@@ -89,19 +93,19 @@ describe('safe writes: temp file in the same directory, then rename', () => {
     const f = join(d, 'f');
     writeFileSync(f, 'old old old');
     linkSync(f, join(d, 'g'));
-    const st = statSync(f);
+    const st = statSync(f, { bigint: true });
     const a = new AtomicFile(f, st);
     void a.sink.write(Buffer.from('new'));
     a.commit();
     expect(readFileSync(join(d, 'g'), 'utf8')).toBe('new');
-    expect(statSync(f).ino).toBe(st.ino);
+    expect(statSync(f, { bigint: true }).ino).toBe(st.ino);
     expect(readdirSync(d).sort()).toEqual(['f', 'g']);
   });
   it('abort removes the temp file and leaves the target alone', () => {
     const d = tree();
     const f = join(d, 'f');
     writeFileSync(f, 'old');
-    const a = new AtomicFile(f, statSync(f));
+    const a = new AtomicFile(f, statSync(f, { bigint: true }));
     void a.sink.write(Buffer.from('new'));
     a.abort();
     expect(readFileSync(f, 'utf8')).toBe('old');

@@ -25,7 +25,15 @@ export interface Inflated {
  * Inflate the raw deflate stream starting at `start` in `input`, writing the payload to `sink`
  * (if any). `member` names the member in messages.
  */
-export async function inflateRaw(input: Source, start: number, sink: Sink | undefined, limits: Limits, member: string): Promise<Inflated> {
+export async function inflateRaw(
+  input: Source,
+  start: number,
+  sink: Sink | undefined,
+  limits: Limits,
+  member: string,
+  /** Told how many bytes each step produced, before they are written (a decompression budget). */
+  onOutput?: (bytes: number) => void,
+): Promise<Inflated> {
   // Inflate with Node's zlib: a deflate stream has exactly one decompression, so any correct
   // inflater gives the same bytes (only deflate output differs between zlib builds, which is
   // why recompression uses pako). It is 3-8x faster than pako's inflate.
@@ -73,6 +81,7 @@ export async function inflateRaw(input: Source, start: number, sink: Sink | unde
       pos += n;
       if (!ended && !failure) await settle();
       if (size > limits.maxMemberBytes) throw new FormatError(`${member} inflates past the limit of ${limits.maxMemberBytes} bytes`);
+      if (onOutput) onOutput(pending.reduce((a, c) => a + c.length, 0));
       if (sink) for (const c of pending) await sink.write(c);
       pending = [];
     }
@@ -81,13 +90,81 @@ export async function inflateRaw(input: Source, start: number, sink: Sink | unde
     inf.on('error', () => {});
     inf.destroy();
   }
+  if (onOutput) onOutput(pending.reduce((a, c) => a + c.length, 0));
   if (sink) for (const c of pending) await sink.write(c);
+  // No per-stream ratio check: one deflate layer cannot pass ~1032:1. limits.maxRatio bounds
+  // what a whole file decompresses, nesting included (onOutput -> ctx.expand).
   const end = start + inf.bytesWritten;
-  const compressed = end - start;
-  if (size > 1 << 20 && size / Math.max(1, compressed) > limits.maxRatio) {
-    throw new FormatError(`${member} expands ${Math.round(size / compressed)}:1, over the limit of ${limits.maxRatio}:1`);
-  }
   return { end, crc, size };
+}
+
+/**
+ * A sink that raw-deflates what it is given at `level` into `sink`. Input is regrouped into
+ * CHUNK pieces before pako sees it, so the output is that of deflateRaw over the same bytes
+ * whatever sizes the writer used. `finish` ends the stream and returns the payload's CRC32 and
+ * size.
+ */
+export class DeflatingSink implements Sink {
+  private readonly def: pako.Deflate;
+  private pending: Uint8Array[] = [];
+  private status = 0;
+  private readonly buf = new Uint8Array(CHUNK);
+  private fill = 0;
+  private crc = 0;
+  private total = 0;
+  constructor(
+    level: 1 | 6 | 9,
+    private readonly sink: Sink,
+  ) {
+    this.def = new pako.Deflate({ raw: true, level, chunkSize: OUT_CHUNK });
+    this.def.onData = (c: pako.Data) => {
+      this.pending.push(c as Uint8Array);
+    };
+    this.def.onEnd = (s: number) => {
+      this.status = s;
+    };
+  }
+  get length(): number {
+    return this.total;
+  }
+  private async flushOut(): Promise<void> {
+    const out = this.pending;
+    this.pending = [];
+    for (const c of out) await this.sink.write(c);
+  }
+  private async push(chunk: Uint8Array): Promise<void> {
+    this.crc = crc32(chunk, this.crc);
+    this.def.push(chunk, false);
+    await this.flushOut();
+  }
+  async write(chunk: Uint8Array): Promise<void> {
+    this.total += chunk.length;
+    for (let at = 0; at < chunk.length; ) {
+      const n = Math.min(CHUNK - this.fill, chunk.length - at);
+      if (this.fill === 0 && n === CHUNK) {
+        await this.push(chunk.subarray(at, at + CHUNK));
+      } else {
+        this.buf.set(chunk.subarray(at, at + n), this.fill);
+        this.fill += n;
+        if (this.fill === CHUNK) {
+          this.fill = 0;
+          await this.push(this.buf);
+        }
+      }
+      at += n;
+    }
+  }
+  async finish(): Promise<{ crc: number; size: number }> {
+    if (this.fill > 0) {
+      const last = this.buf.subarray(0, this.fill);
+      this.fill = 0;
+      await this.push(last);
+    }
+    this.def.push(new Uint8Array(0), true);
+    if (this.status !== 0) throw new Error(`deflate failed with zlib status ${this.status}`);
+    await this.flushOut();
+    return { crc: this.crc, size: this.total };
+  }
 }
 
 /**
@@ -95,28 +172,7 @@ export async function inflateRaw(input: Source, start: number, sink: Sink | unde
  * sizes). Returns the payload's CRC32 and size.
  */
 export async function deflateRaw(src: Source, level: 1 | 6 | 9, sink: Sink): Promise<{ crc: number; size: number }> {
-  const def = new pako.Deflate({ raw: true, level, chunkSize: OUT_CHUNK });
-  let pending: Uint8Array[] = [];
-  let status = 0;
-  def.onData = (c: pako.Data) => {
-    pending.push(c as Uint8Array);
-  };
-  def.onEnd = (s: number) => {
-    status = s;
-  };
-  let crc = 0;
-  const flush = async () => {
-    for (const c of pending) await sink.write(c);
-    pending = [];
-  };
-  for (let at = 0; at < src.size; at += CHUNK) {
-    const chunk = await src.read(at, Math.min(CHUNK, src.size - at));
-    crc = crc32(chunk, crc);
-    def.push(chunk, false);
-    await flush();
-  }
-  def.push(new Uint8Array(0), true);
-  if (status !== 0) throw new Error(`deflate failed with zlib status ${status}`);
-  await flush();
-  return { crc, size: src.size };
+  const d = new DeflatingSink(level, sink);
+  for (let at = 0; at < src.size; at += CHUNK) await d.write(await src.read(at, Math.min(CHUNK, src.size - at)));
+  return d.finish();
 }

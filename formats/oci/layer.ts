@@ -267,7 +267,15 @@ export async function normalizeLayerBlob(blob: Source, ctx: Context, owners: Own
   }
   // gzip: the gzip handler's member rules, with the payload normalized as a layer.
   const sink = ctx.spill();
-  const gctx: Context = { ...ctx, path: `${ctx.path}!/${what}`, normalizeMember: (_name, payload) => normalizeTarPayload(payload) };
+  // The payload always goes through normalizeTarPayload (it hashes the diff_id): no head-based
+  // shortcut, no streaming into the output.
+  const gctx: Context = {
+    ...ctx,
+    path: `${ctx.path}!/${what}`,
+    normalizeMember: (_name, payload) => normalizeTarPayload(payload),
+    normalizeMemberInto: undefined,
+    claims: undefined,
+  };
   const res = await gzipHandler.normalize(blob, sink, gctx);
   if (res.status === 'untouched') {
     // Still need the diff_id: hash the payload without rewriting.

@@ -187,6 +187,7 @@ class ZipNormalizer {
     await writer.raw(prefix);
     for (let i = 0; i < ordered.length; i++) {
       const e = ordered[i]!;
+      ctx.checkDeadline?.();
       const name = e.name;
       const { kind, external } = kindAndMode(e);
       if (this.plainlyRaw(e, kind)) {
@@ -265,27 +266,34 @@ class ZipNormalizer {
     else if (this.byExtension.has(ext)) head = await this.probe.head(this.data, e.dataOffset, e.compressedSize);
     else head = await this.smallProbe.head(this.data, e.dataOffset, e.compressedSize);
     const probe: Probe = { name: dn, size: e.uncompressedSize, head, tail: head.length === e.uncompressedSize ? head : new Uint8Array(0) };
-    const handler = this.select(probe, ext);
+    // The engine's choice (extra handlers included) when it offers one, else the registry's.
+    const claimed = this.ctx.claims ? this.ctx.claims(probe) : this.select(probe, ext) !== undefined;
     const isProperties = jarLike && ext === '.properties';
-    if (!handler && !isProperties) return { kind: 'raw' };
+    if (!claimed && !isProperties) return { kind: 'raw' };
 
+    // Spilled data is released as soon as it is used: one member's data at a time, however
+    // many members change (memory and temp disk bounded by the largest member, not the archive).
     const member = await this.plain(e);
-    if (handler) {
-      const r = await this.ctx.normalizeMember(dn, member);
-      if (r.changed) {
-        this.nestedChanges.push(...r.changes);
-        return { kind: 'new', plain: r.output, why: r.format };
+    try {
+      if (claimed) {
+        const r = await this.ctx.normalizeMember(dn, member);
+        if (r.changed) {
+          this.nestedChanges.push(...r.changes);
+          return { kind: 'new', plain: r.output, why: r.format };
+        }
       }
-    }
-    if (isProperties && member.size <= TEXT_LIMIT) {
-      const s = Buffer.from(await member.read(0, member.size)).toString('latin1');
-      const out = removeDateComment(s);
-      if (out !== undefined) {
-        this.changes.add('timestamp', '.properties date comment removed');
-        return { kind: 'new', plain: new BufferSource(Buffer.from(out, 'latin1')), why: 'properties' };
+      if (isProperties && member.size <= TEXT_LIMIT) {
+        const s = Buffer.from(await member.read(0, member.size)).toString('latin1');
+        const out = removeDateComment(s);
+        if (out !== undefined) {
+          this.changes.add('timestamp', '.properties date comment removed');
+          return { kind: 'new', plain: new BufferSource(Buffer.from(out, 'latin1')), why: 'properties' };
+        }
       }
+      return { kind: 'raw' };
+    } finally {
+      member.release?.();
     }
-    return { kind: 'raw' };
   }
 
   /** The engine's selectHandler over the enabled handlers, without refiltering them per member. */
@@ -297,6 +305,7 @@ class ZipNormalizer {
   /** The member's uncompressed bytes as a Source (a window of the input when stored). */
   private async plain(e: Entry): Promise<Source> {
     if (e.method === METHOD_STORED) return new SliceSource(this.input, e.dataOffset, e.compressedSize);
+    this.ctx.expand?.(e.uncompressedSize, e.displayName);
     const spill = this.ctx.spill();
     await inflateTo(this.input, e.dataOffset, e.compressedSize, e.uncompressedSize, e.crc, spill, e.displayName);
     return spill.close();
@@ -306,6 +315,7 @@ class ZipNormalizer {
   private async text(e: Entry): Promise<Uint8Array | undefined> {
     if (e.uncompressedSize > TEXT_LIMIT) return undefined;
     if (e.method === METHOD_STORED) return Uint8Array.from(await this.input.read(e.dataOffset, e.compressedSize));
+    this.ctx.expand?.(e.uncompressedSize, e.displayName);
     const sink = new BufferSink();
     await inflateTo(this.input, e.dataOffset, e.compressedSize, e.uncompressedSize, e.crc, sink, e.displayName);
     return sink.bytes();
@@ -370,19 +380,28 @@ class ZipNormalizer {
       return;
     }
     const plain = content.plain;
-    if (this.flavor === 'wheel') this.digests.set(displayName(name), { hash: await sha256(plain), size: plain.size });
-    if (e.method === METHOD_STORED) {
-      const crc = await crcOf(plain);
-      await writer.begin(this.header(e, name, kind, external, crc, plain.size, plain.size));
-      await writer.out.copy(plain, 0, plain.size);
-      return;
+    try {
+      if (this.flavor === 'wheel') this.digests.set(displayName(name), { hash: await sha256(plain), size: plain.size });
+      if (e.method === METHOD_STORED) {
+        const crc = await crcOf(plain);
+        await writer.begin(this.header(e, name, kind, external, crc, plain.size, plain.size));
+        await writer.out.copy(plain, 0, plain.size);
+        return;
+      }
+      ch.add('compression', 'changed members recompressed (pako level ' + deflateLevel(e.flags) + ')');
+      const spill = this.ctx.spill();
+      const { crc, size } = await deflateTo(plain, deflateLevel(e.flags), spill);
+      const packed = await spill.close();
+      try {
+        await writer.begin(this.header(e, name, kind, external, crc, packed.size, size));
+        await writer.out.copy(packed, 0, packed.size);
+      } finally {
+        packed.release?.();
+      }
+    } finally {
+      // Written out: the member's new bytes are not needed any more.
+      plain.release?.();
     }
-    ch.add('compression', 'changed members recompressed (pako level ' + deflateLevel(e.flags) + ')');
-    const spill = this.ctx.spill();
-    const { crc, size } = await deflateTo(plain, deflateLevel(e.flags), spill);
-    const packed = await spill.close();
-    await writer.begin(this.header(e, name, kind, external, crc, packed.size, size));
-    await writer.out.copy(packed, 0, packed.size);
   }
 }
 
