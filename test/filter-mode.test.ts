@@ -13,7 +13,7 @@ import { DEFAULT_LIMITS, type Options } from '../src/types.js';
 import { HANDLERS } from '../formats/index.js';
 import { contentFlavor, flavorOfName } from '../formats/zip/flavor.js';
 import { readArchive } from '../formats/zip/reader.js';
-import { haveTool, run, tempDir } from './helpers.js';
+import { haveTool, missingTool, run, tempDir } from './helpers.js';
 
 const ROOT = new URL('../corpus/', import.meta.url).pathname;
 const SIDE = /\.(out|json|error|md|fixed|c|java|py|gitignore|gitattributes)$/;
@@ -157,7 +157,7 @@ describe.runIf(haveTool('python3'))('filter mode, end to end: a wheel through `d
 /** A python3 with the `wheel` module (Debian's python3-wheel), if there is one. */
 function wheelPython(): string | undefined {
   for (const py of ['python3', '/usr/bin/python3']) if (spawnSync(py, ['-m', 'wheel', 'version']).status === 0) return py;
-  haveTool('python3 -m wheel');
+  missingTool('python3 -m wheel');
   return undefined;
 }
 
