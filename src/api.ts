@@ -145,7 +145,15 @@ export async function normalizeFile(path: string, options: FileOptions = {}): Pr
 export async function normalizeTree(paths: string | readonly string[], options: TreeOptions = {}): Promise<TreeResult> {
   const opts = resolveOptions(options);
   const roots = typeof paths === 'string' ? [paths] : paths;
-  const { files, problems } = walk(roots, { ociLayouts: opts.formats.includes('oci') });
+  const walked = walk(roots, { ociLayouts: opts.formats.includes('oci') });
+  const { files, problems } = walked;
+  // A file reached through a symlink named on the command line is worked on at its real path
+  // and reported under the name given.
+  const shown = (r: FileReport): FileReport => {
+    const path = walked.names.get(r.path);
+    const links = r.links?.map((l) => walked.names.get(l) ?? l);
+    return path || links?.some((l, i) => l !== r.links![i]) ? { ...r, ...(path ? { path } : {}), ...(links ? { links } : {}) } : r;
+  };
   options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
   const jobs = options.jobs ?? defaultJobs();
   const runner = makeRunner(jobs, files.length);
@@ -155,16 +163,17 @@ export async function normalizeTree(paths: string | readonly string[], options: 
       files.map((f) => ({
         path: f.path,
         options: opts,
-        roots,
+        roots: walked.roots,
         ...(options.check ? { check: true } : {}),
         ...(f.links.length ? { links: f.links } : {}),
         ...(f.ociLayout ? { ociLayout: true } : {}),
       })),
       jobs,
-      (r) => options.onReport?.(r),
+      (r) => options.onReport?.(shown(r)),
       files.map((f) => f.size),
     );
-    return { reports, problems, summary: summarize(reports) };
+    const named = reports.map(shown);
+    return { reports: named, problems, summary: summarize(named) };
   } finally {
     await runner.close();
   }

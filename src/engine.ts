@@ -63,6 +63,9 @@ function extensionOf(name: string): string {
 export function selectHandler(probe: Probe, handlers: readonly Handler[], enabled: readonly string[]): Handler | undefined {
   const on = handlers.filter((h) => enabled.includes(h.name));
   for (const h of on) if (h.detect(probe)) return h;
+  // An empty file (a placeholder `.jar`, a `touch`ed `.gz`) is no archive whatever its name:
+  // nothing in it can vary, so no name claims it.
+  if (probe.size === 0) return undefined;
   const ext = extensionOf(probe.name);
   if (ext) for (const h of on) if (h.extensions.includes(ext)) return h;
   return undefined;
@@ -159,7 +162,7 @@ export class Engine {
     }
     const probe = await makeProbe(input, name);
     const handler = selectHandler(probe, handlers, options.formats);
-    if (!handler) return { status: 'ignored', changes: [], notices: [] };
+    if (!handler) return { status: 'ignored', changes: [], notices: [], ...(input.size === 0 ? { reason: 'empty file' } : {}) };
     const notices: string[] = [];
     const ctx: Context = {
       options,

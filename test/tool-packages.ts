@@ -29,6 +29,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   zipalign: 'zipalign',
   'dpkg-deb': 'dpkg',
   setpriv: 'util-linux',
+  script: 'bsdutils',
   java: 'default-jdk-headless',
   javac: 'default-jdk-headless',
   jar: 'default-jdk-headless',
