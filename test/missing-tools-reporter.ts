@@ -56,7 +56,8 @@ export function missingToolsMessage(misses: readonly Miss[], skippedIn: (file: s
     partialTotal += partial.length;
     const what = [skipped.size ? `${skipped.size} skipped` : '', partial.length ? `${partial.length} ran without a check` : ''].filter(Boolean).join(', ');
     lines.push(`  ${relative(process.cwd(), file) || file}: ${what} (${[...f.tools].sort().join(', ')})`);
-    for (const t of partial) lines.push(`      check left out: ${t}`);
+    for (const t of partial.slice(0, 2)) lines.push(`      check left out: ${t}`);
+    if (partial.length > 2) lines.push(`      ... and ${partial.length - 2} more`);
   }
   const pkgs = [...new Set(tools.map((t) => TOOL_PACKAGES[t]).filter((p): p is string => Boolean(p)))].sort();
   const unknown = tools.filter((t) => !TOOL_PACKAGES[t]).map((t) => `${t}: ${NOT_APT[t] ?? 'no package known (add it to test/tool-packages.ts)'}`);
