@@ -9,38 +9,44 @@ set -euo pipefail
 out=$(realpath -m "${1:-corpus/demo}")
 export PYTHONDONTWRITEBYTECODE=
 
-write_source() { # DIR ORDER: the same files, created in the given order
-  local d=$1 order=$2 files
-  mkdir -p "$d/bin" "$d/lib" "$d/doc" "$d/hello" "$d/META-INF"
-  files=(bin/hello lib/answer.c lib/twice.c doc/README hello/__init__.py hello/greet.py)
-  [ "$order" = reverse ] && files=(hello/greet.py hello/__init__.py doc/README lib/twice.c lib/answer.c bin/hello)
+write_source() { # DIR ORDER USER: the same files, created in the given order
+  local d=$1 order=$2 user=$3 files
+  mkdir -p "$d/bin" "$d/lib" "$d/doc" "$d/hello" "$d/java" "$d/META-INF"
+  files=(bin/hello lib/answer.c lib/twice.c main.c java/Hello.java doc/README hello/__init__.py hello/greet.py)
+  [ "$order" = reverse ] && files=(hello/greet.py hello/__init__.py doc/README java/Hello.java main.c lib/twice.c lib/answer.c bin/hello)
   for f in "${files[@]}"; do
     case $f in
       bin/hello) printf '#!/bin/sh\necho hello from the detnorm demo\n' > "$d/$f"; chmod +x "$d/$f" ;;
       lib/answer.c) printf 'int answer(void) { return 42; }\n' > "$d/$f" ;;
       lib/twice.c) printf 'int twice(int x) { return 2 * x; }\n' > "$d/$f" ;;
+      main.c) printf '#include <stdio.h>\nint answer(void);\nint twice(int);\nint main(void) { printf("hello from the detnorm demo: answer() = %%d, twice(21) = %%d\\n", answer(), twice(21)); return 0; }\n' > "$d/$f" ;;
+      java/Hello.java) printf 'public class Hello {\n  public static void main(String[] args) { System.out.println("hello from the detnorm demo (java)"); }\n}\n' > "$d/$f" ;;
       doc/README) for i in $(seq 1 40); do echo "detnorm demo package, line $i"; done > "$d/$f" ;;
       hello/__init__.py) printf '"""Demo package."""\nfrom .greet import greet\n' > "$d/$f" ;;
       hello/greet.py) printf 'def greet(name):\n    return f"hello, {name}"\n' > "$d/$f" ;;
     esac
   done
-  printf 'Manifest-Version: 1.0\nCreated-By: detnorm demo\n' > "$d/META-INF/MANIFEST.MF"
+  printf 'Manifest-Version: 1.0\nMain-Class: Hello\nCreated-By: detnorm demo\nBuilt-By: %s\n' "$user" > "$d/META-INF/MANIFEST.MF"
 }
 
-build() { # NAME DATE UID UMASK ORDER
-  local name=$1 date=$2 uid=$3 mask=$4 order=$5
+build() { # NAME DATE UID UMASK ORDER USER
+  local name=$1 date=$2 uid=$3 mask=$4 order=$5 user=$6
   local root=/tmp/detnorm-demo/$name dest=$out/$name
   rm -rf "$root" "$dest"
   mkdir -p "$root" "$dest"
   (
     umask "$mask"
     cd "$root"
-    write_source src "$order"
+    write_source src "$order" "$user"
     cd src
     # ELF: a static library and a shared library with debug info (the build path is in DWARF).
     gcc -g -O2 -c lib/answer.c lib/twice.c
     ar rcU "$dest/libdemo.a" $( [ "$order" = reverse ] && echo "answer.o twice.o" || echo "answer.o twice.o" )
     gcc -g -O2 -shared -fPIC -o "$dest/libdemo.so" lib/answer.c lib/twice.c
+    # A program (the demo runs it): DWARF and the build-id hold the checkout path.
+    gcc -g -O2 -o "$dest/hello" main.c lib/answer.c lib/twice.c
+    # Java class for the runnable jar.
+    javac -d classes java/Hello.java
     # pyc: compiled in place (co_filename holds the checkout path).
     python3 -m compileall -q "$PWD/hello"
     find . -exec touch -h -d "$date" {} +
@@ -50,8 +56,8 @@ build() { # NAME DATE UID UMASK ORDER
     python3 -c "import gzip,sys; open(sys.argv[1],'wb').write(gzip.compress(open('doc/README','rb').read(), 6, mtime=int(sys.argv[2])))" "$dest/notes.gz" "$(date -d "$date" +%s)"
     # zip (Info-ZIP: UT and ux extras, local times), member order from the file system walk.
     TZ=$( [ "$order" = reverse ] && echo America/New_York || echo Europe/Berlin ) zip -q -r "$dest/release.zip" $( [ "$order" = reverse ] && echo "hello doc bin" || echo "bin doc hello" ) -x '*__pycache__*'
-    # jar (JDK: data descriptors, 0xCAFE extra, MANIFEST with Created-By).
-    jar cfm "$dest/app.jar" META-INF/MANIFEST.MF $( [ "$order" = reverse ] && echo "hello doc" || echo "doc hello" )
+    # jar (JDK: data descriptors, 0xCAFE extra, MANIFEST with Built-By), runnable: java -jar.
+    jar cfm "$dest/app.jar" META-INF/MANIFEST.MF -C classes Hello.class $( [ "$order" = reverse ] && echo "hello doc" || echo "doc hello" )
     # wheel-like zip of the package with its pycs, written by Python's zipfile (local time).
     python3 - "$dest/hello-1.0-py3-none-any.whl" <<'PY'
 import sys, zipfile, os, hashlib, base64
@@ -80,6 +86,6 @@ PY
   )
   touch -d "$date" "$dest"/*
 }
-build build-a "2024-03-01 10:00:00 UTC" 1000 022 forward
-build build-b "2025-07-15 18:30:00 UTC" 1234 002 reverse
+build build-a "2024-03-01 10:00:00 UTC" 1000 022 forward alice
+build build-b "2025-07-15 18:30:00 UTC" 1234 002 reverse bob
 echo "made $out/build-a and $out/build-b from /tmp/detnorm-demo/build-{a,b}/src"

@@ -197,6 +197,13 @@ export async function normalizeTree(paths: string | readonly string[], options: 
   try {
     const walked = walk(roots, { ociLayouts: opts.formats.includes('oci') });
     const { files } = walked;
+    // A file reached through a symlink named on the command line is worked on at its real path
+    // and reported under the name given.
+    const shown = (r: FileReport): FileReport => {
+      const path = walked.names.get(r.path);
+      const links = r.links?.map((l) => walked.names.get(l) ?? l);
+      return path || links?.some((l, i) => l !== r.links![i]) ? { ...r, ...(path ? { path } : {}), ...(links ? { links } : {}) } : r;
+    };
     const problems = [...walked.problems, ...handleLeftovers(walked.leftovers, !options.check)];
     if (!options.check) reapStaleSpillDirs();
     options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
@@ -204,18 +211,19 @@ export async function normalizeTree(paths: string | readonly string[], options: 
       files.map((f) => ({
         path: f.path,
         options: opts,
-        roots,
+        roots: walked.roots,
         ...(options.check ? { check: true } : {}),
         ...(f.links.length ? { links: f.links } : {}),
         ...(f.ociLayout ? { ociLayout: true } : {}),
         ...(f.ident ? { ident: f.ident } : {}),
         ...(f.parentIdent ? { parentIdent: f.parentIdent } : {}),
       })),
-      (r) => options.onReport?.(r),
+      (r) => options.onReport?.(shown(r)),
       files.map((f) => f.size),
     );
     problems.sort((a, b) => byteCompare(a.path, b.path));
-    return { reports, problems, summary: summarize(reports), threads };
+    const named = reports.map(shown);
+    return { reports: named, problems, summary: summarize(named), threads };
   } finally {
     await pool.close();
   }

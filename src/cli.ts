@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The detnorm command line, built on the library API (src/api.ts).
-import { closeSync, createReadStream, existsSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, lstatSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeFor, listFormats, normalizeBuffer, normalizeFile, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
@@ -31,7 +31,20 @@ Examples:
   detnorm --json dist/ | jq .            one JSON record per file
 
 Exit status: 0 all done (changed or not), 1 --check found files that would change,
-2 usage error (nothing touched), 3 some file could not be processed (the others were).`;
+2 usage error (nothing touched; also --check that found no file at all),
+3 some file could not be processed (the others were).`;
+
+/** The handlers, from the registry: a new format appears here by itself. */
+function formatsHelp(): string {
+  const list = listFormats();
+  const width = Math.max(...list.map((f) => f.name.length)) + 2;
+  return `\nFormats (--list-formats also shows their file extensions):\n${list.map((f) => `  ${f.name.padEnd(width)}${f.description}`).join('\n')}\n`;
+}
+
+/** Commander's "error: ..." messages, in detnorm's own "detnorm: ..." form. */
+function prefixed(prog: string): (str: string, write: (s: string) => void) => void {
+  return (str, write) => write(`${prog}: ${str.replace(/^error: /, '')}`);
+}
 
 class UsageError extends Error {}
 
@@ -82,6 +95,7 @@ interface CliOpts {
   keepLayers?: number | string[];
   pycSortSets?: boolean;
   deadline?: number;
+  force?: boolean;
   progress: boolean;
 }
 
@@ -89,7 +103,8 @@ function buildProgram(): Command {
   const program = new Command();
   program
     .name('detnorm')
-    .description('Make build artifacts bit-identical: rewrite times, order, owners, modes and build paths in zip, jar, wheel, tar, gzip, ar, pyc and ELF files to canonical values.')
+    .usage('[options] <path...>\n       detnorm [options] - < IN > OUT\n       detnorm diff [options] A B      (see detnorm diff --help)')
+    .description('Make build artifacts bit-identical: rewrite the times, member order, owners, modes and build paths they carry to canonical values, in every format listed below.')
     .version(VERSION, '-V, --version')
     .argument('[paths...]', 'files and directories to normalize in place ("-" reads stdin and writes stdout)')
     .option('-T, --timestamp <epoch>', 'canonical time T in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else each format\'s "no time")', epochArg)
@@ -108,13 +123,14 @@ function buildProgram(): Command {
     .option('--pyc-sort-sets', 'pyc: also sort frozenset constants of Python < 3.11 pycs, whose order follows PYTHONHASHSEED (add-determinism keeps it)')
     .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
     .option('--keep-layers <n|digests>', 'container images: leave byte-identical the first N layers, or the layers with these digests (sha256:HEX,...), so a published base keeps its digests', layersArg)
-    .option('--stdin-name <name>', 'with "-": the file name to use for format detection (e.g. app.jar)')
+    .option('--stdin-name <name>', 'with "-": a file name to break a detection tie the bytes leave open (e.g. app.jar)')
+    .option('-f, --force', 'with "-": write to stdout even when it is a terminal')
     .option('--deadline <seconds>', 'per-file deadline: a file not done by then is reported and left untouched (default 600; 0: none)', deadlineArg)
     .option('--no-progress', 'never show a progress bar')
-    .addHelpText('after', EXAMPLES)
+    .addHelpText('after', formatsHelp() + EXAMPLES)
     .showHelpAfterError('(run detnorm --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: prefixed('detnorm') });
   return program;
 }
 
@@ -156,8 +172,13 @@ function statusWord(r: FileReport): string {
   if (r.status === 'changed') return r.checked ? 'would change' : 'normalized';
   if (r.status === 'unchanged') return 'unchanged';
   if (r.status === 'untouched') return 'left untouched';
-  if (r.status === 'ignored') return 'not an artifact';
+  if (r.status === 'ignored') return `not an artifact${r.reason ? ` (${r.reason})` : ''}`;
   return 'error';
+}
+
+/** "1 file", "2 files". */
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 class Printer {
@@ -211,6 +232,11 @@ async function toStdout(path: string): Promise<void> {
  * stdout) or, with -o OUT, into OUT through a temp file and a rename like every other write.
  */
 async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) => number): Promise<number> {
+  if (!o.check && !o.output && process.stdout.isTTY && !o.force) {
+    // As gzip does: binary data on a terminal helps nobody and can upset it.
+    process.stderr.write('detnorm: not writing binary data to a terminal: redirect stdout (detnorm - < IN > OUT), or use -f to force\n');
+    return 2;
+  }
   let target: string | undefined;
   if (o.output && !o.check) {
     try {
@@ -270,7 +296,16 @@ Examples:
 Exit status: 0 identical after normalization, 1 different, 2 usage error, 3 could not read.`)
     .showHelpAfterError('(run detnorm diff --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: prefixed('detnorm diff') });
+}
+
+/** A path named on the command line, with a symlink followed to its target (as `cp -H`). */
+function followNamed(p: string): string {
+  try {
+    return lstatSync(p).isSymbolicLink() ? realpathSync(p) : p;
+  } catch {
+    return p; // a dangling link or a missing path: diff says which
+  }
 }
 
 async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -296,11 +331,16 @@ async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> 
   const { diffPaths, formatDiff } = await import('./diff.js');
   let result;
   try {
-    result = await diffPaths(a, b, lib);
+    result = await diffPaths(followNamed(a), followNamed(b), lib);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     process.stderr.write(`detnorm diff: ${code === 'ENOENT' ? `no such file: ${(e as NodeJS.ErrnoException).path}` : (e as Error).message}\n`);
     return e instanceof TypeError ? 2 : 3;
+  }
+  if (result.pairs.length === 0) {
+    // Two empty trees (or trees of symlinks only) are not evidence that two builds reproduce.
+    process.stderr.write(`detnorm diff: nothing to compare: no files under ${a} or ${b}\n`);
+    return 2;
   }
   if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else for (const l of formatDiff(result, Boolean(o.verbose))) process.stdout.write(l + '\n');
@@ -394,10 +434,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const verb = o.check ? 'would change' : 'normalized';
     err(
-      `detnorm: ${s.files} file${s.files === 1 ? '' : 's'}: ${s.changed} ${verb}, ${s.unchanged} already canonical, ${s.ignored} not artifacts` +
+      `detnorm: ${count(s.files, 'file', 'files')}: ${s.changed} ${verb}, ${s.unchanged} already canonical, ${count(s.ignored, 'not an artifact', 'not artifacts')}` +
         (s.untouched ? `, ${s.untouched} left untouched` : '') +
-        `, ${s.errors} error${s.errors === 1 ? '' : 's'} (${secs} s)`,
+        (s.touched ? `, ${o.check ? 'would set' : 'set'} the mtime of ${count(s.touched, 'pyc source', 'pyc sources')}` : '') +
+        `, ${count(s.errors, 'error', 'errors')} (${secs} s)`,
     );
+  }
+  if (o.check && result.reports.length === 0 && s.errors === 0) {
+    // `detnorm --check DIR` that found nothing to check must not pass as if it had.
+    err(`detnorm: nothing to check under ${paths.join(' ')}: no regular file found`);
+    return 2;
   }
   return exitCodeFor(result, Boolean(o.check));
 }

@@ -79,6 +79,9 @@ export function selectHandler(probe: Probe, handlers: readonly Handler[], enable
 /** selectHandler over handlers already filtered to the enabled ones. */
 function selectEnabled(probe: Probe, on: readonly Handler[]): Handler | undefined {
   for (const h of on) if (h.detect(probe)) return h;
+  // An empty file (a placeholder `.jar`, a `touch`ed `.gz`) is no archive whatever its name:
+  // nothing in it can vary, so no name claims it.
+  if (probe.size === 0) return undefined;
   const ext = extensionOf(probe.name);
   if (ext) for (const h of on) if (h.extensions.includes(ext)) return h;
   return undefined;
@@ -191,7 +194,7 @@ export class Engine {
       }
       const probe = await makeProbe(input, name);
       handler = selectEnabled(probe, this.enabled);
-      if (!handler) return { status: 'ignored', changes: [], notices: [] };
+      if (!handler) return { status: 'ignored', changes: [], notices: [], ...(input.size === 0 ? { reason: 'empty file' } : {}) };
       const ctx: Context = {
         options,
         path,

@@ -242,6 +242,7 @@ export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[
       notices: outcome.notices,
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
       ...(job.check && status === 'changed' ? { checked: true } : {}),
+      ...(touched.length ? { touched: touched.length } : {}),
       ...links,
     };
   } catch (e) {

@@ -14,6 +14,8 @@ export interface FileReport {
   readonly reason?: string;
   /** Other hard links to the same file, which see the same new bytes. */
   readonly links?: readonly string[];
+  /** Other files whose mtime was set (or, checked, would be): the sources beside a pyc. */
+  readonly touched?: number;
 }
 
 /** One JSON record per file (`--json`). */
@@ -49,11 +51,14 @@ export interface Summary {
   untouched: number;
   ignored: number;
   errors: number;
+  /** Other files whose mtime was set to match an artifact (a pyc's source). */
+  touched: number;
 }
 
 export function summarize(reports: readonly FileReport[]): Summary {
-  const s: Summary = { files: reports.length, changed: 0, unchanged: 0, untouched: 0, ignored: 0, errors: 0 };
+  const s: Summary = { files: reports.length, changed: 0, unchanged: 0, untouched: 0, ignored: 0, errors: 0, touched: 0 };
   for (const r of reports) {
+    s.touched += r.touched ?? 0;
     if (r.status === 'changed') s.changed++;
     else if (r.status === 'unchanged') s.unchanged++;
     else if (r.status === 'untouched') s.untouched++;

@@ -1,6 +1,9 @@
-// The tree walk: regular files only, symlinks never followed, each inode once (the first path
-// in sorted order stands for all its hard links), results in bytewise path order.
-import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+// The tree walk: regular files only, each inode once (the first path in sorted order stands for
+// all its hard links), results in bytewise path order. A symlink named on the command line is
+// followed, as `find -H` and `cp -H` do (`detnorm --check bazel-bin`); one met during the walk
+// never is. A followed link is resolved here: the entry carries the real path (the file that is
+// opened and replaced is never a symlink), and `names` maps it back to the name as given.
+import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TEMP_PATTERN } from './write.js';
 
@@ -49,6 +52,10 @@ export interface WalkResult {
   readonly problems: WalkProblem[];
   /** Temp files left by earlier runs; never removed by the walk (see src/leftovers.ts). */
   readonly leftovers: Leftover[];
+  /** The roots with command-line symlinks resolved (what "inside the tree" means for jobs). */
+  readonly roots: string[];
+  /** Real path -> the path as named through a command-line symlink (only where they differ). */
+  readonly names: ReadonlyMap<string, string>;
 }
 
 export function byteCompare(a: string, b: string): number {
@@ -65,16 +72,31 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
   const problems: WalkProblem[] = [];
   const leftovers: Leftover[] = [];
   const parents = new Map<string, WalkEntry['parentIdent']>();
-  const visit = (path: string, explicit: boolean, parent?: WalkEntry['parentIdent']): void => {
+  const shownNames = new Map<string, string>();
+  const realRoots: string[] = [];
+  /** `path` is what is opened; `shown` the same file as the user named it. */
+  const visit = (path: string, explicit: boolean, shown: string, parent?: WalkEntry['parentIdent']): void => {
+    if (shown !== path && !shownNames.has(path)) shownNames.set(path, shown);
     let st;
     try {
       st = lstatSync(path, { bigint: true });
     } catch (e) {
-      problems.push({ path, reason: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String((e as Error).message), severity: 'error' });
+      problems.push({ path: shown, reason: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String((e as Error).message), severity: 'error' });
       return;
     }
     if (st.isSymbolicLink()) {
-      if (explicit) problems.push({ path, reason: 'symbolic link: not followed', severity: 'notice' });
+      if (!explicit) return; // met during the walk: never followed
+      let real: string;
+      try {
+        real = realpathSync(path);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const reason = code === 'ENOENT' ? 'symbolic link to a missing file' : code === 'ELOOP' ? 'symbolic link loop' : `cannot follow symbolic link: ${(e as Error).message}`;
+        problems.push({ path: shown, reason, severity: 'error' });
+        return;
+      }
+      if (realRoots.at(-1) === path) realRoots[realRoots.length - 1] = real;
+      visit(real, true, shown);
       return;
     }
     if (st.isDirectory()) {
@@ -82,7 +104,7 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
       try {
         names = readdirSync(path);
       } catch (e) {
-        problems.push({ path, reason: `cannot read directory: ${(e as Error).message}`, severity: 'error' });
+        problems.push({ path: shown, reason: `cannot read directory: ${(e as Error).message}`, severity: 'error' });
         return;
       }
       if (opts.ociLayouts && isOciLayoutDir(names)) {
@@ -91,11 +113,11 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
         return;
       }
       const self = identity(st);
-      for (const name of names.sort(byteCompare)) visit(join(path, name), false, self);
+      for (const name of names.sort(byteCompare)) visit(join(path, name), false, join(shown, name), self);
       return;
     }
     if (!st.isFile()) {
-      if (explicit) problems.push({ path, reason: 'not a regular file', severity: 'notice' });
+      if (explicit) problems.push({ path: shown, reason: 'not a regular file', severity: 'notice' });
       return;
     }
     const base = path.slice(path.lastIndexOf('/') + 1);
@@ -121,10 +143,14 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
     }
     found.set(key, { path, size: Number(st.size), links: [], ident: identity(st) });
   };
-  for (const root of roots) visit(root, true);
+  for (const root of roots) {
+    realRoots.push(root);
+    visit(root, true, root);
+  }
+  const shownOf = (p: string) => shownNames.get(p) ?? p;
   const files: WalkEntry[] = [];
   for (const f of found.values()) {
-    const all = [f.path, ...f.links].sort(byteCompare);
+    const all = [f.path, ...f.links].sort((a, b) => byteCompare(shownOf(a), shownOf(b)));
     const parentIdent = parents.get(all[0]!);
     files.push({
       path: all[0]!,
@@ -135,10 +161,10 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
       ...(parentIdent ? { parentIdent } : {}),
     });
   }
-  files.sort((a, b) => byteCompare(a.path, b.path));
+  files.sort((a, b) => byteCompare(shownOf(a.path), shownOf(b.path)));
   problems.sort((a, b) => byteCompare(a.path, b.path));
   leftovers.sort((a, b) => byteCompare(a.path, b.path));
-  return { files, problems, leftovers };
+  return { files, problems, leftovers, roots: realRoots, names: shownNames };
 }
 
 /** Total size of the regular files under `dir` (an OCI layout's blobs), 0 when unreadable. */

@@ -69,7 +69,7 @@ describe('normalizeFile and normalizeTree', () => {
     const rb = await normalizeTree([b], { jobs: 1 });
     expect(seen).toEqual(ra.reports.map((r) => r.path));
     expect([...seen].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))).toEqual(seen);
-    expect(ra.summary).toEqual({ files: 30, changed: 30, unchanged: 0, untouched: 0, ignored: 0, errors: 0 });
+    expect(ra.summary).toEqual({ files: 30, changed: 30, unchanged: 0, untouched: 0, ignored: 0, errors: 0, touched: 0 });
     expect(JSON.stringify(ra.reports).replaceAll(a, 'X')).toBe(JSON.stringify(rb.reports).replaceAll(b, 'X'));
   });
   it('listFormats names every handler', () => {

@@ -298,7 +298,6 @@ describe('bad input: FormatError with a clear reason, input left as it is', () =
   };
   const withSymtab = (data: Buffer) => Buffer.concat([A(`!<arch>\n${hdr('/', data.length)}`), data, A(data.length % 2 ? '\n' : ''), A(`${hdr('a.o/', 2)}hi`)]);
   const cases: Array<[string, Uint8Array, RegExp]> = [
-    ['zero-length', new Uint8Array(0), /empty file/],
     ['wrong magic (claimed by the .a extension)', A('!<arcx>\nwhatever'), /not an ar archive: bad magic at offset 0/],
     ['truncated magic', A('!<ar'), /truncated ar magic/],
     ['truncated member header', A(`!<arch>\n${hdr('a.o/', 2).slice(0, 30)}`), /truncated ar member header at offset 8: 30 of 60 bytes/],
@@ -313,6 +312,12 @@ describe('bad input: FormatError with a clear reason, input left as it is', () =
     ['symbol table with fewer names than symbols', withSymtab(symtab(2, [76, 76], 'f\0\0\0')), /has 2 symbols but only 1 names|not a member header/],
     ['empty member name', A(`!<arch>\n${hdr('', 2)}hi`), /empty name/],
   ];
+  it('zero-length: not an artifact whatever its name (an empty placeholder), left as it is', async () => {
+    const r = await norm(new Uint8Array(0), 'bad.a');
+    expect(r.status).toBe('ignored');
+    expect(r.reason).toBe('empty file');
+    expect(r.output.length).toBe(0);
+  });
   for (const [what, bytes, reason] of cases) {
     it(what, async () => {
       const r = await norm(bytes, 'bad.a');

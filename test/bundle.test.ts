@@ -1,8 +1,9 @@
 // The self-contained bundle (scripts/bundle.mjs): runs with nothing but node, is reproducible,
 // and packs into a tarball that installs offline.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, tempDir } from './helpers.js';
 
@@ -60,5 +61,53 @@ describe('npm pack: a tarball that installs offline and puts detnorm on the PATH
     const out = execFileSync(bin, ['-v', f], { encoding: 'utf8', env: { ...process.env, PATH: `${join(prefix, 'bin')}:/usr/bin:/bin` } });
     expect(out).toContain('gzip: normalized');
     expect(readFileSync(f).readUInt32LE(4)).toBe(0);
+  });
+});
+
+/** Relative link targets of a markdown file (no scheme, no pure #anchor), without their #part. */
+function relativeLinks(md: string): string[] {
+  return [...md.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t) && !t.startsWith('#')).map((t) => t.replace(/#.*$/, ''));
+}
+
+describe('npm pack: the package a user installs', () => {
+  const packDir = join(dir, 'pack-local');
+  let tgz = '';
+  it('holds LICENSE, the docs and examples README links to, and no test data', () => {
+    mkdirSync(packDir, { recursive: true });
+    const name = run('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, env: { npm_config_ignore_scripts: 'true' } }).toString().trim().split('\n').pop()!;
+    tgz = join(packDir, name);
+    const files = run('tar', ['tzf', tgz]).toString().trim().split('\n');
+    expect(files).toContain('package/LICENSE');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the detnorm authors\n/);
+    for (const f of ['package/README.md', 'package/dist/cli.mjs', 'package/examples/library.mjs', 'package/docs/DESIGN.md']) expect(files).toContain(f);
+    expect(files.filter((f) => /^package\/(corpus|test|src|formats|bench|scripts)\//.test(f))).toEqual([]);
+    const pkg = JSON.parse(run('tar', ['xzOf', tgz, 'package/package.json']).toString());
+    expect(pkg.license).toBe('MIT');
+    for (const k of ['repository', 'homepage', 'bugs']) expect(pkg[k], k).toBeTruthy();
+    // No script npm runs when the package is installed (and warns about): the build runs in
+    // the repository only (prepack, pretest, predemo; `dependencies` after npm ci).
+    for (const k of ['preinstall', 'install', 'postinstall', 'prepare', 'prepublish']) expect(pkg.scripts?.[k], k).toBeUndefined();
+  });
+  it('installs into an empty project without a warning; npx detnorm --help works; every README link resolves in it', () => {
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'probe', version: '1.0.0', private: true }));
+    const env = { ...process.env };
+    delete env.npm_config_ignore_scripts;
+    const r = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tgz], { cwd: project, encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/\bwarn/i);
+    const help = spawnSync('npx', ['--offline', 'detnorm', '--help'], { cwd: project, encoding: 'utf8', env });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: detnorm /);
+    const pkgDir = join(project, 'node_modules/detnorm');
+    const docs = ['README.md', ...readdirSync(join(pkgDir, 'docs')).map((f) => `docs/${f}`)];
+    const missing: string[] = [];
+    for (const doc of docs) {
+      const links = relativeLinks(readFileSync(join(pkgDir, doc), 'utf8'));
+      if (doc === 'README.md') expect(links.length).toBeGreaterThan(3);
+      for (const l of links) if (!existsSync(join(pkgDir, dirname(doc), l))) missing.push(`${doc}: ${l}`);
+    }
+    expect(missing).toEqual([]);
   });
 });

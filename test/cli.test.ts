@@ -1,8 +1,9 @@
 // End to end through the shipped CLI (dist/cli.mjs, the bundle `npm test`'s pretest step builds).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HANDLERS } from '../formats/index.js';
 import { haveTool, run, tempDir } from './helpers.js';
 
 const CLI = new URL('../dist/cli.mjs', import.meta.url).pathname;
@@ -133,7 +134,6 @@ describe('bad input never loses data: left byte-identical, one line each, exit 3
     const full = gzipN('x'.repeat(5000));
     const bad: Record<string, Buffer> = {
       'truncated.gz': full.subarray(0, full.length - 9),
-      'empty.gz': Buffer.alloc(0),
       'wrongmagic.gz': Buffer.from('this is not gzip at all'),
       'huge.a': Buffer.from('!<arch>\n' + 'member.o/       0           0     0     644     9999999999`\n' + 'abc'),
       'truncated.a': Buffer.from('!<arch>\nmember.o/       0           0'),
@@ -301,13 +301,151 @@ describe('-o reads a symlinked input (sandboxed build actions see inputs as syml
     expect(readFileSync(join(d, 'out.gz'))).toEqual(gzipN('hello detnorm\n'));
     expect(readFileSync(gz)).toEqual(before);
   });
-  it('in place, a symlink named on the command line is not followed', () => {
+});
+
+describe('symlinks named on the command line are followed (find -H, cp -H); those met in the walk never', () => {
+  it('in place, through a link to a file: the target is normalized, the link stays a link, the report names the link', () => {
     const { d, gz } = gzFixture();
-    const before = readFileSync(gz);
     symlinkSync(gz, join(d, 'link2.gz'));
-    const r = detnorm([join(d, 'link2.gz')]);
+    const r = detnorm(['-v', join(d, 'link2.gz')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(gz)).toEqual(gzipN('hello detnorm\n'));
+    expect(lstatSync(join(d, 'link2.gz')).isSymbolicLink()).toBe(true);
+    expect(r.stdout).toContain(`${join(d, 'link2.gz')}: gzip: normalized`);
+  });
+  it('--check through a link to a directory (bazel-bin) checks what is under it; a link inside is not followed', () => {
+    const { d, gz } = gzFixture();
+    const outside = gzFixture('elsewhere\n');
+    symlinkSync(outside.gz, join(d, 'inner-link.gz'));
+    const bin = join(dir, `bazel-bin-${n++}`);
+    symlinkSync(d, bin);
+    const before = readFileSync(outside.gz);
+    const r = detnorm(['--check', bin]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toContain(`${join(bin, 'f.txt.gz')}: gzip: would change`);
+    expect(r.stderr).toMatch(/1 file: 1 would change/);
+    detnorm([bin]);
+    expect(readFileSync(gz)).toEqual(gzipN('hello detnorm\n'));
+    expect(readFileSync(outside.gz)).toEqual(before);
+    expect(detnorm(['--check', bin]).status).toBe(0);
+  });
+  it('a dangling link named on the command line: an error with its reason, exit 3', () => {
+    const d = join(dir, `dangling${n++}`);
+    mkdirSync(d);
+    symlinkSync(join(d, 'nowhere.gz'), join(d, 'dangling.gz'));
+    const r = detnorm([join(d, 'dangling.gz')]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`detnorm: ${join(d, 'dangling.gz')}: symbolic link to a missing file`);
+  });
+  it('--check that finds no file at all says so and exits 2 (an empty directory, or one of symlinks only)', () => {
+    const empty = join(dir, `empty${n++}`);
+    mkdirSync(empty);
+    let r = detnorm(['--check', empty]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`detnorm: nothing to check under ${empty}: no regular file found`);
+    const { gz } = gzFixture();
+    symlinkSync(gz, join(empty, 'only-a-link.gz'));
+    r = detnorm(['--check', empty]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('nothing to check');
+    // Without --check an empty tree is no error: there was nothing to do.
+    expect(detnorm([empty]).status).toBe(0);
+  });
+  it('detnorm diff linkA linkB compares the targets; diff of two empty trees says so and exits 2', () => {
+    const a = gzFixture('same\n');
+    const b = join(dir, `plain${n++}.gz`);
+    writeFileSync(b, gzipN('same\n'));
+    const la = join(dir, `linkA${n++}.gz`);
+    const lb = join(dir, `linkB${n++}.gz`);
+    symlinkSync(a.gz, la);
+    symlinkSync(b, lb);
+    let r = detnorm(['diff', la, lb]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/identical after normalization \(gzip\)/);
+    const ea = join(dir, `emptyA${n++}`);
+    const eb = join(dir, `emptyB${n++}`);
+    mkdirSync(ea);
+    mkdirSync(eb);
+    r = detnorm(['diff', ea, eb]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`detnorm diff: nothing to compare: no files under ${ea} or ${eb}`);
+  });
+});
+
+describe('CLI words', () => {
+  it('unknown options are reported with the detnorm: prefix', () => {
+    let r = detnorm(['--bogus', 'x']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("detnorm: unknown option '--bogus'");
+    r = detnorm(['diff', '--bogus', 'a', 'b']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("detnorm diff: unknown option '--bogus'");
+  });
+  it('--help shows every format of the registry and the diff usage', () => {
+    const r = detnorm(['--help']);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/symbolic link: not followed/);
-    expect(readFileSync(gz)).toEqual(before);
+    expect(r.stdout).toMatch(/^Usage: detnorm \[options\] <path\.\.\.>\n +detnorm \[options\] - < IN > OUT\n +detnorm diff \[options\] A B/);
+    const section = r.stdout.slice(r.stdout.indexOf('\nFormats'));
+    for (const h of HANDLERS) expect(section, h.name).toMatch(new RegExp(`^  ${h.name} +${h.description.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+  });
+  it('the summary counts in words: 1 not an artifact, 2 not artifacts', () => {
+    const d = join(dir, `words${n++}`);
+    mkdirSync(d);
+    writeFileSync(join(d, 'a.txt'), 'a');
+    expect(detnorm([d]).stderr).toMatch(/detnorm: 1 file: 0 normalized, 0 already canonical, 1 not an artifact, 0 errors/);
+    writeFileSync(join(d, 'b.txt'), 'b');
+    expect(detnorm([d]).stderr).toMatch(/detnorm: 2 files: 0 normalized, 0 already canonical, 2 not artifacts, 0 errors/);
+  });
+  it('empty placeholder files (.jar, .gz, .tar) are not artifacts, not errors', () => {
+    const d = join(dir, `empty-placeholders${n++}`);
+    mkdirSync(d);
+    for (const f of ['app.jar', 'notes.gz', 'x.tar']) writeFileSync(join(d, f), '');
+    const r = detnorm(['-v', d]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${join(d, 'app.jar')}: -: not an artifact (empty file)`);
+    expect(r.stderr).toMatch(/3 files: 0 normalized, 0 already canonical, 3 not artifacts, 0 errors/);
+    for (const f of ['app.jar', 'notes.gz', 'x.tar']) expect(statSync(join(d, f)).size).toBe(0);
+    expect(detnorm(['--stdin-name', 'x.jar', '-'], { input: Buffer.alloc(0) }).status).toBe(0);
+  });
+  it.runIf(haveTool('python3'))('the summary counts the .py files whose mtime was set to match their pyc', () => {
+    const d = join(dir, `pyc${n++}`);
+    mkdirSync(join(d, 'pkg'), { recursive: true });
+    writeFileSync(join(d, 'pkg/a.py'), 'A = 1\n');
+    writeFileSync(join(d, 'pkg/b.py'), 'B = 2\n');
+    run('python3', ['-m', 'compileall', '-q', join(d, 'pkg')]);
+    let r = detnorm(['--check', '-T', '1700000000', d]);
+    expect(r.stderr).toMatch(/4 files: 2 would change, 0 already canonical, 2 not artifacts, would set the mtime of 2 pyc sources, 0 errors/);
+    r = detnorm(['-T', '1700000000', d]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/4 files: 2 normalized, 0 already canonical, 2 not artifacts, set the mtime of 2 pyc sources, 0 errors/);
+    expect(statSync(join(d, 'pkg/a.py')).mtimeMs).toBe(1700000000_000);
+    expect(detnorm(['-T', '1700000000', d]).stderr).toMatch(/4 files: 0 normalized, 2 already canonical, 2 not artifacts, 0 errors/);
+  });
+  it('README\'s --json example is what detnorm prints for the jar it names', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const at = readme.indexOf('`--json` prints one record per file');
+    const block = /```json\n([\s\S]*?)```/.exec(readme.slice(at))![1]!;
+    const d = join(dir, `readme${n++}`);
+    mkdirSync(join(d, 'dist'), { recursive: true });
+    writeFileSync(join(d, 'dist/app.jar'), readFileSync(join(ROOT, 'corpus/zip/jar-cf.jar')));
+    const r = detnorm(['--json', 'dist/app.jar'], { cwd: d });
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(block.replace(/\n\s*/g, '')));
+  });
+});
+
+describe.runIf(haveTool('script'))('detnorm - refuses to write binary data to a terminal, as gzip does', () => {
+  const onTty = (args: string, input: string) => spawnSync('script', ['-qec', `${process.execPath} ${CLI} ${args} < ${input}`, '/dev/null'], { encoding: 'latin1' });
+  it('without -f: exit 2, a message, and no data on the terminal; with -f, or redirected, it writes', () => {
+    const { gz } = gzFixture();
+    let r = onTty('-', gz);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('detnorm: not writing binary data to a terminal: redirect stdout (detnorm - < IN > OUT), or use -f to force');
+    expect(r.stdout).not.toContain('\x1f\x8b');
+    r = onTty('-f -', gz);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('\x1f\x8b');
+    r = onTty('--check -', gz);
+    expect(r.status).toBe(1);
+    expect(detnorm(['-'], { input: readFileSync(gz) }).status).toBe(0);
   });
 });

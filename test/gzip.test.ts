@@ -349,7 +349,6 @@ describe('bad input: FormatError with a clear reason, input left as it is', () =
   const good = makeMember(text(3000), { name: 'f.txt' });
   const hdrLen = 10 + 6;
   const cases: Array<[string, Uint8Array, RegExp]> = [
-    ['zero-length', new Uint8Array(0), /empty file/],
     ['wrong magic (claimed by the .gz extension)', Buffer.from('not gzip at all'), /bad magic at offset 0/],
     ['truncated fixed header', good.subarray(0, 7), /truncated gzip member header at offset 0: fixed part/],
     ['truncated in FNAME', good.subarray(0, 13), /truncated gzip member header at offset 0: FNAME/],
@@ -363,6 +362,12 @@ describe('bad input: FormatError with a clear reason, input left as it is', () =
     ['huge XLEN', Uint8Array.of(0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 1, 2), /truncated gzip member header at offset 0: FEXTRA/],
     ['second member truncated', cat(good, good.subarray(0, 30)), /truncated .* gzip member 2 at offset \d+/],
   ];
+  it('zero-length: not an artifact whatever its name (an empty placeholder), left as it is', async () => {
+    const r = await norm(new Uint8Array(0), 'f.txt.gz');
+    expect(r.status).toBe('ignored');
+    expect(r.reason).toBe('empty file');
+    expect(r.output.length).toBe(0);
+  });
   for (const [what, bytes, reason] of cases) {
     it(what, async () => {
       const r = await norm(bytes, 'f.txt.gz');

@@ -160,6 +160,7 @@ describe.skipIf(!haveTool('zstd') || !haveTool('python3'))('zstd layers', () => 
     expect(rep.notices.join('\n')).toMatch(/zstd-compressed layer/);
     const after = readTree(dir);
     expect(after.get(`blobs/sha256/${h(zst)}`)?.equals(zst)).toBe(true);
-    expect(JSON.parse(run('skopeo', ['inspect', `oci:${dir}`]).toString()).Layers).toContain(`sha256:${h(zst)}`);
+    // The reference tool reads it (when it is there: the rest of the test needs only zstd).
+    if (haveTool('skopeo')) expect(JSON.parse(run('skopeo', ['inspect', `oci:${dir}`]).toString()).Layers).toContain(`sha256:${h(zst)}`);
   });
 });

@@ -42,7 +42,7 @@ describe('every file once, in a worker, reports in sorted path order, the same f
     expect(seen).toEqual(ra.reports.map((r) => r.path));
     expect(seen).toEqual(sorted(seen));
     expect(new Set(seen).size).toBe(40);
-    expect(ra.summary).toEqual({ files: 40, changed: 40, unchanged: 0, untouched: 0, ignored: 0, errors: 0 });
+    expect(ra.summary).toEqual({ files: 40, changed: 40, unchanged: 0, untouched: 0, ignored: 0, errors: 0, touched: 0 });
     expect(JSON.stringify(ra.reports).replaceAll(a, 'X')).toBe(JSON.stringify(rb.reports).replaceAll(b, 'X'));
     for (const f of readdirSync(join(a, 's1'))) expect(readFileSync(join(a, 's1', f)).equals(readFileSync(join(b, 's1', f)))).toBe(true);
   }, 60_000);

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { walk } from '../src/walk.js';
@@ -13,7 +13,7 @@ function tree(): string {
   return t.dir;
 }
 
-describe('walk: regular files only, symlinks never followed, each inode once, sorted', () => {
+describe('walk: regular files only, symlinks met in the walk never followed, each inode once, sorted', () => {
   it('lists regular files in bytewise path order', () => {
     const d = tree();
     for (const n of ['b', 'a-x', 'a/z', 'a/y', 'B', 'é']) {
@@ -22,16 +22,41 @@ describe('walk: regular files only, symlinks never followed, each inode once, so
     }
     expect(walk([d]).files.map((f) => f.path.slice(d.length + 1))).toEqual(['B', 'a-x', 'a/y', 'a/z', 'b', 'é']);
   });
-  it('never follows symlinks, to files or directories', () => {
+  it('never follows symlinks met during the walk, to files or directories', () => {
     const d = tree();
     mkdirSync(join(d, 'real'));
     writeFileSync(join(d, 'real/f'), 'x');
     symlinkSync('real', join(d, 'dirlink'));
     symlinkSync('real/f', join(d, 'filelink'));
     expect(walk([d]).files.map((f) => f.path.slice(d.length + 1))).toEqual(['real/f']);
-    const explicit = walk([join(d, 'filelink')]);
-    expect(explicit.files).toEqual([]);
-    expect(explicit.problems[0]!.reason).toMatch(/symbolic link/);
+  });
+  it('follows symlinks named on the command line (find -H): the entry is the real file, named as given', () => {
+    const d = realpathSync(tree());
+    mkdirSync(join(d, 'real/sub'), { recursive: true });
+    writeFileSync(join(d, 'real/f'), 'x');
+    writeFileSync(join(d, 'real/sub/g'), 'y');
+    symlinkSync('f', join(d, 'real/inner-link'));
+    symlinkSync('real', join(d, 'dirlink'));
+    symlinkSync('real/f', join(d, 'filelink'));
+    const file = walk([join(d, 'filelink')]);
+    expect(file.problems).toEqual([]);
+    expect(file.files.map((f) => f.path)).toEqual([join(d, 'real/f')]);
+    expect(file.names.get(join(d, 'real/f'))).toBe(join(d, 'filelink'));
+    expect(file.roots).toEqual([join(d, 'real/f')]);
+    // Into a linked directory; a link inside it is still not followed.
+    const dir = walk([join(d, 'dirlink')]);
+    expect(dir.files.map((f) => f.path)).toEqual([join(d, 'real/f'), join(d, 'real/sub/g')]);
+    expect(dir.files.map((f) => dir.names.get(f.path))).toEqual([join(d, 'dirlink/f'), join(d, 'dirlink/sub/g')]);
+    expect(dir.roots).toEqual([join(d, 'real')]);
+    // The link and its target named together: one file.
+    expect(walk([join(d, 'filelink'), join(d, 'real/f')]).files).toHaveLength(1);
+  });
+  it('a dangling symlink named on the command line is an error, not silence', () => {
+    const d = tree();
+    symlinkSync('nowhere', join(d, 'dangling'));
+    const w = walk([join(d, 'dangling')]);
+    expect(w.files).toEqual([]);
+    expect(w.problems).toEqual([{ path: join(d, 'dangling'), reason: 'symbolic link to a missing file', severity: 'error' }]);
   });
   it('visits a hard-linked inode once, under its first path, listing the other links', () => {
     const d = tree();

@@ -199,7 +199,12 @@ describe('order: bytewise by name, duplicates stable; jar, wheel, mimetype rules
     for (const ext of ['jar', 'war', 'ear', 'aar', 'apk', 'jmod', 'xpi']) {
       expect(await names((await ok(z, `x.${ext}`)).output)).toEqual(['META-INF/', 'META-INF/MANIFEST.MF', 'A.class', 'META-INF/a']);
     }
-    expect(await names((await ok(z, 'x.zip')).output)).toEqual(['A.class', 'META-INF/', 'META-INF/MANIFEST.MF', 'META-INF/a']);
+    // A manifest makes it a jar whatever its name (the bytes decide; see "flavour by content").
+    expect(await names((await ok(z, 'x.zip')).output)).toEqual(['META-INF/', 'META-INF/MANIFEST.MF', 'A.class', 'META-INF/a']);
+    // Without one, the name breaks the tie.
+    const bare = buildZip([{ name: 'A.class', data: 'x' }, { name: 'META-INF/a', data: 'y' }, { name: 'META-INF/', external: (0o40755 << 16) >>> 0 }]);
+    expect(await names((await ok(bare, 'x.jar')).output)).toEqual(['META-INF/', 'A.class', 'META-INF/a']);
+    expect(await names((await ok(bare, 'x.zip')).output)).toEqual(['A.class', 'META-INF/', 'META-INF/a']);
   });
   it('wheel: *.dist-info/ last, RECORD the very last', async () => {
     const z = buildZip([{ name: 'p-1.dist-info/RECORD', data: 'p-1.dist-info/RECORD,,\n' }, { name: 'p-1.dist-info/WHEEL', data: 'w' }, { name: 'z.py', data: 'z' }, { name: 'p/__init__.py', data: '' }]);
@@ -208,6 +213,71 @@ describe('order: bytewise by name, duplicates stable; jar, wheel, mimetype rules
   it('a first `mimetype` member stays first (EPUB/ODF)', async () => {
     const z = buildZip([{ name: 'mimetype', data: 'application/epub+zip' }, { name: 'META-INF/container.xml', data: '<x/>' }, { name: 'OEBPS/a.html', data: 'a' }]);
     expect(await names((await ok(z, 'b.epub')).output)).toEqual(['mimetype', 'META-INF/container.xml', 'OEBPS/a.html']);
+  });
+});
+
+describe('flavour by content: the bytes decide, the name only breaks a tie', () => {
+  const MANIFEST = 'Manifest-Version: 1.0\r\nMain-Class: Main\r\nCreated-By: 17 (Debian)\r\n\r\n';
+  // `jar cfe app.jar Main Main.class LICENSE ABOUT` writes the manifest first, then the files.
+  const jar = buildZip([
+    { name: 'META-INF/', external: (0o40755 << 16) >>> 0 },
+    { name: 'META-INF/MANIFEST.MF', data: MANIFEST },
+    { name: 'Main.class', data: 'cafebabe' },
+    { name: 'LICENSE', data: 'MIT' },
+    { name: 'ABOUT', data: 'about' },
+  ]);
+  it('a META-INF/MANIFEST.MF makes a jar under any name, or none: manifest first', async () => {
+    for (const name of ['-', 'app.zip', 'app.whl', 'app', 'app.jar']) {
+      expect(await names((await ok(jar, name)).output), name).toEqual(['META-INF/', 'META-INF/MANIFEST.MF', 'ABOUT', 'LICENSE', 'Main.class']);
+    }
+  });
+  it('a NAME.dist-info/WHEEL and RECORD pair makes a wheel: RECORD last, its rows follow changed members', async () => {
+    const gz = Uint8Array.from(pako.gzip('data\n', { level: 6 }));
+    gz.set([0x00, 0xe1, 0xf5, 0x05], 4); // an MTIME, which the gzip handler zeroes
+    const rec = 'p-1.dist-info/RECORD,,\np/__init__.py,,0\np/d.gz,,\np-1.dist-info/WHEEL,,1\n';
+    const whl = buildZip([
+      { name: 'p-1.dist-info/RECORD', data: rec },
+      { name: 'p-1.dist-info/WHEEL', data: 'w' },
+      { name: 'p/d.gz', data: gz },
+      { name: 'p/__init__.py', data: '' },
+    ]);
+    const want = await ok(whl, 'p-1-py3-none-any.whl');
+    for (const name of ['-', 'p.jar', 'p.zip']) {
+      const r = await ok(whl, name);
+      expect(await names(r.output), name).toEqual(['p/__init__.py', 'p/d.gz', 'p-1.dist-info/WHEEL', 'p-1.dist-info/RECORD']);
+      expect(Buffer.from(r.output).equals(Buffer.from(want.output)), name).toBe(true);
+    }
+    expect(want.changes.map((c) => c.what).join('\n')).toMatch(/RECORD/);
+  });
+  it('a dist-info without its RECORD, or a RECORD in another dist-info, is no wheel: the name decides', async () => {
+    const half = buildZip([{ name: 'p-1.dist-info/WHEEL', data: 'w' }, { name: 'z.py', data: 'z' }]);
+    expect(await names((await ok(half, '-')).output)).toEqual(['p-1.dist-info/WHEEL', 'z.py']);
+    expect(await names((await ok(half, 'p-1-py3-none-any.whl')).output)).toEqual(['z.py', 'p-1.dist-info/WHEEL']);
+    const split = buildZip([{ name: 'p-1.dist-info/WHEEL', data: 'w' }, { name: 'q-1.dist-info/RECORD', data: '' }, { name: 'z.py', data: 'z' }]);
+    expect(await names((await ok(split, '-')).output)).toEqual(['p-1.dist-info/WHEEL', 'q-1.dist-info/RECORD', 'z.py']);
+  });
+  it('an AndroidManifest.xml with a classes.dex makes an apk: a v1-signed one is left untouched under any name', async () => {
+    const apk = buildZip([
+      { name: 'classes.dex', data: 'dex\n035\0' },
+      { name: 'AndroidManifest.xml', data: 'axml' },
+      { name: 'META-INF/MANIFEST.MF', data: MANIFEST },
+      { name: 'META-INF/CERT.SF', data: 'Signature-Version: 1.0\r\n\r\n' },
+      { name: 'META-INF/CERT.RSA', data: 'sig' },
+    ]);
+    for (const name of ['-', 'app.zip', 'app.jar', 'app.apk']) {
+      const r = await norm(apk, name);
+      expect(r.status, name).toBe('untouched');
+      expect(r.reason).toMatch(/signed APK/);
+    }
+  });
+  it('an AndroidManifest.xml alone (an .aar holds one, with classes.jar) leaves the flavour to the name', async () => {
+    const aar = buildZip([{ name: 'classes.jar', data: 'PK' }, { name: 'AndroidManifest.xml', data: '<manifest/>' }, { name: 'META-INF/', external: (0o40755 << 16) >>> 0 }]);
+    expect(await names((await ok(aar, '-')).output)).toEqual(['AndroidManifest.xml', 'META-INF/', 'classes.jar']);
+    expect(await names((await ok(aar, 'lib.aar')).output)).toEqual(['META-INF/', 'AndroidManifest.xml', 'classes.jar']);
+  });
+  it('the jmod magic makes a jmod under any name', async () => {
+    const jm = buildZip([{ name: 'classes/module-info.class', data: 'x' }, { name: 'META-INF/', external: (0o40755 << 16) >>> 0 }], { prefix: new Uint8Array([0x4a, 0x4d, 1, 0]), relative: true });
+    for (const name of ['-', 'm.zip', 'm.jmod']) expect(await names((await ok(jm, name)).output), name).toEqual(['META-INF/', 'classes/module-info.class']);
   });
 });
 

@@ -20,8 +20,8 @@ function sh(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): 
 }
 
 describe('reference tools accept every golden output', () => {
-  it('unzip -t and zipinfo', () => {
-    if (!haveTool('unzip') || !haveTool('zipinfo')) return;
+  it('unzip -t and zipinfo', (ctx) => {
+    if (!haveTool('unzip') || !haveTool('zipinfo')) return ctx.skip();
     for (const f of outs) {
       const t = sh('unzip', ['-t', join(CORPUS, f)]);
       expect(t, f).toMatch(/No errors detected/);
@@ -29,8 +29,8 @@ describe('reference tools accept every golden output', () => {
       sh('zipinfo', ['-v', join(CORPUS, f)]);
     }
   });
-  it('python zipfile.testzip() and content preserved (except the members changed on purpose)', () => {
-    if (!haveTool('python3')) return;
+  it('python zipfile.testzip() and content preserved (except the members changed on purpose)', (ctx) => {
+    if (!haveTool('python3')) return ctx.skip();
     const files = outs.flatMap((f) => [join(CORPUS, f), join(CORPUS, f.slice(0, -4))]);
     const py = pyList(files);
     const changedOnPurpose = /MANIFEST\.MF$|\.properties$|RECORD$|\.gz$|\.jar$/;
@@ -42,8 +42,8 @@ describe('reference tools accept every golden output', () => {
       expect(out.members.map((m) => m.name).sort(), f).toEqual(inp.members.map((m) => m.name).sort());
     }
   });
-  it('jar tf, java -jar and jarsigner -verify', () => {
-    if (!haveTool('jar') || !haveTool('java') || !haveTool('jarsigner')) return;
+  it('jar tf, java -jar and jarsigner -verify', (ctx) => {
+    if (!haveTool('jar') || !haveTool('java') || !haveTool('jarsigner')) return ctx.skip();
     for (const f of outs.filter((x) => /\.(jar|war)\.out$/.test(x))) {
       const p = join(tmp.dir, f.slice(0, -4));
       copyFileSync(join(CORPUS, f), p);
@@ -52,15 +52,15 @@ describe('reference tools accept every golden output', () => {
     expect(sh('java', ['-jar', join(tmp.dir, 'jar-cfm.jar')]).trim()).toBe('hello 2.4');
     expect(sh('jarsigner', ['-verify', join(tmp.dir, 'signed.jar')])).toMatch(/jar verified/);
   });
-  it('jmod list and describe', () => {
-    if (!haveTool('jmod')) return;
+  it('jmod list and describe', (ctx) => {
+    if (!haveTool('jmod')) return ctx.skip();
     const p = join(tmp.dir, 'hello.jmod');
     copyFileSync(join(CORPUS, 'hello.jmod.out'), p);
     expect(sh('jmod', ['list', p]).split('\n').filter(Boolean).sort()).toEqual(['bin/tool', 'classes/module-info.class']);
     expect(sh('jmod', ['describe', p])).toMatch(/^hello/);
   });
-  it('pip install --no-index of the normalized wheel, then import', () => {
-    if (!haveTool('python3')) return;
+  it('pip install --no-index of the normalized wheel, then import', (ctx) => {
+    if (!haveTool('python3')) return ctx.skip();
     const whl = join(tmp.dir, 'tinypkg-1.0-py3-none-any.whl');
     copyFileSync(join(CORPUS, 'tinypkg-1.0-py3-none-any.whl.out'), whl);
     const site = join(tmp.dir, 'site');
@@ -68,14 +68,14 @@ describe('reference tools accept every golden output', () => {
     const v = sh('python3', ['-c', 'import tinypkg, gzip, os; print(tinypkg.VALUE, gzip.open(os.path.join(os.path.dirname(tinypkg.__file__), "data.txt.gz")).read().count(b"some"))'], { env: { PYTHONPATH: site } });
     expect(v.trim()).toBe('42 20');
   });
-  it('python3 app.pyz runs', () => {
-    if (!haveTool('python3')) return;
+  it('python3 app.pyz runs', (ctx) => {
+    if (!haveTool('python3')) return ctx.skip();
     const p = join(tmp.dir, 'app.pyz');
     copyFileSync(join(CORPUS, 'app.pyz.out'), p);
     expect(sh('python3', [p, 'x']).trim()).toBe("app ok ['x']");
   });
-  it('zipalign -c -p 4 on the aligned APK', () => {
-    if (!haveTool('zipalign')) return;
+  it('zipalign -c -p 4 on the aligned APK', (ctx) => {
+    if (!haveTool('zipalign')) return ctx.skip();
     expect(sh('zipalign', ['-c', '-p', '4', join(CORPUS, 'aligned.apk.out')]) + 'ok').toMatch(/ok$/);
   });
 });
@@ -110,8 +110,8 @@ describe('convergence: same tree, different times, umasks, owners and orders, on
     expect(r.status, r.reason).toBe('changed');
     return r.output;
   }
-  it('Info-ZIP zip -r -y', async () => {
-    if (!haveTool('zip')) return;
+  it('Info-ZIP zip -r -y', async (ctx) => {
+    if (!haveTool('zip')) return ctx.skip();
     const outs: Uint8Array[] = [];
     for (const [i, v] of variants.entries()) {
       const d = join(tmp.dir, `iz${i}`);
@@ -128,8 +128,8 @@ describe('convergence: same tree, different times, umasks, owners and orders, on
     expect(m.members.filter((x) => x.exec).map((x) => x.name)).toEqual(['pkg/run.sh']);
     expect(m.members.filter((x) => x.kind === 'symlink').map((x) => x.name)).toEqual(['pkg/link']);
   });
-  it('JDK jar cf', async () => {
-    if (!haveTool('jar')) return;
+  it('JDK jar cf', async (ctx) => {
+    if (!haveTool('jar')) return ctx.skip();
     const outs: Uint8Array[] = [];
     for (const [i, v] of variants.entries()) {
       const d = join(tmp.dir, `jar${i}`);
@@ -139,8 +139,8 @@ describe('convergence: same tree, different times, umasks, owners and orders, on
     }
     expect(Buffer.from(outs[0]!).equals(Buffer.from(outs[1]!))).toBe(true);
   });
-  it('Python zipfile (os.walk order, ZipFile.write)', async () => {
-    if (!haveTool('python3')) return;
+  it('Python zipfile (os.walk order, ZipFile.write)', async (ctx) => {
+    if (!haveTool('python3')) return ctx.skip();
     const outs: Uint8Array[] = [];
     for (const [i, v] of variants.entries()) {
       const d = join(tmp.dir, `py${i}`);
@@ -166,8 +166,8 @@ with zipfile.ZipFile('../t.zip', 'w', zipfile.ZIP_DEFLATED) as z:
 });
 
 describe('runnable jar built at test time', () => {
-  it('javac + jar cfe, normalized, java -jar runs and jar tf lists the manifest first', async () => {
-    if (!haveTool('javac') || !haveTool('java') || !haveTool('jar')) return;
+  it('javac + jar cfe, normalized, java -jar runs and jar tf lists the manifest first', async (ctx) => {
+    if (!haveTool('javac') || !haveTool('java') || !haveTool('jar')) return ctx.skip();
     const d = join(tmp.dir, 'rj');
     mkdirSync(join(d, 'src/app'), { recursive: true });
     writeFileSync(join(d, 'src/app/Main.java'), 'package app; public class Main { public static void main(String[] a) { System.out.println("ran " + a.length); } }\n');
@@ -183,8 +183,8 @@ describe('runnable jar built at test time', () => {
 });
 
 describe('wheel with a pyc: nested pyc normalized, RECORD row rewritten, pip installs it', () => {
-  it('RECORD matches every member after normalization; pip install --no-index + import', async () => {
-    if (!haveTool('python3')) return;
+  it('RECORD matches every member after normalization; pip install --no-index + import', async (ctx) => {
+    if (!haveTool('python3')) return ctx.skip();
     const d = join(tmp.dir, 'pycwheel');
     mkdirSync(d, { recursive: true });
     const make = `

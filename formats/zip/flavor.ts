@@ -1,5 +1,12 @@
-// Which zip-based format an archive is (by extension; a "JM" prefix makes a jmod), and the
-// member order each one wants (DESIGN.md section 3):
+// Which zip-based format an archive is, and the member order each one wants (DESIGN.md
+// section 3). The flavour is told from the content; the file name only breaks a tie the bytes
+// leave open (a filter `detnorm - < x.jar` has no name, a misnamed file has a wrong one):
+// - jmod: the "JM\x01\x00" prefix before the zip;
+// - apk: a top-level `AndroidManifest.xml` with an APK Signing Block or a `classes.dex`;
+// - wheel: a top-level `NAME.dist-info/WHEEL` and `NAME.dist-info/RECORD` pair (PEP 427);
+// - jar: a `META-INF/MANIFEST.MF`;
+// - none of these: the name's extension (.jmod, .apk, .whl, .jar/.war/.ear/.aar/.xpi), else zip.
+// The orders:
 // - every flavor: bytewise order of the raw name bytes, duplicates in central-directory order;
 //   a `mimetype` member that comes first in the input stays first (EPUB and ODF need it first
 //   and stored);
@@ -20,13 +27,32 @@ export function extensionOf(name: string): string {
   return dot <= 0 ? '' : base.slice(dot);
 }
 
-export function flavorOf(name: string, prefix: Uint8Array): Flavor {
+/** The flavour the name alone gives (the tie-break when the content tells nothing). */
+export function flavorOfName(name: string): Flavor {
   const ext = extensionOf(name);
-  if (ext === '.jmod' || (prefix.length === 4 && prefix[0] === 0x4a && prefix[1] === 0x4d)) return 'jmod';
+  if (ext === '.jmod') return 'jmod';
   if (ext === '.apk') return 'apk';
   if (ext === '.whl') return 'wheel';
   if (JAR_EXT.has(ext)) return 'jar';
   return 'zip';
+}
+
+/** What the archive's own bytes say it is, or undefined when they leave it open. */
+export function contentFlavor(entries: readonly Pick<Entry, 'name' | 'displayName'>[], prefix: Uint8Array, signingBlock: boolean): Flavor | undefined {
+  if (prefix.length === 4 && prefix[0] === 0x4a && prefix[1] === 0x4d && prefix[2] === 0x01 && prefix[3] === 0x00) return 'jmod';
+  const names = new Set(entries.map((e) => e.displayName));
+  if (names.has('AndroidManifest.xml') && (signingBlock || names.has('classes.dex'))) return 'apk';
+  for (const n of names) {
+    const m = /^([^/]+\.dist-info)\/WHEEL$/.exec(n);
+    if (m && names.has(`${m[1]}/RECORD`)) return 'wheel';
+  }
+  if (entries.some((e) => isManifest(e.name))) return 'jar';
+  return undefined;
+}
+
+/** The archive's flavour: by content first, by name when the content leaves it open. */
+export function flavorOf(name: string, prefix: Uint8Array, entries: readonly Pick<Entry, 'name' | 'displayName'>[], signingBlock: boolean): Flavor {
+  return contentFlavor(entries, prefix, signingBlock) ?? flavorOfName(name);
 }
 
 export function isJarLike(f: Flavor): boolean {

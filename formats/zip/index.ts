@@ -151,7 +151,7 @@ class ZipNormalizer {
     this.handlers = all.filter((h) => ctx.options.formats.includes(h.name));
     for (const h of this.handlers) for (const x of h.extensions) if (!this.byExtension.has(x)) this.byExtension.set(x, h);
     const prefix = arc.prefixLength ? Uint8Array.from(await input.read(0, arc.prefixLength)) : new Uint8Array(0);
-    this.flavor = flavorOf(baseName(ctx.path), prefix);
+    this.flavor = flavorOf(baseName(ctx.path), prefix, arc.entries, arc.signingBlock);
 
     for (const e of arc.entries) {
       if (e.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_CD_ENCRYPTED) || e.method === METHOD_AES) {

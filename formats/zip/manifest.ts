@@ -4,7 +4,7 @@
 // starting with one space, from the 72-byte wrapping); removing a header removes its
 // continuation lines with it, and every other byte (wrapping, line ends, order) stays.
 
-/** Header names removed, compared case-insensitively (see corpus/zip/README.md for why each). */
+/** Header names removed, compared case-insensitively (see docs/zip.md for why each). */
 export const VOLATILE_HEADERS: readonly string[] = [
   'Built-By', // user name (Maven archiver, Ant)
   'Built-Host', // host name
