@@ -1,5 +1,6 @@
 // The library API: normalizeBuffer, normalizeFile, normalizeTree. The CLI is built on it.
 import { HANDLERS } from '../formats/index.js';
+import { directoryHandler } from './directory.js';
 import { normalizeBytes } from './engine.js';
 import { SpillPool } from './file-io.js';
 import { normalizeFileJob } from './normalize-file.js';
@@ -145,7 +146,7 @@ export async function normalizeFile(path: string, options: FileOptions = {}): Pr
 export async function normalizeTree(paths: string | readonly string[], options: TreeOptions = {}): Promise<TreeResult> {
   const opts = resolveOptions(options);
   const roots = typeof paths === 'string' ? [paths] : paths;
-  const { files, problems } = walk(roots, { ociLayouts: opts.formats.includes('oci') });
+  const { files, problems } = walk(roots, { directoryFormat: (names) => directoryHandler(names, HANDLERS, opts.formats)?.name });
   options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
   const jobs = options.jobs ?? defaultJobs();
   const runner = makeRunner(jobs, files.length);
@@ -158,7 +159,7 @@ export async function normalizeTree(paths: string | readonly string[], options: 
         roots,
         ...(options.check ? { check: true } : {}),
         ...(f.links.length ? { links: f.links } : {}),
-        ...(f.ociLayout ? { ociLayout: true } : {}),
+        ...(f.directory ? { directory: f.directory } : {}),
       })),
       jobs,
       (r) => options.onReport?.(r),

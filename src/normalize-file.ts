@@ -8,7 +8,7 @@ import { SpillPool } from './file-io.js';
 import type { FileReport } from './report.js';
 import type { Change, Handler, Options, Sink, TouchRequest } from './types.js';
 import { AtomicFile, copyAtomically } from './write.js';
-import { normalizeOciDirJob } from './oci-dir.js';
+import { normalizeDirectoryJob } from './directory.js';
 
 export interface FileJob {
   readonly path: string;
@@ -23,8 +23,8 @@ export interface FileJob {
    * only when they lie under one of these. Absent: only the artifact itself is touched.
    */
   readonly roots?: readonly string[];
-  /** `path` is an OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
-  readonly ociLayout?: boolean;
+  /** `path` is a directory artifact (an OCI image layout) of the handler so named (src/directory.ts). */
+  readonly directory?: string;
 }
 
 /** The regular file `rel` names next to `artifact`, if it lies inside one of `roots`. */
@@ -62,7 +62,7 @@ function applyTouches(artifact: string, reqs: readonly TouchRequest[], roots: re
 const ASYNC_CLOSE_BYTES = 16 * 1024 * 1024;
 
 export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[]): Promise<FileReport> {
-  if (job.ociLayout) return normalizeOciDirJob(job, handlers);
+  if (job.directory) return normalizeDirectoryJob(job, handlers);
   const { path, options } = job;
   const links = job.links && job.links.length ? { links: job.links } : {};
   let fd: number;

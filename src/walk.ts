@@ -9,18 +9,16 @@ export interface WalkEntry {
   readonly size: number;
   /** Other paths in the walk that are hard links to the same inode. */
   readonly links: readonly string[];
-  /** An OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
-  readonly ociLayout?: boolean;
+  /** A directory artifact (an OCI image layout): the handler that claims it (src/directory.ts). */
+  readonly directory?: string;
 }
 
 export interface WalkOptions {
-  /** Hand over directories holding `oci-layout` and `index.json` whole, not their files. */
-  readonly ociLayouts?: boolean;
-}
-
-/** True when a directory's entry names are an OCI image layout's (image-layout.md). */
-export function isOciLayoutDir(names: readonly string[]): boolean {
-  return names.includes('oci-layout') && names.includes('index.json');
+  /**
+   * Names the handler that claims a directory with these entry names as one artifact (see
+   * Handler.detectDirectory); such a directory is handed over whole, not its files.
+   */
+  readonly directoryFormat?: (names: readonly string[]) => string | undefined;
 }
 
 export interface WalkProblem {
@@ -49,7 +47,7 @@ function pidAlive(pid: number): boolean {
 }
 
 export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResult {
-  const found = new Map<string, { path: string; size: number; links: string[]; ociLayout?: boolean }>();
+  const found = new Map<string, { path: string; size: number; links: string[]; directory?: string }>();
   const problems: WalkProblem[] = [];
   const visit = (path: string, explicit: boolean): void => {
     let st;
@@ -71,9 +69,10 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
         problems.push({ path, reason: `cannot read directory: ${(e as Error).message}`, severity: 'error' });
         return;
       }
-      if (opts.ociLayouts && isOciLayoutDir(names)) {
-        // Its size is its blobs' (the scheduler gives large jobs to workers first).
-        found.set(`oci-layout:${path}`, { path, size: blobBytes(join(path, 'blobs')), links: [], ociLayout: true });
+      const directory = opts.directoryFormat?.(names);
+      if (directory) {
+        // Its size is its files' (the scheduler gives large jobs to workers first).
+        found.set(`directory:${path}`, { path, size: treeBytes(path), links: [], directory });
         return;
       }
       for (const name of names.sort(byteCompare)) visit(join(path, name), false);
@@ -109,15 +108,15 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
   const files: WalkEntry[] = [];
   for (const f of found.values()) {
     const all = [f.path, ...f.links].sort(byteCompare);
-    files.push({ path: all[0]!, size: f.size, links: all.slice(1), ...(f.ociLayout ? { ociLayout: true } : {}) });
+    files.push({ path: all[0]!, size: f.size, links: all.slice(1), ...(f.directory ? { directory: f.directory } : {}) });
   }
   files.sort((a, b) => byteCompare(a.path, b.path));
   problems.sort((a, b) => byteCompare(a.path, b.path));
   return { files, problems };
 }
 
-/** Total size of the regular files under `dir` (an OCI layout's blobs), 0 when unreadable. */
-function blobBytes(dir: string): number {
+/** Total size of the regular files under `dir` (a directory artifact's), 0 when unreadable. */
+function treeBytes(dir: string): number {
   let total = 0;
   const visit = (d: string): void => {
     let names: string[];
