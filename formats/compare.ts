@@ -220,6 +220,18 @@ export function extent(xs: readonly number[]): [number, number] {
   return [lo, hi];
 }
 
+/** The two prefixes that differ in front of a common tail of path components (`/a/src/m.py`, `/b/x/src/m.py` -> `/a`, `/b/x`). */
+export function pathPrefixes(a: string, b: string): { a: string; b: string } | undefined {
+  const ca = a.split('/');
+  const cb = b.split('/');
+  let n = 0;
+  while (n < ca.length - 1 && n < cb.length - 1 && ca[ca.length - 1 - n] === cb[cb.length - 1 - n]) n++;
+  const pa = ca.slice(0, ca.length - n).join('/');
+  const pb = cb.slice(0, cb.length - n).join('/');
+  if (!pa || !pb || pa === pb) return undefined;
+  return { a: pa, b: pb };
+}
+
 /** Octal text of a mode. */
 export function showMode(v: Value): string {
   return typeof v === 'number' ? v.toString(8).padStart(4, '0') : String(v);

@@ -26,6 +26,8 @@ export interface NormalizeOptions {
   sortArMembers?: boolean;
   /** pyc: convert timestamp pycs whose source is present into hash-based ones. */
   pycInvalidation?: 'checked-hash' | 'unchecked-hash';
+  /** pyc: also sort set/frozenset items of Python < 3.11 pycs (their order follows PYTHONHASHSEED). */
+  pycSortSets?: boolean;
   /** Container image layers: keep numeric owners ('keep', default) or set them to 0 (CLI --oci-owners). */
   ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (CLI --keep-layers). */
@@ -106,6 +108,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     mapPaths: mapPathsOf(o.mapPaths),
     sortArMembers: Boolean(o.sortArMembers),
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
+    ...(o.pycSortSets ? { pycSortSets: true } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),
     ...(o.keepLayerDigests?.length ? { keepLayerDigests: o.keepLayerDigests.map(layerDigest) } : {}),

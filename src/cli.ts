@@ -212,6 +212,7 @@ function buildDiffProgram(): Command {
     .option('--map-path <OLD=NEW>', 'map a build path (repeatable: give one per build, e.g. /src/a=/build and /src/b=/build)', collect)
     .option('--formats <spec>', 'enable/disable handlers')
     .option('--sort-ar-members', 'ar: sort members by name')
+    .option('--pyc-sort-sets', 'pyc: also sort set constants of Python < 3.11 pycs (PYTHONHASHSEED order)')
     .option('--json', 'print the result as one JSON document (the difference records: kind, field, member, a, b, count, cause, normalized)')
     .option('--summary', 'one line per file: its verdict and the kinds of its differences')
     .option('-v, --verbose', 'list identical files too, and what is the same on both sides but not canonical')

@@ -211,13 +211,15 @@ export function describeDifference(d: FieldDifference): string {
 const keyOf = (d: FieldDifference) => `${d.member ?? ''}\0${d.kind}\0${d.field}`;
 
 /**
- * The report's differences: those left between the normalized sides (`left`), then those of
- * the inputs that normalization removes (no record of the same member and field is left).
+ * The report's differences: those of the inputs (A and B as given), each marked `normalized`
+ * when no record of the same member and field is left between the normalized sides, then any
+ * record found only between the normalized sides.
  */
 function merge(path: string, raw: readonly FieldDifference[], left: readonly FieldDifference[]): Difference[] {
   const leftKeys = new Set(left.map(keyOf));
+  const rawKeys = new Set(raw.map(keyOf));
   const mk = (d: FieldDifference, normalized: boolean): Difference => ({ ...d, path, normalized, detail: describeDifference(d) });
-  return [...left.map((d) => mk(d, false)), ...raw.filter((d) => !leftKeys.has(keyOf(d))).map((d) => mk(d, true))];
+  return [...raw.map((d) => mk(d, !leftKeys.has(keyOf(d)))), ...left.filter((d) => !rawKeys.has(keyOf(d))).map((d) => mk(d, false))];
 }
 
 function summaryFields(differences: readonly Difference[]): Pick<PairReport, 'normalizedAway' | 'causes'> {
