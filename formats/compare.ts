@@ -90,7 +90,7 @@ const MAX_SHOWN = 3;
 
 /** One side's values of a grouped field, as short text. */
 function sideText(values: readonly Value[], spec: FieldSpec): string {
-  const show = spec.show ?? ((v: Value) => (v === undefined ? '(none)' : String(v)));
+  const show = (v: Value) => (v === undefined ? '(none)' : spec.show ? spec.show(v) : String(v));
   const seen = new Map<string, Value>();
   for (const v of values) {
     const k = v === undefined ? '\0' : `${typeof v}:${v}`;

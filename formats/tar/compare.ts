@@ -64,7 +64,10 @@ export const TAR_FIELDS: readonly FieldSpec[] = [
     kind: 'owner',
     label: 'uid/gid (user/group)',
     value: (m) => (m.meta.names === '/' ? String(m.meta.owner) : `${m.meta.owner} ${m.meta.names}`),
-    cause: (_d, all) => ownerCause(owners(all.a), owners(all.b), 'tar stores owners unless --owner=0 --group=0 --numeric-owner'),
+    cause: (d, all) =>
+      d.every((x) => x.ma.meta.owner === x.mb.meta.owner)
+        ? 'the same uid/gid under other user/group names: the names each build machine gives those ids (tar stores names unless --owner=0 --group=0 --numeric-owner)'
+        : ownerCause(owners(all.a), owners(all.b), 'tar stores owners unless --owner=0 --group=0 --numeric-owner'),
   },
   {
     kind: 'mode',

@@ -170,7 +170,7 @@ export const ZIP_FIELDS: readonly FieldSpec[] = [
 function foldTimes(ds: readonly FieldDifference[]): FieldDifference[] {
   const dos = ds.find((d) => d.field === 'DOS time');
   const ut = ds.find((d) => d.field === 'mtime (UT extra field)');
-  if (!dos || !ut || dos.count !== ut.count || dos.member !== ut.member) return [...ds];
+  if (!dos || !ut || dos.count !== ut.count || dos.member !== ut.member || ut.a === '(none)' || ut.b === '(none)') return [...ds];
   const merged: FieldDifference = { ...ut, field: 'mtime (UT extra field, and the DOS time)', ...(ut.cause ?? dos.cause ? { cause: ut.cause ?? dos.cause } : {}) };
   return ds.filter((d) => d !== dos).map((d) => (d === ut ? merged : d));
 }
