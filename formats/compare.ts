@@ -100,7 +100,10 @@ function sideText(values: readonly Value[], spec: FieldSpec): string {
   if (distinct.length === 1) return show(distinct[0]);
   if (spec.range && distinct.every((v) => typeof v === 'number')) {
     const [lo, hi] = extent(distinct as number[]);
-    return `${show(lo)}..${show(hi)}`;
+    const [l, h] = [show(lo), show(hi)];
+    // "2024-03-01 12:00:00..12:04:10": the date once when both ends share it.
+    const space = l.lastIndexOf(' ');
+    return `${l}..${space > 0 && h.startsWith(l.slice(0, space + 1)) ? h.slice(space + 1) : h}`;
   }
   const shown = distinct.slice(0, MAX_SHOWN).map(show).join(', ');
   return distinct.length > MAX_SHOWN ? `${shown}, ... (${distinct.length} values)` : shown;

@@ -115,10 +115,12 @@ class Comparer {
       }
     }
     if (ha) {
-      // A handler without compare(): whether normalization makes the two equal is all we can say.
+      // A handler without compare(): what normalization changed on each side, in the handler's
+      // own words, where the two sides' changes differ; and whether it makes them equal.
       const [na, nb] = [await this.normalizeOne(a, name), await this.normalizeOne(b, name)];
-      if (equal(na, nb)) return [{ kind: 'metadata', field: `${ha.name} fields`, ...at, note: 'differ only in fields detnorm normalizes' }];
-      return [await this.bytes(new BufferSource(na), new BufferSource(nb), ha.name, member)];
+      const out = changeDifferences(ha.name, na.changes, nb.changes, member);
+      if (equal(na.output, nb.output)) return out.length ? out : [{ kind: 'metadata', field: `${ha.name} fields`, ...at, note: 'differ only in fields detnorm normalizes' }];
+      return [...out, await this.bytes(new BufferSource(na.output), new BufferSource(nb.output), ha.name, member)];
     }
     const [da, db] = [await readAll(a), await readAll(b)];
     const json = jsonFieldDiffs(da, db);
@@ -149,9 +151,9 @@ class Comparer {
     };
   }
 
-  private async normalizeOne(src: Source, name: string): Promise<Uint8Array> {
+  private async normalizeOne(src: Source, name: string): Promise<{ output: Uint8Array; changes: readonly Change[] }> {
     const r = await normalizeBytes(await readAll(src), name, this.options, HANDLERS, this.spills.make);
-    return r.output;
+    return { output: r.output, changes: r.status === 'changed' ? r.changes : [] };
   }
 
   /** Two directory artifacts of handler `h`. */
@@ -167,6 +169,25 @@ class Comparer {
     }
     return out;
   }
+}
+
+/**
+ * For a handler without `compare`: one record per change kind whose change records differ
+ * between the two sides (each record's text is the handler's own: "ih_time 1700000000 -> 0").
+ */
+function changeDifferences(format: string, ca: readonly Change[], cb: readonly Change[], member: string | undefined): FieldDifference[] {
+  const text = (cs: readonly Change[], kind: string) =>
+    cs
+      .filter((c) => c.kind === kind)
+      .map((c) => `${c.member ? `${c.member}: ` : ''}${c.what}${c.count && c.count > 1 ? ` (x${c.count})` : ''}`)
+      .join('; ');
+  const kinds = [...new Set([...ca, ...cb].map((c) => c.kind))];
+  const out: FieldDifference[] = [];
+  for (const k of kinds) {
+    const [ta, tb] = [text(ca, k), text(cb, k)];
+    if (ta !== tb) out.push({ kind: k, field: `${format} ${k} (what detnorm changes)`, ...(member === undefined ? {} : { member }), a: ta || '(unchanged)', b: tb || '(unchanged)' });
+  }
+  return out;
 }
 
 /** For two JSON documents (not artifacts): the paths of the values that differ. */

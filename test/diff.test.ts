@@ -47,7 +47,7 @@ function pythonBefore311(): string | undefined {
 }
 
 beforeAll(() => {
-  for (const t of ['zip', 'tar', 'ar', 'gzip', 'jar', 'gcc', 'python3']) haveTool(t);
+  for (const t of ['zip', 'tar', 'ar', 'gzip', 'jar', 'gcc', 'python3', 'unzip']) haveTool(t);
 });
 
 describe('pairs that differ in exactly one thing: that difference, its cause, nothing else', () => {
@@ -348,6 +348,20 @@ describe('output: text, --json records, --summary, exit codes', () => {
     const r = cli(['--map-path', `${a.src}=/build/src`, '--map-path', `${b.src}=/build/src`, a.so, b.so]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/build path in loaded section \.rodata .*\n\s+cause: compiled into the program \(__FILE__, assert\): not fixable after linking/);
+  });
+});
+
+describe('a handler without compare(): what it changes on each side, in its own words', () => {
+  it.skipIf(!haveTool('mkimage'))('two uImages made at two times by mkimage', async () => {
+    writeFileSync(join(dir, 'pl.bin'), 'payload-bytes');
+    const mk = (out: string, env: NodeJS.ProcessEnv) => run('mkimage', ['-A', 'arm', '-O', 'linux', '-T', 'kernel', '-C', 'none', '-a', '0', '-e', '0', '-n', 'test', '-d', join(dir, 'pl.bin'), join(dir, out)], { env: { ...process.env, ...env } });
+    mk('u1.img', { SOURCE_DATE_EPOCH: '1600000000' });
+    mk('u2.img', { SOURCE_DATE_EPOCH: '1700000000' });
+    const r = await diffPaths(join(dir, 'u1.img'), join(dir, 'u2.img'));
+    expect(r.identical).toBe(true);
+    expect(diffsOf(r)).toEqual([
+      expect.objectContaining({ kind: 'timestamp', field: 'uimage timestamp (what detnorm changes)', a: 'ih_time 1600000000 -> 0 (header CRC recomputed)', b: 'ih_time 1700000000 -> 0 (header CRC recomputed)' }),
+    ]);
   });
 });
 
