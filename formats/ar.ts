@@ -8,7 +8,8 @@
 // Thin archives and GNU ld scripts named `.a` are left untouched.
 import { SliceSource, copyRange } from '../src/io.js';
 import { canonicalTime } from '../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
+import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
+import { clockCause, compareMemberLists, numbers, ownerCause, showMode, showTime, umaskCause, type FieldSpec } from './compare.js';
 import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, type ArHeaderFields } from './ar/header.js';
 import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
 import { rewriteBsdSymtab, rewriteGnuSymtab } from './ar/symtab.js';
@@ -207,6 +208,44 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
   }
 }
 
+const arOwners = (ms: readonly MemberInfo[]) => ms.map((m) => `${m.meta.uid}/${m.meta.gid}`);
+const arModes = (ms: readonly MemberInfo[]) => ms.map((m) => parseInt(String(m.meta.mode), 8));
+
+/** The ar header fields as `detnorm diff` compares them. */
+const AR_FIELDS: readonly FieldSpec[] = [
+  {
+    kind: 'timestamp',
+    label: 'mtime',
+    value: (m) => m.meta.mtime,
+    show: showTime,
+    range: true,
+    cause: (_d, all) => clockCause(numbers(all.a, 'mtime'), numbers(all.b, 'mtime')) ?? 'ar stores each file\'s mtime unless D (deterministic mode) is given',
+  },
+  {
+    kind: 'owner',
+    label: 'uid/gid',
+    value: (m) => (m.meta.uid === undefined && m.meta.gid === undefined ? undefined : `${m.meta.uid}/${m.meta.gid}`),
+    cause: (_d, all) => ownerCause(arOwners(all.a), arOwners(all.b), 'ar stores owners unless D (deterministic mode) is given'),
+  },
+  {
+    kind: 'mode',
+    label: 'mode',
+    value: (m) => m.meta.mode,
+    show: (v) => (v === undefined ? '(none)' : showMode(parseInt(String(v), 8))),
+    cause: (d, all) => umaskCause(d.map((x) => ({ a: parseInt(String(x.a), 8), b: parseInt(String(x.b), 8) })), arModes(all.a), arModes(all.b)),
+  },
+];
+
+/** For `detnorm diff`: the members' header fields, their order (which the linker may care about) and data. */
+async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> {
+  const list = async (s: Source) => {
+    const out: MemberInfo[] = [];
+    for await (const m of members(s, ctx)) out.push(m);
+    return out;
+  };
+  return compareMemberLists(await list(a), await list(b), { fields: AR_FIELDS });
+}
+
 export const arHandler: Handler = {
   name: 'ar',
   description: 'ar archives (.a GNU/BSD, .deb): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
@@ -217,4 +256,5 @@ export const arHandler: Handler = {
   },
   normalize,
   members,
+  compare,
 };

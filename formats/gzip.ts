@@ -5,13 +5,15 @@
 // tar); when it changes, it is recompressed with pako 2.1.0 as one member at the level XFL
 // indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
 // last member (tape padding, appended data) are kept as they are and reported as a notice.
-import { BufferSink, BufferSource, copyRange } from '../src/io.js';
+import { BufferSink, BufferSource, copyRange, sourcesEqual } from '../src/io.js';
 import {
   FormatError,
   HEAD_BYTES,
   TAIL_BYTES,
   type Change,
+  type Comparison,
   type Context,
+  type FieldDifference,
   type Handler,
   type HandlerResult,
   type MemberInfo,
@@ -19,6 +21,7 @@ import {
   type Sink,
   type Source,
 } from '../src/types.js';
+import { showTime } from './compare.js';
 import {
   FCOMMENT,
   FEXTRA,
@@ -278,6 +281,61 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
   yield { name: innerName(ctx.path), data: parsed.payload, type: 'file', meta };
 }
 
+/** What an OS byte says about the writer (RFC 1952 section 2.3.1; 255 is what Python's gzip module writes). */
+const GZIP_OS: Record<number, string> = {
+  0: 'FAT (MS-DOS, Windows tools)',
+  3: 'Unix',
+  7: 'Macintosh',
+  10: 'TOPS-20',
+  11: 'NTFS (Windows tools)',
+  255: "unknown: Python's gzip module writes it",
+};
+const osText = (os: number) => `${os} (${GZIP_OS[os] ?? 'another OS'})`;
+const XFL: Record<number, string> = { 0: '0', 2: '2 (maximum compression)', 4: '4 (fastest)' };
+const latin1 = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('latin1') : undefined);
+
+/** For `detnorm diff`: the header fields of each member, the deflate streams, and the payload. */
+async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> {
+  const [pa, pb] = [await parse(a, ctx), await parse(b, ctx)];
+  if ('untouched' in pa || 'untouched' in pb) throw new FormatError(('untouched' in pa ? pa : (pb as { untouched: string })).untouched);
+  const out: FieldDifference[] = [];
+  const [ha, hb] = [pa.members[0]!.header, pb.members[0]!.header];
+  const field = (kind: FieldDifference['kind'], name: string, va: string | undefined, vb: string | undefined, cause?: string) => {
+    if (va !== vb) out.push({ kind, field: name, a: va ?? '(none)', b: vb ?? '(none)', ...(cause ? { cause } : {}) });
+  };
+  const [na, nb] = [latin1(ha.name), latin1(hb.name)];
+  const mtimeCause = na !== undefined || nb !== undefined
+    ? 'gzip stores the input file\'s mtime and name unless -n is given'
+    : 'MTIME is the input file\'s mtime or the time of compression (gzip without -n; Python\'s gzip without mtime=0)';
+  field('timestamp', 'MTIME', ha.mtime ? showTime(ha.mtime) : '0', hb.mtime ? showTime(hb.mtime) : '0', mtimeCause);
+  if (ha.os !== hb.os) {
+    const other = ([['A', ha.os], ['B', hb.os]] as const).filter(([, os]) => os !== 3);
+    const who = other.map(([side, os]) => `${side} was written ${os === 255 ? "by Python's gzip module (OS 255)" : `on ${GZIP_OS[os] ?? `OS ${os}`}`}`);
+    const unix = ([['A', ha.os], ['B', hb.os]] as const).filter(([, os]) => os === 3).map(([side]) => `${side} by a Unix gzip (OS 3)`);
+    field('header', 'OS byte', osText(ha.os), osText(hb.os), `another OS or tool: ${[...who, ...unix].join(', ')}`);
+  }
+  field('compression', 'XFL (level hint)', XFL[ha.xfl] ?? String(ha.xfl), XFL[hb.xfl] ?? String(hb.xfl), 'compressed at another level (-9 writes 2, -1 writes 4)');
+  field('metadata', 'FNAME', na, nb, 'gzip stores the input file\'s name unless -n is given');
+  field('metadata', 'FCOMMENT', latin1(ha.comment), latin1(hb.comment));
+  field('extra-field', 'FEXTRA', ha.extra ? `${ha.extra.length} bytes` : undefined, hb.extra ? `${hb.extra.length} bytes` : undefined);
+  field('header', 'FLG (FTEXT, FHCRC)', String(ha.flags & 0x03), String(hb.flags & 0x03));
+  field('layout', 'members', String(pa.members.length), String(pb.members.length), 'written as several concatenated gzip members on one side (appended, or a parallel gzip)');
+  field('layout', 'bytes after the last member', String(a.size - pa.end), String(b.size - pb.end));
+  const members = [];
+  if (await sourcesEqual(pa.payload, pb.payload)) {
+    // The same data: if the files still differ outside their headers, the deflate streams do.
+    const streams = async (s: Source, p: Parsed) => {
+      const parts = await Promise.all(p.members.map((m) => s.read(m.dataStart, m.end - m.dataStart)));
+      return Buffer.concat(parts);
+    };
+    if (pa.members.length === pb.members.length && !(await streams(a, pa)).equals(await streams(b, pb))) {
+      const tool = ha.os !== hb.os ? 'another tool (see the OS byte): ' : ha.xfl !== hb.xfl ? 'another level (see XFL): ' : '';
+      out.push({ kind: 'compression', field: 'deflate stream', note: 'the same data compressed differently', cause: `${tool}another deflate implementation or level (GNU gzip, zlib, pigz and Python differ)` });
+    }
+  } else members.push({ name: innerName(ctx.path), a: pa.payload, b: pb.payload });
+  return { differences: out, members };
+}
+
 export const gzipHandler: Handler = {
   name: 'gzip',
   description: 'gzip (RFC 1952), every member: header as gzip -n writes it (MTIME 0, OS 3, no name/comment/extra); payload nested',
@@ -285,4 +343,5 @@ export const gzipHandler: Handler = {
   detect: (probe) => isGzipMagic(probe.head),
   normalize,
   members,
+  compare,
 };

@@ -1,6 +1,7 @@
 // The library API: normalizeBuffer, normalizeFile, normalizeTree. The CLI is built on it.
 import { lstatSync } from 'node:fs';
 import { HANDLERS } from '../formats/index.js';
+import { directoryHandler } from './directory.js';
 import { normalizeBytes } from './engine.js';
 import { SpillPool } from './file-io.js';
 import { handleLeftovers } from './leftovers.js';
@@ -29,6 +30,8 @@ export interface NormalizeOptions {
   sortArMembers?: boolean;
   /** pyc: convert timestamp pycs whose source is present into hash-based ones. */
   pycInvalidation?: 'checked-hash' | 'unchecked-hash';
+  /** pyc: also sort set/frozenset items of Python < 3.11 pycs (their order follows PYTHONHASHSEED). */
+  pycSortSets?: boolean;
   /** Container image layers: keep numeric owners ('keep', default) or set them to 0 (CLI --oci-owners). */
   ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (CLI --keep-layers). */
@@ -133,6 +136,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     mapPaths: mapPathsOf(o.mapPaths),
     sortArMembers: Boolean(o.sortArMembers),
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
+    ...(o.pycSortSets ? { pycSortSets: true } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),
     ...(o.keepLayerDigests?.length ? { keepLayerDigests: o.keepLayerDigests.map(layerDigest) } : {}),
@@ -195,7 +199,7 @@ export async function normalizeTree(paths: string | readonly string[], options: 
   // Started before the walk, so the workers load while it runs.
   const pool = new WorkerPool({ threads, deadlineMs: opts.limits.deadlineMs ?? 0, ...(options.handlerModules ? { handlerModules: options.handlerModules } : {}) });
   try {
-    const walked = walk(roots, { ociLayouts: opts.formats.includes('oci') });
+    const walked = walk(roots, { directoryFormat: (names) => directoryHandler(names, HANDLERS, opts.formats)?.name });
     const { files } = walked;
     // A file reached through a symlink named on the command line is worked on at its real path
     // and reported under the name given.
@@ -214,7 +218,7 @@ export async function normalizeTree(paths: string | readonly string[], options: 
         roots: walked.roots,
         ...(options.check ? { check: true } : {}),
         ...(f.links.length ? { links: f.links } : {}),
-        ...(f.ociLayout ? { ociLayout: true } : {}),
+        ...(f.directory ? { directory: f.directory } : {}),
         ...(f.ident ? { ident: f.ident } : {}),
         ...(f.parentIdent ? { parentIdent: f.parentIdent } : {}),
       })),

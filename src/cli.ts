@@ -86,6 +86,7 @@ interface CliOpts {
   mapPath?: string[];
   output?: string;
   json?: boolean;
+  summary?: boolean;
   verbose?: boolean;
   quiet?: boolean;
   sortArMembers?: boolean;
@@ -285,8 +286,10 @@ function buildDiffProgram(): Command {
     .option('--map-path <OLD=NEW>', 'map a build path (repeatable: give one per build, e.g. /src/a=/build and /src/b=/build)', collect)
     .option('--formats <spec>', 'enable/disable handlers')
     .option('--sort-ar-members', 'ar: sort members by name')
-    .option('--json', 'print the result as one JSON document')
-    .option('-v, --verbose', 'list identical files too')
+    .option('--pyc-sort-sets', 'pyc: also sort set constants of Python < 3.11 pycs (PYTHONHASHSEED order)')
+    .option('--json', 'print the result as one JSON document (the difference records: kind, field, member, a, b, count, cause, normalized)')
+    .option('--summary', 'one line per file: its verdict and the kinds of its differences')
+    .option('-v, --verbose', 'list identical files too, and what is the same on both sides but not canonical')
     .addHelpText('after', `
 Examples:
   detnorm diff build1/dist build2/dist
@@ -331,7 +334,7 @@ async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> 
   const { diffPaths, formatDiff } = await import('./diff.js');
   let result;
   try {
-    result = await diffPaths(followNamed(a), followNamed(b), lib);
+    result = await diffPaths(followNamed(a), followNamed(b), { ...lib, ...(o.verbose ? { verbose: true } : {}) });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     process.stderr.write(`detnorm diff: ${code === 'ENOENT' ? `no such file: ${(e as NodeJS.ErrnoException).path}` : (e as Error).message}\n`);
@@ -343,7 +346,7 @@ async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> 
     return 2;
   }
   if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else for (const l of formatDiff(result, Boolean(o.verbose))) process.stdout.write(l + '\n');
+  else for (const l of formatDiff(result, Boolean(o.verbose), Boolean(o.summary))) process.stdout.write(l + '\n');
   return result.identical ? 0 : 1;
 }
 

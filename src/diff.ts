@@ -1,44 +1,51 @@
-// detnorm diff: are two artifacts (or two trees) identical after normalization? If not, say
-// where (file, member), what kind of difference (content, metadata detnorm normalizes,
-// metadata it cannot), the first differing offset, and the likely cause where the bytes tell.
-// It reads A and B and never writes to them. Like diffoscope, the core stays format-agnostic:
-// containers list their members through the optional Handler.members.
+// detnorm diff: are two artifacts (or two trees) identical after normalization, and what differs
+// between A and B? The verdict comes from normalizing both sides and comparing the bytes. The
+// differences come from the handlers: each format compares its own fields (Handler.compare,
+// Handler.compareDirectory) and names the causes its bytes support; this module pairs files,
+// recurses into the member pairs a handler hands back, and prints. It knows no format (like
+// diffoscope's core). Each difference is compared twice, on the inputs and on their normalized
+// forms: what normalization removes is marked `normalized`, what is left is what still differs.
+// A and B are read and never written.
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { HANDLERS } from '../formats/index.js';
 import { normalizeBuffer, resolveOptions, type NormalizeOptions } from './api.js';
-import { Engine, makeProbe, MemorySpill, selectHandler } from './engine.js';
+import { directoryHandler, listFiles, makeContext, normalizedDirectory } from './directory.js';
+import { Engine, describeError, makeProbe, normalizeBytes, selectHandler } from './engine.js';
 import { SpillPool } from './file-io.js';
-import { listFiles, makeContext } from './oci-dir.js';
-import { imageMembers } from '../formats/oci/index.js';
-import { normalizeOciLayout } from '../formats/oci/layout.js';
 import { BufferSource, bytesEqual as equal, readAll, sourcesEqual } from './io.js';
-import type { Change, Context, Handler, MemberInfo, Options, Source } from './types.js';
-import { byteCompare, isOciLayoutDir, walk } from './walk.js';
+import { FormatError, type Change, type Comparison, type Context, type DifferenceKind, type DirectoryFiles, type FieldDifference, type Handler, type Options, type Source } from './types.js';
+import { byteCompare, walk } from './walk.js';
 
-export type DiffKind = 'only-in-a' | 'only-in-b' | 'content' | 'type' | 'unfixable' | 'error';
+export type { DifferenceKind, FieldDifference } from './types.js';
 
-export interface Difference {
+/** One difference between A and B, as `detnorm diff` reports it. */
+export interface Difference extends FieldDifference {
   /** The file, relative to the compared roots. */
   readonly path: string;
-  /** The member inside it, nested members joined by '!/'. */
-  readonly member?: string;
-  readonly kind: DiffKind;
+  /** True when normalization removes it (detnorm on both sides makes this field equal). */
+  readonly normalized: boolean;
+  /** The whole record as one line of text (what the text output prints, without the cause). */
   readonly detail: string;
-  /** First differing byte of the normalized file or member. */
-  readonly offset?: number;
 }
+
+export type PairStatus = 'identical' | 'normalized' | 'differs' | 'only-in-a' | 'only-in-b' | 'error';
 
 export interface PairReport {
   readonly path: string;
   readonly format?: string;
-  /** 'identical': same bytes; 'normalized': same after normalization; 'differs'; 'only-in-a/b'; 'error'. */
-  readonly status: 'identical' | 'normalized' | 'differs' | 'only-in-a' | 'only-in-b' | 'error';
-  /** Kinds of non-determinism normalization removed (timestamp, owner, order, ...). */
-  readonly normalizedAway: readonly string[];
-  /** Likely causes told from the bytes. */
-  readonly causes: readonly string[];
+  /** identical: same bytes; normalized: the same after normalization; differs; only-in-a/b; error. */
+  readonly status: PairStatus;
+  /** What differs between A and B: what is left after normalization first, then what it removes. */
   readonly differences: readonly Difference[];
+  /** The kinds of the differences normalization removes (timestamp, owner, order, ...). */
+  readonly normalizedAway: readonly string[];
+  /** The distinct causes of the differences, as the formats word them. */
+  readonly causes: readonly string[];
+  /** With `verbose`: what is the same on both sides but not canonical (detnorm changes it on both). */
+  readonly notCanonical?: readonly string[];
+  /** Notices from normalizing each side ("A: ...", "B: ..."). */
+  readonly notices?: readonly string[];
 }
 
 export interface DiffResult {
@@ -46,38 +53,18 @@ export interface DiffResult {
   readonly pairs: readonly PairReport[];
 }
 
-const KIND_CAUSE: Record<string, string> = {
-  timestamp: 'timestamps (the build time or file mtimes)',
-  owner: 'owners (the building user: uid/gid, user and group names)',
-  order: 'member order (file system or glob order)',
-  mode: 'permissions (the umask)',
-  path: 'build paths (the checkout directory)',
-  'build-id': 'the GNU build-id (it hashes the other differences, such as the build path)',
-  marshal: 'pyc FLAG_REF bits (marshal sets them from reference counts at dump time)',
-  'extra-field': 'zip extra fields (Info-ZIP UT/ux: times and uid/gid)',
-  header: 'header fields (e.g. a gzip file name or OS byte)',
-  padding: 'padding or alignment bytes',
-  layout: 'section layout (stale bytes in gaps, section order)',
-  compression: 'compression settings',
-  metadata: 'other recorded metadata (build host, user, date headers)',
-};
-
-const GZIP_OS: Record<number, string> = { 0: 'FAT/Windows', 3: 'Unix', 7: 'Macintosh', 10: 'TOPS-20', 11: 'NTFS/Windows', 255: 'unknown (Python gzip writes 255)' };
-
-interface Side {
-  normalized: Uint8Array;
-  format?: string;
-  changes: readonly Change[];
-  notices: readonly string[];
-  status: string;
-  reason?: string;
+export interface DiffOptions extends NormalizeOptions {
+  /** Also work out what is equal on both sides but not canonical (PairReport.notCanonical). */
+  verbose?: boolean;
 }
+
+/** How deep `compare` follows members into members. */
+const MAX_COMPARE_DEPTH = 8;
 
 function firstDiff(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   const A = Buffer.from(a.buffer, a.byteOffset, a.length);
   const B = Buffer.from(b.buffer, b.byteOffset, b.length);
-  // Coarse search in blocks, then bytes.
   let i = 0;
   const block = 4096;
   while (i + block <= n && A.compare(B, i, i + block, i, i + block) === 0) i += block;
@@ -85,171 +72,126 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   return i;
 }
 
-
-function listCtx(options: Options, path: string): Context {
-  return {
-    options,
-    path,
-    depth: 0,
-    spill: () => new MemorySpill(),
-    notice: () => {},
-    normalizeMember: async () => ({ changed: false }),
-  };
-}
-
-async function handlerFor(bytes: Uint8Array, name: string, options: Options): Promise<Handler | undefined> {
-  return selectHandler(await makeProbe(new BufferSource(bytes), name), HANDLERS, options.formats);
-}
-
-async function listMembers(h: Handler, bytes: Uint8Array, name: string, options: Options): Promise<MemberInfo[] | undefined> {
-  if (!h.members) return undefined;
-  try {
-    const out: MemberInfo[] = [];
-    for await (const m of h.members(new BufferSource(bytes), listCtx(options, name))) out.push(m);
-    return out;
-  } catch {
-    return undefined;
+/** Everything a comparison needs besides the two sides. */
+class Comparer {
+  private readonly spills: SpillPool;
+  private readonly engine: Engine;
+  constructor(readonly options: Options) {
+    this.spills = new SpillPool(options.limits.spillBytes);
+    this.engine = new Engine({ options, handlers: HANDLERS, spill: this.spills.make });
   }
-}
 
-/** Unique keys for members (a duplicate name gets '#2', '#3' ...). */
-function keyed(ms: readonly MemberInfo[]): Map<string, MemberInfo> {
-  const out = new Map<string, MemberInfo>();
-  for (const m of ms) {
-    let k = m.name;
-    for (let i = 2; out.has(k); i++) k = `${m.name}#${i}`;
-    out.set(k, m);
+  context(path: string, depth: number, notices: string[] = []): Context {
+    const base = makeContext(this.engine, { path, options: this.options }, this.spills.make, notices);
+    return { ...base, depth };
   }
-  return out;
-}
 
-function fmtOffset(n: number): string {
-  return `0x${n.toString(16)}`;
-}
-
-/** Likely causes from the raw (not normalized) bytes of both sides, looking into nested members. */
-async function rawCauses(a: Uint8Array, b: Uint8Array, name: string, options: Options, depth = 0): Promise<string[]> {
-  const causes: string[] = [];
-  const h = await handlerFor(a, name, options);
-  if (!h) return causes;
-  const [la, lb] = [await listMembers(h, a, name, options), await listMembers(h, b, name, options)];
-  if (!la || !lb) return causes;
-  const ka = keyed(la);
-  const kb = keyed(lb);
-  // DOS times (zip) shifted by one whole time-zone offset: written in local time.
-  const dos = (m: MemberInfo | undefined) => {
-    const t = m?.meta.dosTime;
-    const x = typeof t === 'string' ? /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)$/.exec(t) : null;
-    return x ? Date.UTC(+x[1]!, +x[2]! - 1, +x[3]!, +x[4]!, +x[5]!, +x[6]!) / 1000 : undefined;
-  };
-  const deltas = new Set<number>();
-  for (const [k, m] of ka) {
-    const ta = dos(m);
-    const tb = dos(kb.get(k));
-    if (ta !== undefined && tb !== undefined) deltas.add(tb - ta);
+  dispose(): void {
+    this.spills.dispose();
   }
-  if (deltas.size === 1) {
-    const d = [...deltas][0]!;
-    if (d !== 0 && d % 900 === 0 && Math.abs(d) <= 14 * 3600 && h.name === 'zip') {
-      const sign = d > 0 ? '+' : '-';
-      const hh = String(Math.floor(Math.abs(d) / 3600)).padStart(2, '0');
-      const mm = String((Math.abs(d) % 3600) / 60).padStart(2, '0');
-      causes.push(`every DOS time differs by ${sign}${hh}:${mm}, a whole time-zone offset: the zip was written in local time`);
+
+  private async handlerOf(src: Source, name: string): Promise<Handler | undefined> {
+    return selectHandler(await makeProbe(src, name), HANDLERS, this.options.formats);
+  }
+
+  /** The differences between two sources named `name` (`member`: their path inside the artifact). */
+  async sources(a: Source, b: Source, name: string, member: string | undefined, depth: number): Promise<FieldDifference[]> {
+    if (await sourcesEqual(a, b)) return [];
+    const at = member === undefined ? {} : { member };
+    const [ha, hb] = [await this.handlerOf(a, name), await this.handlerOf(b, name)];
+    if (ha?.name !== hb?.name) {
+      return [{ kind: 'type', field: 'format', ...at, a: ha?.name ?? 'not an artifact', b: hb?.name ?? 'not an artifact' }];
     }
-  }
-  for (const [side, ms] of [['A', la], ['B', lb]] as const) {
-    if (ms.some((m) => m.meta.uid === 65534 || m.meta.gid === 65534)) causes.push(`${side} has members owned by uid/gid 65534 (nobody): archived inside a sandbox or user namespace`);
-    const os = ms.find((m) => typeof m.meta.os === 'number' && m.meta.os !== 3)?.meta.os;
-    if (typeof os === 'number') causes.push(`${side}'s gzip OS byte is ${os} (${GZIP_OS[os] ?? 'other'}), not 3 (Unix): written on another OS or by another tool`);
-  }
-  const namesA = la.map((m) => m.name);
-  const namesB = lb.map((m) => m.name);
-  if (namesA.join('\0') !== namesB.join('\0') && [...namesA].sort().join('\0') === [...namesB].sort().join('\0')) {
-    causes.push('the same members in a different order (file system or glob order)');
-  }
-  // Nested containers (a tar in a gzip, a jar in a zip): their members tell more.
-  if (depth < 3) {
-    for (const [k, m] of ka) {
-      const o = kb.get(k);
-      if (!m.data || !o?.data || m.data.size > 256 << 20 || o.data.size > 256 << 20) continue;
-      const [da, db] = [await readAll(m.data), await readAll(o.data)];
-      if (equal(da, db)) continue;
-      const inner = await handlerFor(da, k, options);
-      if (inner?.members) causes.push(...(await rawCauses(da, db, k, options, depth + 1)).map((c) => `${k}: ${c}`));
-    }
-  }
-  return [...new Set(causes)];
-}
-
-/** Differences between two member lists (already normalized containers). */
-async function compareMembers(la: readonly MemberInfo[], lb: readonly MemberInfo[], path: string, member: string | undefined, options: Options, depth: number): Promise<Difference[]> {
-  const ka = keyed(la);
-  const kb = keyed(lb);
-  const out: Difference[] = [];
-  const keys = [...ka.keys(), ...[...kb.keys()].filter((k) => !ka.has(k))];
-  for (const k of keys) {
-    const sub = member === undefined ? k : `${member}!/${k}`;
-    const ma = ka.get(k);
-    const mb = kb.get(k);
-    if (!mb) {
-      out.push({ path, member: sub, kind: 'only-in-a', detail: `${ma!.type} only in A` });
-      continue;
-    }
-    if (!ma) {
-      out.push({ path, member: sub, kind: 'only-in-b', detail: `${mb.type} only in B` });
-      continue;
-    }
-    if (ma.type !== mb.type) {
-      out.push({ path, member: sub, kind: 'type', detail: `a ${ma.type} in A, a ${mb.type} in B` });
-      continue;
-    }
-    for (const f of new Set([...Object.keys(ma.meta), ...Object.keys(mb.meta)])) {
-      if (ma.meta[f] === mb.meta[f]) continue;
-      const contentLike = f === 'linkTarget' || f === 'mode';
-      out.push({
-        path,
-        member: sub,
-        kind: contentLike ? 'content' : 'unfixable',
-        detail: `${f}: ${JSON.stringify(ma.meta[f] ?? null)} in A, ${JSON.stringify(mb.meta[f] ?? null)} in B${contentLike ? '' : ' (a field detnorm keeps)'}`,
-      });
-    }
-    if (ma.data && mb.data) {
-      const da = await readAll(ma.data);
-      const db = await readAll(mb.data);
-      if (!equal(da, db)) out.push(...(await explain(da, db, k, path, sub, options, depth + 1)));
-    }
-  }
-  return out;
-}
-
-/** Where two normalized artifacts differ: members, fields, offsets. */
-async function explain(a: Uint8Array, b: Uint8Array, name: string, path: string, member: string | undefined, options: Options, depth: number): Promise<Difference[]> {
-  const at = (m: string | undefined) => (m === undefined ? {} : { member: m });
-  const h = await handlerFor(a, name, options);
-  if (h && depth < options.limits.maxDepth) {
-    const [la, lb] = [await listMembers(h, a, name, options), await listMembers(h, b, name, options)];
-    if (la && lb) {
-      const out = await compareMembers(la, lb, path, member, options, depth);
-      if (out.length > 0) return out;
-      const off = firstDiff(a, b);
-      const na = la.map((m) => m.name).join('\0');
-      const nb = lb.map((m) => m.name).join('\0');
-      if (na !== nb) {
-        const hint = h.name === 'ar' ? ' (ar member order can matter to the linker; --sort-ar-members sorts them)' : '';
-        return [{ path, ...at(member), kind: 'unfixable', detail: `the same members in a different order, an order detnorm keeps for ${h.name}${hint}`, offset: off }];
+    if (ha?.compare && depth < MAX_COMPARE_DEPTH) {
+      try {
+        const c = await ha.compare(a, b, this.context(member ?? name, depth));
+        const out = await this.expand(c, member, depth);
+        if (out.length === 0) out.push({ kind: 'layout', field: `${ha.name} structure`, ...at, note: `the files differ outside the fields detnorm compares for ${ha.name}`, offset: firstDiff(await readAll(a), await readAll(b)) });
+        return out;
+      } catch (e) {
+        if (!(e instanceof FormatError || e instanceof RangeError)) throw e;
+        // Malformed on one side: the bytes are all there is to compare.
+        return [{ ...(await this.bytes(a, b, ha.name, member)), note: `not comparable field by field: ${describeError(e)}` }];
       }
-      return [{ path, ...at(member), kind: 'unfixable', detail: `the ${h.name} archives differ outside their members' data and fields (structure detnorm keeps, e.g. a comment)`, offset: off }];
     }
+    if (ha) {
+      // A handler without compare(): what normalization changed on each side, in the handler's
+      // own words, where the two sides' changes differ; and whether it makes them equal.
+      const [na, nb] = [await this.normalizeOne(a, name), await this.normalizeOne(b, name)];
+      const out = changeDifferences(ha.name, na.changes, nb.changes, member);
+      if (equal(na.output, nb.output)) return out.length ? out : [{ kind: 'metadata', field: `${ha.name} fields`, ...at, note: 'differ only in fields detnorm normalizes' }];
+      return [...out, await this.bytes(new BufferSource(na.output), new BufferSource(nb.output), ha.name, member)];
+    }
+    const [da, db] = [await readAll(a), await readAll(b)];
+    const json = jsonFieldDiffs(da, db);
+    if (json) return json.map((j) => ({ kind: 'content' as const, field: `JSON ${j.path}`, ...at, a: j.a, b: j.b }));
+    return [await this.bytes(a, b, undefined, member)];
   }
-  const off = firstDiff(a, b);
-  const fields = h ? undefined : jsonFieldDiffs(a, b);
-  if (fields) return fields.map((f) => ({ path, ...at(member), kind: 'content' as const, detail: `JSON field ${f}` }));
-  const sizes = a.length === b.length ? '' : ` (sizes ${a.length} and ${b.length})`;
-  return [{ path, ...at(member), kind: 'content', detail: `${h?.name ?? 'data'} differs${sizes}`, offset: off }];
+
+  /** A comparison's own records, then its member pairs compared in turn. */
+  async expand(c: Comparison, member: string | undefined, depth: number): Promise<FieldDifference[]> {
+    const join = (m: string | undefined) => (member === undefined ? m : m === undefined ? member : `${member}!/${m}`);
+    const out: FieldDifference[] = c.differences.map((d) => {
+      const m = join(d.member);
+      const { member: _drop, ...rest } = d;
+      return m === undefined ? rest : { ...rest, member: m };
+    });
+    for (const p of c.members ?? []) out.push(...(await this.sources(p.a, p.b, p.name, join(p.name), depth + 1)));
+    return out;
+  }
+
+  private async bytes(a: Source, b: Source, format: string | undefined, member: string | undefined): Promise<FieldDifference> {
+    const [da, db] = [await readAll(a), await readAll(b)];
+    return {
+      kind: 'content',
+      field: format ? `${format} data` : 'data',
+      ...(member === undefined ? {} : { member }),
+      ...(da.length !== db.length ? { a: `${da.length} bytes`, b: `${db.length} bytes` } : {}),
+      offset: firstDiff(da, db),
+    };
+  }
+
+  private async normalizeOne(src: Source, name: string): Promise<{ output: Uint8Array; changes: readonly Change[] }> {
+    const r = await normalizeBytes(await readAll(src), name, this.options, HANDLERS, this.spills.make);
+    return { output: r.output, changes: r.status === 'changed' ? r.changes : [] };
+  }
+
+  /** Two directory artifacts of handler `h`. */
+  async directories(h: Handler, a: DirectoryFiles, b: DirectoryFiles, path: string): Promise<FieldDifference[]> {
+    if (h.compareDirectory) return this.expand(await h.compareDirectory(a, b, this.context(path, 0)), undefined, 0);
+    const out: FieldDifference[] = [];
+    const names = [...new Set([...a.keys(), ...b.keys()])].sort(byteCompare);
+    for (const n of names) {
+      const [sa, sb] = [a.get(n), b.get(n)];
+      if (!sb) out.push({ kind: 'only-in-a', field: 'only in A', member: n, note: 'file' });
+      else if (!sa) out.push({ kind: 'only-in-b', field: 'only in B', member: n, note: 'file' });
+      else out.push(...(await this.sources(sa, sb, n, n, 1)));
+    }
+    return out;
+  }
 }
 
-/** For two JSON documents (an image config, a manifest): the paths of the values that differ. */
-function jsonFieldDiffs(a: Uint8Array, b: Uint8Array, max = 10): string[] | undefined {
+/**
+ * For a handler without `compare`: one record per change kind whose change records differ
+ * between the two sides (each record's text is the handler's own: "ih_time 1700000000 -> 0").
+ */
+function changeDifferences(format: string, ca: readonly Change[], cb: readonly Change[], member: string | undefined): FieldDifference[] {
+  const text = (cs: readonly Change[], kind: string) =>
+    cs
+      .filter((c) => c.kind === kind)
+      .map((c) => `${c.member ? `${c.member}: ` : ''}${c.what}${c.count && c.count > 1 ? ` (x${c.count})` : ''}`)
+      .join('; ');
+  const kinds = [...new Set([...ca, ...cb].map((c) => c.kind))];
+  const out: FieldDifference[] = [];
+  for (const k of kinds) {
+    const [ta, tb] = [text(ca, k), text(cb, k)];
+    if (ta !== tb) out.push({ kind: k, field: `${format} ${k} (what detnorm changes)`, ...(member === undefined ? {} : { member }), a: ta || '(unchanged)', b: tb || '(unchanged)' });
+  }
+  return out;
+}
+
+/** For two JSON documents (not artifacts): the paths of the values that differ. */
+function jsonFieldDiffs(a: Uint8Array, b: Uint8Array, max = 10): Array<{ path: string; a: string; b: string }> | undefined {
   let ja: unknown;
   let jb: unknown;
   try {
@@ -258,10 +200,10 @@ function jsonFieldDiffs(a: Uint8Array, b: Uint8Array, max = 10): string[] | unde
   } catch {
     return undefined;
   }
-  const out: string[] = [];
+  const out: Array<{ path: string; a: string; b: string }> = [];
   const show = (v: unknown) => {
     const t = JSON.stringify(v);
-    return t === undefined ? 'absent' : t.length > 60 ? `${t.slice(0, 57)}...` : t;
+    return t === undefined ? '(none)' : t.length > 60 ? `${t.slice(0, 57)}...` : t;
   };
   const walkJson = (x: unknown, y: unknown, p: string): void => {
     if (out.length >= max) return;
@@ -271,100 +213,166 @@ function jsonFieldDiffs(a: Uint8Array, b: Uint8Array, max = 10): string[] | unde
       for (const k of keys) walkJson((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], Array.isArray(x) ? `${p}[${k}]` : p ? `${p}.${k}` : k);
       return;
     }
-    if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${p || '(root)'}: ${show(x)} in A, ${show(y)} in B`);
+    if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ path: p || '(root)', a: show(x), b: show(y) });
   };
   walkJson(ja, jb, '');
   return out.length ? out : undefined;
 }
 
-/** An OCI image layout directory, normalized in memory: its files after normalization. */
-async function normalizedLayout(root: string, options: Options): Promise<{ files: Map<string, Source>; changes: readonly Change[]; notices: string[] }> {
-  const files = listFiles(root);
-  const spills = new SpillPool(options.limits.spillBytes);
-  const notices: string[] = [];
-  const engine = new Engine({ options, handlers: HANDLERS, spill: spills.make });
-  const r = await normalizeOciLayout(files, makeContext(engine, { path: root, options, check: true }, spills.make, notices));
-  const out = new Map<string, Source>(files);
-  for (const d of r.deletes) out.delete(d);
-  for (const [k, v] of r.writes) out.set(k, new BufferSource(await readAll(v)));
-  spills.dispose();
-  return { files: out, changes: r.changes, notices };
+/** One record as a line of text (without its member and cause). */
+export function describeDifference(d: FieldDifference): string {
+  const values = d.a !== undefined || d.b !== undefined ? ` ${d.a ?? '(none)'} vs ${d.b ?? '(none)'}` : '';
+  let t = `${d.field}${values}`;
+  if (d.note) t += values ? ` (${d.note})` : `: ${d.note}`;
+  if (d.count !== undefined && d.count > 1 && d.kind !== 'order' && !d.note?.startsWith(`${d.count} `)) t += ` (x${d.count})`;
+  if (d.offset !== undefined) t += ` (first difference at byte 0x${d.offset.toString(16)})`;
+  return t;
 }
 
-/** Two OCI image layouts: identical after normalization? Else which image, layer, file, field. */
-async function diffLayouts(a: string, b: string, path: string, lib: NormalizeOptions): Promise<PairReport> {
-  const options = resolveOptions(lib);
-  const [na, nb] = [await normalizedLayout(a, options), await normalizedLayout(b, options)];
-  const kinds = [...new Set([...na.changes, ...nb.changes].map((c) => c.kind))].sort();
-  const base = { path, format: 'oci', normalizedAway: kinds, causes: kinds.map((k) => KIND_CAUSE[k] ?? k) };
-  const keys = [...new Set([...na.files.keys(), ...nb.files.keys()])];
-  let same = keys.every((k) => na.files.has(k) && nb.files.has(k));
-  for (const k of keys) if (same) same = await sourcesEqual(na.files.get(k)!, nb.files.get(k)!);
-  if (same) return { ...base, status: 'normalized', differences: [] };
-  const ctx = listCtx(options, path);
-  const list = async (files: Map<string, Source>) => {
-    const out: MemberInfo[] = [];
-    for await (const m of imageMembers({ files, links: new Map() }, ctx)) out.push(m);
-    return out;
+const keyOf = (d: FieldDifference) => `${d.member ?? ''}\0${d.kind}\0${d.field}`;
+
+/**
+ * The report's differences: those of the inputs (A and B as given), each marked `normalized`
+ * when no record of the same member and field is left between the normalized sides, then any
+ * record found only between the normalized sides.
+ */
+function merge(path: string, raw: readonly FieldDifference[], left: readonly FieldDifference[]): Difference[] {
+  const leftKeys = new Set(left.map(keyOf));
+  const rawKeys = new Set(raw.map(keyOf));
+  const mk = (d: FieldDifference, normalized: boolean): Difference => ({ ...d, path, normalized, detail: describeDifference(d) });
+  return [...raw.map((d) => mk(d, !leftKeys.has(keyOf(d)))), ...left.filter((d) => !rawKeys.has(keyOf(d))).map((d) => mk(d, false))];
+}
+
+function summaryFields(differences: readonly Difference[]): Pick<PairReport, 'normalizedAway' | 'causes'> {
+  return {
+    normalizedAway: [...new Set(differences.filter((d) => d.normalized).map((d) => d.kind))].sort(),
+    causes: [...new Set(differences.flatMap((d) => (d.cause ? [d.cause] : [])))],
   };
-  const differences = await compareMembers(await list(na.files), await list(nb.files), path, undefined, options, 0);
-  if (differences.length === 0) differences.push({ path, kind: 'unfixable', detail: 'the layouts differ outside their images (index annotations or unreferenced blobs)' });
-  return { ...base, status: 'differs', differences };
 }
 
-async function side(bytes: Uint8Array, name: string, lib: NormalizeOptions): Promise<Side> {
-  const r = await normalizeBuffer(bytes, { ...lib, name });
-  return { normalized: r.output, ...(r.format ? { format: r.format } : {}), changes: r.changes, notices: r.notices, status: r.status, ...(r.reason ? { reason: r.reason } : {}) };
+/** Changes made on both sides alike, of kinds no difference has: the same on both, not canonical. */
+function notCanonical(ca: readonly Change[], cb: readonly Change[], differences: readonly Difference[]): string[] {
+  const kinds = new Set(differences.map((d) => d.kind));
+  const key = (c: Change) => `${c.kind}\0${c.member ?? ''}\0${c.what}\0${c.count ?? 1}`;
+  const inB = new Set(cb.map(key));
+  return ca.filter((c) => inB.has(key(c)) && !kinds.has(c.kind)).map((c) => `${c.kind}: ${c.member ? `${c.member}: ` : ''}${c.what}${c.count && c.count > 1 ? ` (x${c.count})` : ''}`);
 }
 
-const UNFIXABLE_NOTICE = /not fixable|cannot be normalized|left untouched/i;
-
-export async function diffPair(a: Uint8Array, b: Uint8Array, path: string, name: string, lib: NormalizeOptions): Promise<PairReport> {
-  if (equal(a, b)) return { path, status: 'identical', normalizedAway: [], causes: [], differences: [] };
-  const options = resolveOptions(lib);
-  const [sa, sb] = [await side(a, name, lib), await side(b, name, lib)];
-  const format = sa.format ?? sb.format;
-  const kinds = [...new Set([...sa.changes, ...sb.changes].map((c) => c.kind))].sort();
-  const causes = [...kinds.map((k) => KIND_CAUSE[k] ?? k), ...(await rawCauses(a, b, name, options))];
-  const base = { path, ...(format ? { format } : {}), normalizedAway: kinds };
-  if (equal(sa.normalized, sb.normalized)) return { ...base, status: 'normalized', causes, differences: [] };
-  const differences: Difference[] = [];
-  for (const [s, label] of [[sa, 'A'], [sb, 'B']] as const) {
-    if (s.status === 'error') differences.push({ path, kind: 'error', detail: `${label} could not be normalized: ${s.reason}` });
-    for (const n of s.notices) if (UNFIXABLE_NOTICE.test(n)) differences.push({ path, kind: 'unfixable', detail: `${label}: ${n}` });
+/** Compare two artifacts in memory. `path` names the pair in the report, `name` is the file name (for detection). */
+export async function diffPair(a: Uint8Array, b: Uint8Array, path: string, name: string, lib: DiffOptions = {}): Promise<PairReport> {
+  if (equal(a, b)) {
+    if (!lib.verbose) return { path, status: 'identical', differences: [], normalizedAway: [], causes: [] };
+    const r = await normalizeBuffer(a, { ...lib, name });
+    const nc = r.changed ? r.changes.map((c) => `${c.kind}: ${c.member ? `${c.member}: ` : ''}${c.what}${c.count && c.count > 1 ? ` (x${c.count})` : ''}`) : [];
+    return { path, ...(r.format ? { format: r.format } : {}), status: 'identical', differences: [], normalizedAway: [], causes: [], ...(nc.length ? { notCanonical: nc } : {}) };
   }
-  const found = await explain(sa.normalized, sb.normalized, name, path, undefined, options, 0);
-  // A difference that the handlers flagged as unfixable (a build path in .rodata) explains
-  // the byte differences of that artifact: say so rather than calling it content.
-  const unfixable = differences.some((d) => d.kind === 'unfixable');
-  differences.push(...found.map((d) => (unfixable && d.kind === 'content' && d.member === undefined ? { ...d, kind: 'unfixable' as const } : d)));
-  return { ...base, status: 'differs', causes, differences };
+  const options = resolveOptions(lib);
+  const [sa, sb] = [await normalizeBuffer(a, { ...lib, name }), await normalizeBuffer(b, { ...lib, name })];
+  const format = sa.format ?? sb.format;
+  const cmp = new Comparer(options);
+  try {
+    const raw = await cmp.sources(new BufferSource(a), new BufferSource(b), name, undefined, 0);
+    const same = equal(sa.output, sb.output);
+    const left: FieldDifference[] = [];
+    if (!same) {
+      for (const [s, label] of [[sa, 'A'], [sb, 'B']] as const) {
+        if (s.status === 'error') left.push({ kind: 'error', field: `${label} could not be normalized`, note: s.reason ?? 'error' });
+      }
+      left.push(...(await cmp.sources(new BufferSource(sa.output), new BufferSource(sb.output), name, undefined, 0)));
+    }
+    const differences = merge(path, raw, left);
+    const notices = [...sa.notices.map((n) => `A: ${n}`), ...sb.notices.map((n) => `B: ${n}`)];
+    return {
+      path,
+      ...(format ? { format } : {}),
+      status: same ? 'normalized' : 'differs',
+      differences,
+      ...summaryFields(differences),
+      ...(lib.verbose ? { notCanonical: notCanonical(sa.changes, sb.changes, differences) } : {}),
+      ...(notices.length ? { notices } : {}),
+    };
+  } finally {
+    cmp.dispose();
+  }
 }
 
-/** Compare two files or two directory trees. */
-export async function diffPaths(a: string, b: string, lib: NormalizeOptions = {}): Promise<DiffResult> {
+/** Two directory artifacts (OCI image layouts) claimed by handler `h`. */
+async function diffDirectories(h: Handler, a: string, b: string, path: string, lib: DiffOptions): Promise<PairReport> {
+  const options = resolveOptions(lib);
+  const cmp = new Comparer(options);
+  const [fa, fb] = [listFiles(a), listFiles(b)];
+  try {
+    const [na, nb] = [await normalizedDirectory(h, fa, cmp.context(a, 0)), await normalizedDirectory(h, fb, cmp.context(b, 0))];
+    const keys = [...new Set([...na.files.keys(), ...nb.files.keys()])];
+    let same = keys.every((k) => na.files.has(k) && nb.files.has(k));
+    for (const k of keys) if (same) same = await sourcesEqual(na.files.get(k)!, nb.files.get(k)!);
+    const raw = await cmp.directories(h, fa, fb, path);
+    const left = same ? [] : await cmp.directories(h, na.files, nb.files, path);
+    if (!same && left.length === 0) left.push({ kind: 'layout', field: `${h.name} structure`, note: 'the directories differ outside what detnorm compares' });
+    const differences = merge(path, raw, left);
+    return {
+      path,
+      format: h.name,
+      status: same ? 'normalized' : 'differs',
+      differences,
+      ...summaryFields(differences),
+      ...(lib.verbose ? { notCanonical: notCanonical(na.changes, nb.changes, differences) } : {}),
+    };
+  } finally {
+    for (const f of [...fa.values(), ...fb.values()]) f.close();
+    cmp.dispose();
+  }
+}
+
+function pairName(a: string, b: string): string {
+  return basename(a) === basename(b) ? basename(a) : `${basename(a)} / ${basename(b)}`;
+}
+
+/** Compare two files, two directory artifacts or two directory trees. */
+export async function diffPaths(a: string, b: string, lib: DiffOptions = {}): Promise<DiffResult> {
+  const options = resolveOptions(lib);
+  const dirFormat = (names: readonly string[]) => directoryHandler(names, HANDLERS, options.formats);
   const sa = lstatSync(a);
   const sb = lstatSync(b);
   const pairs: PairReport[] = [];
+  const errorPair = (path: string, e: unknown): PairReport => {
+    const d: FieldDifference = { kind: 'error', field: 'error', note: describeError(e) };
+    return { path, status: 'error', differences: [{ ...d, path, normalized: false, detail: describeDifference(d) }], normalizedAway: [], causes: [] };
+  };
+  const dirA = sa.isDirectory() ? dirFormat(readdirSync(a)) : undefined;
+  const dirB = sb.isDirectory() ? dirFormat(readdirSync(b)) : undefined;
   if (sa.isFile() && sb.isFile()) {
-    pairs.push(await diffPair(readFileSync(a), readFileSync(b), basename(a) === basename(b) ? basename(a) : `${basename(a)} / ${basename(b)}`, basename(a), lib));
-  } else if (sa.isDirectory() && sb.isDirectory() && isOciLayoutDir(readdirSync(a)) && isOciLayoutDir(readdirSync(b))) {
-    pairs.push(await diffLayouts(a, b, basename(a) === basename(b) ? basename(a) : `${basename(a)} / ${basename(b)}`, lib));
+    pairs.push(await diffPair(readFileSync(a), readFileSync(b), pairName(a, b), basename(a), lib));
+  } else if (dirA && dirA === dirB) {
+    pairs.push(await diffDirectories(dirA, a, b, pairName(a, b), lib));
   } else if (sa.isDirectory() && sb.isDirectory()) {
-    const rel = (root: string) => new Map(walk([root]).files.flatMap((f) => [f.path, ...f.links].map((p) => [relative(root, p), p] as const)));
+    const rel = (root: string) => {
+      const out = new Map<string, { path: string; directory?: string }>();
+      for (const f of walk([root], { directoryFormat: (names) => dirFormat(names)?.name }).files) {
+        for (const p of [f.path, ...f.links]) out.set(relative(root, p), { path: p, ...(f.directory ? { directory: f.directory } : {}) });
+      }
+      return out;
+    };
     const fa = rel(a);
     const fb = rel(b);
     const names = [...new Set([...fa.keys(), ...fb.keys()])].sort(byteCompare);
     for (const n of names) {
       const pa = fa.get(n);
       const pb = fb.get(n);
-      if (!pb) pairs.push({ path: n, status: 'only-in-a', normalizedAway: [], causes: [], differences: [{ path: n, kind: 'only-in-a', detail: 'file only in A' }] });
-      else if (!pa) pairs.push({ path: n, status: 'only-in-b', normalizedAway: [], causes: [], differences: [{ path: n, kind: 'only-in-b', detail: 'file only in B' }] });
+      const only = (status: 'only-in-a' | 'only-in-b', side: 'A' | 'B'): PairReport => {
+        const d: FieldDifference = { kind: status, field: `only in ${side}`, note: 'file' };
+        return { path: n, status, differences: [{ ...d, path: n, normalized: false, detail: describeDifference(d) }], normalizedAway: [], causes: [] };
+      };
+      if (!pb) pairs.push(only('only-in-a', 'A'));
+      else if (!pa) pairs.push(only('only-in-b', 'B'));
       else {
         try {
-          pairs.push(await diffPair(readFileSync(pa), readFileSync(pb), n, basename(n), lib));
+          const h = pa.directory && pa.directory === pb.directory ? HANDLERS.find((x) => x.name === pa.directory) : undefined;
+          if (h) pairs.push(await diffDirectories(h, pa.path, pb.path, n, lib));
+          else if (pa.directory || pb.directory) pairs.push(errorPair(n, new Error('a directory artifact on one side only')));
+          else pairs.push(await diffPair(readFileSync(pa.path), readFileSync(pb.path), n, basename(n), lib));
         } catch (e) {
-          pairs.push({ path: n, status: 'error', normalizedAway: [], causes: [], differences: [{ path: n, kind: 'error', detail: (e as Error).message }] });
+          pairs.push(errorPair(n, e));
         }
       }
     }
@@ -374,26 +382,39 @@ export async function diffPaths(a: string, b: string, lib: NormalizeOptions = {}
   return { identical: pairs.every((p) => p.status === 'identical' || p.status === 'normalized'), pairs };
 }
 
-/** Plain-text lines for a diff result. */
-export function formatDiff(r: DiffResult, verbose: boolean): string[] {
+function statusText(p: PairReport): string {
+  const s = p.status === 'normalized' ? 'identical after normalization' : p.status === 'differs' ? 'DIFFERS' : p.status;
+  return `${p.path}: ${s}${p.format ? ` (${p.format})` : ''}`;
+}
+
+function recordLines(d: Difference, indent: string): string[] {
+  const lines = [`${indent}${d.member ? `${d.member}: ` : ''}${d.detail}`];
+  if (d.cause) lines.push(`${indent}  cause: ${d.cause}`);
+  return lines;
+}
+
+/** Plain-text lines for a diff result (`summary`: one line per file). */
+export function formatDiff(r: DiffResult, verbose: boolean, summary = false): string[] {
   const lines: string[] = [];
   for (const p of r.pairs) {
-    if (p.status === 'identical') {
-      if (verbose) lines.push(`${p.path}: identical`);
+    if (p.status === 'identical' && !verbose) continue;
+    if (summary) {
+      const left = [...new Set(p.differences.filter((d) => !d.normalized).map((d) => d.kind))];
+      const gone = [...new Set(p.differences.filter((d) => d.normalized).map((d) => d.kind))];
+      const parts = [...(left.length ? [left.join(', ')] : []), ...(gone.length ? [`normalized: ${gone.join(', ')}`] : [])];
+      lines.push(`${statusText(p)}${parts.length ? `: ${parts.join('; ')}` : ''}`);
       continue;
     }
-    if (p.status === 'normalized') {
-      lines.push(`${p.path}: identical after normalization${p.format ? ` (${p.format})` : ''}`);
-      for (const c of p.causes) lines.push(`  was: ${c}`);
-      continue;
+    lines.push(statusText(p));
+    const left = p.differences.filter((d) => !d.normalized);
+    const gone = p.differences.filter((d) => d.normalized);
+    for (const d of left) lines.push(...recordLines(d, '  '));
+    if (gone.length && left.length) lines.push('  normalized away:');
+    for (const d of gone) lines.push(...recordLines(d, left.length ? '    ' : '  '));
+    if (verbose) {
+      for (const n of p.notCanonical ?? []) lines.push(`  both: not canonical: ${n}`);
+      for (const n of p.notices ?? []) lines.push(`  notice: ${n}`);
     }
-    lines.push(`${p.path}: ${p.status === 'differs' ? 'DIFFERS' : p.status}${p.format ? ` (${p.format})` : ''}`);
-    for (const d of p.differences) {
-      const where = d.member ? `${d.member}: ` : '';
-      const off = d.offset !== undefined ? ` (first difference at byte ${fmtOffset(d.offset)})` : '';
-      lines.push(`  ${where}${d.kind}: ${d.detail}${off}`);
-    }
-    for (const c of p.causes) lines.push(`  also normalized: ${c}`);
   }
   const n = r.pairs.length;
   const same = r.pairs.filter((p) => p.status === 'identical').length;
@@ -401,4 +422,3 @@ export function formatDiff(r: DiffResult, verbose: boolean): string[] {
   lines.push(`detnorm diff: ${n} file${n === 1 ? '' : 's'}: ${same} identical, ${norm} identical after normalization, ${n - same - norm} differ`);
   return lines;
 }
-

@@ -11,7 +11,7 @@ import type { FileReport } from './report.js';
 import type { Change, Handler, Sink, TouchRequest } from './types.js';
 import type { Options } from './types.js';
 import { AtomicFile } from './write.js';
-import { normalizeOciDirJob } from './oci-dir.js';
+import { normalizeDirectoryJob } from './directory.js';
 
 /**
  * Device and inode numbers, as decimal strings (they pass to workers and exceed 2^53), and the
@@ -37,8 +37,8 @@ export interface FileJob {
    * only when they lie under one of these. Absent: only the artifact itself is touched.
    */
   readonly roots?: readonly string[];
-  /** `path` is an OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
-  readonly ociLayout?: boolean;
+  /** `path` is a directory artifact (an OCI image layout) of the handler so named (src/directory.ts). */
+  readonly directory?: string;
   /** What the walk saw at `path`, and at its directory: only that file is ever replaced. */
   readonly ident?: FileIdentity;
   readonly parentIdent?: FileIdentity;
@@ -157,7 +157,7 @@ export interface JobHooks {
 }
 
 export async function normalizeFileJob(job: FileJob, handlers: readonly Handler[], hooks: JobHooks = {}): Promise<FileReport> {
-  if (job.ociLayout) return normalizeOciDirJob(job, handlers);
+  if (job.directory) return normalizeDirectoryJob(job, handlers);
   const { path, options } = job;
   const shown = job.reportPath ?? path;
   const links = job.links && job.links.length ? { links: job.links } : {};

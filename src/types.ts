@@ -239,6 +239,78 @@ export interface Handler {
    * which field differ. Throws FormatError on malformed input.
    */
   members?(input: Source, ctx: Context): AsyncIterable<MemberInfo>;
+  /**
+   * Optional, for `detnorm diff`: compare two inputs of this format field by field (after
+   * decoding both). Returns the fields that differ between A and B, grouped (each field once,
+   * with A's and B's values and a count), each with the cause its bytes support in the
+   * format's own words (none when they support none), and the members present on both sides
+   * whose data differ: the core compares those in turn with whatever handler detects them, so
+   * nesting comes free. Nothing equal on both sides is listed. Throws FormatError when either
+   * side is malformed (the core then compares bytes). See docs/DESIGN.md, "detnorm diff".
+   */
+  compare?(a: Source, b: Source, ctx: Context): Promise<Comparison>;
+  /**
+   * Optional, for directory-shaped artifacts (an OCI image layout): true when a directory
+   * holding these entry names is one artifact of this format. The walk then hands the
+   * directory over whole, and the core calls the two methods below on its files.
+   */
+  detectDirectory?(names: readonly string[]): boolean;
+  /** Normalize a directory artifact given as its files: what to write and delete. */
+  normalizeDirectory?(files: DirectoryFiles, ctx: Context): Promise<DirectoryResult>;
+  /** Like `compare`, for two directory artifacts. */
+  compareDirectory?(a: DirectoryFiles, b: DirectoryFiles, ctx: Context): Promise<Comparison>;
+}
+
+/** A directory artifact's regular files by '/'-separated path relative to its root. */
+export type DirectoryFiles = ReadonlyMap<string, Source>;
+
+/** What `Handler.normalizeDirectory` returns. */
+export interface DirectoryResult {
+  /**
+   * Files to create or replace, written in this map's order. The handler orders them so that a
+   * crash between two writes leaves a valid artifact (new files first, the file that switches
+   * the artifact over to them last).
+   */
+  readonly writes: ReadonlyMap<string, Source>;
+  /** Files to remove once every write is done. */
+  readonly deletes: readonly string[];
+  readonly changes: readonly Change[];
+}
+
+/** What sort of field a difference is in: the change kinds, plus what only a comparison finds. */
+export type DifferenceKind = ChangeKind | 'only-in-a' | 'only-in-b' | 'type' | 'error';
+
+/** One difference between A and B in a format's fields (grouped: each field once). */
+export interface FieldDifference {
+  readonly kind: DifferenceKind;
+  /** The format's own name for the field: "mtime", "uid/gid", "DOS time", "OS byte", "DW_AT_comp_dir", "order", "data". */
+  readonly field: string;
+  /** The member it is in (nested members joined by '!/'); absent for the artifact itself or a field grouped over several members. */
+  readonly member?: string;
+  /** A's and B's values as short text (absent when they do not fit: then `detail` says it). */
+  readonly a?: string;
+  readonly b?: string;
+  /** How many members (entries, records) show this difference; absent means 1. */
+  readonly count?: number;
+  /** Free text when A and B's values are not the point: "3 members moved", "e.g. pkg/a.txt". */
+  readonly note?: string;
+  /** The cause the bytes support, in the format's own words; absent when they support none. */
+  readonly cause?: string;
+  /** First differing byte of the member's data (content differences). */
+  readonly offset?: number;
+}
+
+/** A member present on both sides whose data differ. */
+export interface MemberPair {
+  readonly name: string;
+  readonly a: Source;
+  readonly b: Source;
+}
+
+/** What `Handler.compare` returns. */
+export interface Comparison {
+  readonly differences: readonly FieldDifference[];
+  readonly members?: readonly MemberPair[];
 }
 
 /** One member of a container, as `Handler.members` lists it. */

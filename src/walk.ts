@@ -12,8 +12,8 @@ export interface WalkEntry {
   readonly size: number;
   /** Other paths in the walk that are hard links to the same inode. */
   readonly links: readonly string[];
-  /** An OCI image layout directory, normalized as one artifact (src/oci-dir.ts). */
-  readonly ociLayout?: boolean;
+  /** A directory artifact (an OCI image layout): the handler that claims it (src/directory.ts). */
+  readonly directory?: string;
   /** Device and inode of the file, and of the directory it was found in (decimal strings). */
   readonly ident?: { readonly dev: string; readonly ino: string; readonly btime?: string };
   readonly parentIdent?: { readonly dev: string; readonly ino: string; readonly btime?: string };
@@ -31,13 +31,11 @@ export interface Leftover {
 }
 
 export interface WalkOptions {
-  /** Hand over directories holding `oci-layout` and `index.json` whole, not their files. */
-  readonly ociLayouts?: boolean;
-}
-
-/** True when a directory's entry names are an OCI image layout's (image-layout.md). */
-export function isOciLayoutDir(names: readonly string[]): boolean {
-  return names.includes('oci-layout') && names.includes('index.json');
+  /**
+   * Names the handler that claims a directory with these entry names as one artifact (see
+   * Handler.detectDirectory); such a directory is handed over whole, not its files.
+   */
+  readonly directoryFormat?: (names: readonly string[]) => string | undefined;
 }
 
 export interface WalkProblem {
@@ -68,7 +66,7 @@ function identity(st: BigIntStats): { dev: string; ino: string; btime?: string }
 }
 
 export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResult {
-  const found = new Map<string, { path: string; size: number; links: string[]; ociLayout?: boolean; ident?: WalkEntry['ident'] }>();
+  const found = new Map<string, { path: string; size: number; links: string[]; directory?: string; ident?: WalkEntry['ident'] }>();
   const problems: WalkProblem[] = [];
   const leftovers: Leftover[] = [];
   const parents = new Map<string, WalkEntry['parentIdent']>();
@@ -107,9 +105,10 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
         problems.push({ path: shown, reason: `cannot read directory: ${(e as Error).message}`, severity: 'error' });
         return;
       }
-      if (opts.ociLayouts && isOciLayoutDir(names)) {
-        // Its size is its blobs' (the scheduler gives large jobs to workers first).
-        found.set(`oci-layout:${path}`, { path, size: blobBytes(join(path, 'blobs')), links: [], ociLayout: true });
+      const directory = opts.directoryFormat?.(names);
+      if (directory) {
+        // Its size is its files' (the scheduler gives large jobs to workers first).
+        found.set(`directory:${path}`, { path, size: treeBytes(path), links: [], directory });
         return;
       }
       const self = identity(st);
@@ -156,7 +155,7 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
       path: all[0]!,
       size: f.size,
       links: all.slice(1),
-      ...(f.ociLayout ? { ociLayout: true } : {}),
+      ...(f.directory ? { directory: f.directory } : {}),
       ...(f.ident ? { ident: f.ident } : {}),
       ...(parentIdent ? { parentIdent } : {}),
     });
@@ -167,8 +166,8 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
   return { files, problems, leftovers, roots: realRoots, names: shownNames };
 }
 
-/** Total size of the regular files under `dir` (an OCI layout's blobs), 0 when unreadable. */
-function blobBytes(dir: string): number {
+/** Total size of the regular files under `dir` (a directory artifact's), 0 when unreadable. */
+function treeBytes(dir: string): number {
   let total = 0;
   const visit = (d: string): void => {
     let names: string[];

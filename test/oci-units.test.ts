@@ -14,6 +14,8 @@ import { BufferSource } from '../src/io.js';
 import { defaultOptions, optionsFromJson } from '../src/options.js';
 import { FormatError } from '../src/types.js';
 import { walk } from '../src/walk.js';
+import { directoryHandler } from '../src/directory.js';
+import { HANDLERS } from '../formats/index.js';
 import { haveTool, run, tempDir } from './helpers.js';
 import { VARIANT_A, makeLayout, readTree } from './oci-helpers.js';
 
@@ -96,13 +98,14 @@ describe('options: ociOwners and keepLayers', () => {
 });
 
 describe.skipIf(!haveTool('python3'))('walk: a layout directory is one artifact', () => {
-  it('with ociLayouts the directory is one entry; without, its files are walked; -oci turns it off', async () => {
+  it('claimed by the oci handler (detectDirectory) the directory is one entry; without, its files are walked; -oci turns it off', async () => {
     const root = join(tmp.dir, 'tree');
     mkdirSync(root);
     makeLayout(join(root, 'img'), VARIANT_A);
     writeFileSync(join(root, 'other.txt'), 'x');
-    const w = walk([root], { ociLayouts: true });
-    expect(w.files.map((f) => [f.path.slice(root.length), Boolean(f.ociLayout)])).toEqual([['/img', true], ['/other.txt', false]]);
+    const w = walk([root], { directoryFormat: (names) => directoryHandler(names, HANDLERS, ['oci'])?.name });
+    expect(w.files.map((f) => [f.path.slice(root.length), f.directory])).toEqual([['/img', 'oci'], ['/other.txt', undefined]]);
+    expect(walk([root], { directoryFormat: (names) => directoryHandler(names, HANDLERS, ['zip'])?.name }).files.length).toBeGreaterThan(5);
     expect(walk([root]).files.length).toBeGreaterThan(5);
     const before = readTree(join(root, 'img'));
     const off = await normalizeTree(root, { jobs: 1, formats: '-oci' });

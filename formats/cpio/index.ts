@@ -13,7 +13,8 @@
 // Regular files' data goes through ctx.normalizeMember; symlink targets honour --map-path.
 import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type MemberPair, type Probe, type Sink, type Source } from '../../src/types.js';
+import { clockCause, compareMemberLists, numbers, ownerCause, showMode, showTime, umaskCause, type FieldSpec } from '../compare.js';
 import { mapPath } from '../tar/order.js';
 import {
   S_IFBLK,
@@ -371,6 +372,77 @@ export function looksLikeCpio(head: Uint8Array): boolean {
   }
 }
 
+const CPIO_TYPES: Record<number, string> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char device', 0o060000: 'block device', 0o010000: 'fifo', 0o140000: 'socket' };
+
+/** The segments' members with their header fields, and the bytes after the last segment. */
+async function cpioListing(input: Source): Promise<{ members: MemberInfo[]; tail?: Source }> {
+  const members: MemberInfo[] = [];
+  let pos = 0;
+  let n = 0;
+  const segments: Segment[] = [];
+  while (pos < input.size) {
+    const f = cpioFormatOf(await input.read(pos, Math.min(6, input.size - pos)));
+    if (!f) {
+      if (!segments.length) throw new FormatError('not a cpio archive');
+      return { members, tail: new SliceSource(input, pos, input.size - pos) };
+    }
+    const seg = await readSegment(input, pos, f);
+    segments.push(seg);
+    n++;
+    for (const e of seg.entries) {
+      const type = CPIO_TYPES[e.h.mode & S_IFMT] ?? 'other';
+      const name = n > 1 ? `segment ${n}: ${e.name}` : e.name;
+      const meta: Record<string, string | number> = {
+        mtime: e.h.mtime,
+        owner: `${e.h.uid}/${e.h.gid}`,
+        mode: e.h.mode & 0o7777,
+        ino: e.h.ino,
+        dev: `${e.h.devmajor},${e.h.devminor}`,
+        nlink: e.h.nlink,
+        format: seg.format,
+      };
+      if (type === 'char device' || type === 'block device') meta.rdev = `${e.h.rdevmajor},${e.h.rdevminor}`;
+      const data = new SliceSource(input, e.dataOffset, e.h.filesize);
+      if (type === 'symlink') meta.linkTarget = Buffer.from(await data.read(0, Math.min(data.size, 4096))).toString('latin1');
+      members.push({ name, type, meta, ...(type === 'file' ? { data } : {}) });
+    }
+    pos = await isZeros(input, seg.end, input.size);
+  }
+  return { members };
+}
+
+const cpioOwners = (ms: readonly MemberInfo[]) => ms.map((m) => String(m.meta.owner));
+const cpioModes = (ms: readonly MemberInfo[]) => ms.map((m) => Number(m.meta.mode));
+
+const CPIO_FIELDS: readonly FieldSpec[] = [
+  { kind: 'timestamp', label: 'mtime', value: (m) => m.meta.mtime, show: showTime, range: true, cause: (_d, all) => clockCause(numbers(all.a, 'mtime'), numbers(all.b, 'mtime')) },
+  { kind: 'owner', label: 'uid/gid', value: (m) => m.meta.owner, cause: (_d, all) => ownerCause(cpioOwners(all.a), cpioOwners(all.b), 'cpio stores owners unless -R 0:0') },
+  {
+    kind: 'mode',
+    label: 'mode',
+    value: (m) => m.meta.mode,
+    show: showMode,
+    cause: (d, all) => umaskCause(d.map((x) => ({ a: Number(x.a), b: Number(x.b) })), cpioModes(all.a), cpioModes(all.b)),
+  },
+  { kind: 'metadata', label: 'inode number', value: (m) => m.meta.ino, cause: () => "the build machine's inode numbers (GNU cpio --reproducible renumbers them)" },
+  { kind: 'metadata', label: 'device', value: (m) => m.meta.dev, cause: () => "the build machine's device numbers (GNU cpio --reproducible zeroes them)" },
+  { kind: 'metadata', label: 'link count', value: (m) => m.meta.nlink },
+  { kind: 'content', label: 'device numbers (rdev)', value: (m) => m.meta.rdev },
+  { kind: 'content', label: 'link target', value: (m) => m.meta.linkTarget },
+  { kind: 'header', label: 'cpio format', value: (m) => m.meta.format, cause: () => 'written with another cpio -H format' },
+];
+
+/** For `detnorm diff`: the header fields, order and data of the members, and an initramfs's compressed tail. */
+async function compareCpio(a: Source, b: Source): Promise<Comparison> {
+  const [la, lb] = [await cpioListing(a), await cpioListing(b)];
+  const c = await compareMemberLists(la.members, lb.members, { fields: CPIO_FIELDS });
+  const members: MemberPair[] = [...(c.members ?? [])];
+  const differences = [...c.differences];
+  if (la.tail && lb.tail) members.push({ name: 'initramfs-tail', a: la.tail, b: lb.tail });
+  else if (la.tail || lb.tail) differences.push({ kind: la.tail ? 'only-in-a' : 'only-in-b', field: `only in ${la.tail ? 'A' : 'B'}`, member: 'initramfs-tail', note: 'data after the cpio archive' });
+  return { differences, members };
+}
+
 export const cpioHandler: Handler = {
   name: 'cpio',
   description: 'cpio archives (newc, crc, odc, binary; initramfs segments): GNU cpio --reproducible form',
@@ -379,6 +451,7 @@ export const cpioHandler: Handler = {
     return looksLikeCpio(probe.head);
   },
   normalize: normalizeCpio,
+  compare: compareCpio,
 };
 
 export default cpioHandler;

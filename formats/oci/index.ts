@@ -6,11 +6,12 @@
 // The image inside is normalized (layers, configs, manifests, digests: see layout.ts and
 // docker.ts); the outer tar is then written as the tar family writes any tar: members in GNU
 // tar --sort=name order, mtime T (or 0), owners 0 without names, modes a=rX,u+w, GNU tar's
-// headers in the input's format family. An OCI image layout directory is handled by the core
-// (src/oci-dir.ts) with the same layout.ts function.
+// headers in the input's format family. An OCI image layout directory is one artifact too
+// (detectDirectory, normalizeDirectory: the core's src/directory.ts reads and writes its files).
 import { BufferSource, SliceSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Change, type Comparison, type Context, type DirectoryFiles, type DirectoryResult, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
+import { compareImages, compareLayouts } from './compare.js';
 import { Tally } from '../tally.js';
 import { decodeHeader as gzipHeader, isGzipMagic } from '../gzip/header.js';
 import { inflateRaw } from '../gzip/stream.js';
@@ -264,7 +265,20 @@ export async function* imageMembers(archive: ArchiveFiles, ctx: Context): AsyncI
         const cfg = parseJson(await read(img.config), 'config');
         if (cfg instanceof JsonObject) {
           for (const [k, v] of cfg.entries) {
-            if (k === 'rootfs' || k === 'history') continue;
+            if (k === 'rootfs') continue;
+            if (k === 'history' && v instanceof Array) {
+              // Build times apart from the steps themselves (each is its own field for detnorm diff).
+              const created = v.map((h) => (h instanceof JsonObject ? h.getString('created') : undefined)).filter((t): t is string => t !== undefined);
+              if (created.length) meta['history created'] = created.join(', ');
+              const steps = v.map((h) => {
+                if (!(h instanceof JsonObject)) return h;
+                const c = new JsonObject();
+                for (const [hk, hv] of h.entries) if (hk !== 'created') c.entries.push([hk, hv]);
+                return c;
+              });
+              meta.history = new TextDecoder().decode(serializeCanonical(steps));
+              continue;
+            }
             if (v instanceof JsonObject && k === 'config') {
               for (const [ck, cv] of v.entries) meta[`config.${ck}`] = new TextDecoder().decode(serializeCanonical(cv));
             } else meta[k] = new TextDecoder().decode(serializeCanonical(v));
@@ -294,13 +308,31 @@ export async function* imageMembers(archive: ArchiveFiles, ctx: Context): AsyncI
 }
 
 
+/** For `detnorm diff` on image archives: the images' configs and layers. */
+async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> {
+  const [ia, ib] = [await indexTar(a), await indexTar(b)];
+  if ('untouched' in ia || 'untouched' in ib) throw new FormatError(('untouched' in ia ? ia : (ib as { untouched: string })).untouched);
+  return compareImages(ia.archive, ib.archive, ctx, imageMembers);
+}
+
+/** An OCI image layout directory, normalized as one artifact: new blobs first, index.json last. */
+async function normalizeDirectory(files: DirectoryFiles, ctx: Context): Promise<DirectoryResult> {
+  const r = await normalizeOciLayout(files, ctx);
+  const order = [...r.writes.keys()].sort((x, y) => Number(x === 'index.json') - Number(y === 'index.json') || (x < y ? -1 : x > y ? 1 : 0));
+  return { writes: new Map(order.map((k) => [k, r.writes.get(k)!])), deletes: r.deletes, changes: r.changes };
+}
+
 export const ociHandler: Handler = {
   name: 'oci',
-  description: 'container images: docker save / podman save and OCI-archive tars (layers, configs, manifests, digests); OCI layout directories via the tree walk',
+  description: 'container images: docker save / podman save and OCI-archive tars, and OCI image layout directories (layers, configs, manifests, digests)',
   extensions: [],
   detect: looksLikeImageArchive,
   normalize,
   members,
+  compare,
+  detectDirectory: (names) => names.includes('oci-layout') && names.includes('index.json'),
+  normalizeDirectory,
+  compareDirectory: (a, b, ctx) => compareLayouts(a, b, ctx, imageMembers),
 };
 
 export default ociHandler;

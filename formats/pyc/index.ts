@@ -11,6 +11,7 @@ import { readAll } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source, type TouchRequest } from '../../src/types.js';
 import { codeLayout } from './code-layout.js';
+import { comparePyc } from './compare.js';
 import { encodeHeader, hashHeader, parseHeader, withMtime, type PycHeader } from './header.js';
 import { classifyMagic, type PyVersion } from './magic.js';
 import { mapPath, isStrType, strVariant } from './map-path.js';
@@ -201,4 +202,6 @@ export const pycHandler: Handler = {
     await output.write(r.output);
     return { status: 'normalized', changes: r.changes, ...(r.touch.length ? { touch: r.touch } : {}) };
   },
+
+  compare: comparePyc,
 };

@@ -10,6 +10,7 @@
 // then write in canonical order copying each member's data range.
 import { BufferSource, SliceSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
+import { compareTar } from './compare.js';
 import { FormatError, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { BLOCK, checksumOk, magicOf, type TarFormat } from './header.js';
 import { firstByName, hardLinkGroups, mapPath, repointHardLinks, sortByName } from './order.js';
@@ -254,6 +255,7 @@ export const tarHandler: Handler = {
   },
   normalize: normalizeTar,
   members: tarMembers,
+  compare: compareTar,
 };
 
 export default tarHandler;

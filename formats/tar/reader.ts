@@ -34,6 +34,8 @@ export interface TarEntry {
   records: PaxRecord[];
   /** Pax records present in the input (all keys), for change reporting. */
   paxKeys: string[];
+  /** Every pax record of the member as the input has it (atime, ctime included), for `detnorm diff`. */
+  paxAll: PaxRecord[];
   /** The header magic of the member's own header. */
   magic: DecodedHeader['magic'];
   /** Whether a GNU long name / long link header preceded it. */
@@ -202,6 +204,7 @@ export async function* readTar(src: Source): AsyncGenerator<TarItem> {
       size,
       records: (pax ?? []).filter((r) => !isDroppedKey(r.key)),
       paxKeys: (pax ?? []).map((r) => r.key),
+      paxAll: pax ?? [],
       magic: h.magic,
       gnuLong: longName !== undefined || longLink !== undefined,
       headerOffset,

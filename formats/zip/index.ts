@@ -27,6 +27,7 @@ import { Tally } from '../tally.js';
 import { HeadInflater, deflateTo, inflateTo } from './deflate.js';
 import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
 import { cleanManifest } from './manifest.js';
+import { compareZip } from './compare.js';
 import { removeDateComment } from './properties.js';
 import { EXTRA_UNICODE_PATH, FLAG_CD_ENCRYPTED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, FLAG_UTF8 } from './records.js';
 import { METHOD_DEFLATED, METHOD_STORED, displayName, readArchive, type Archive, type Entry } from './reader.js';
@@ -460,6 +461,7 @@ export const zipHandler: Handler = {
     return (await ZipNormalizer.open(input, output, ctx)).run();
   },
   members: zipMembers,
+  compare: compareZip,
 };
 
 export { FormatError };

@@ -1,26 +1,25 @@
-// An OCI image layout directory (oci-layout + index.json + blobs/) as one artifact. The tree
-// walk hands such a directory over whole instead of its files (walk.ts, option ociLayouts);
-// this module reads its files, runs the pure formats/oci/layout.ts normalizer over them, and
-// applies the result so that a crash leaves either the old layout or the new one:
-//   1. every new blob is written (temp file + rename; new names, so nothing old is touched),
-//   2. then index.json is replaced atomically (the switch from the old graph to the new one),
-//   3. then the blobs nothing refers to any more are removed.
-// Before 2 the old index.json still points at old blobs that all exist; after 2 the new one
-// points at new blobs that all exist; an interruption before 3 leaves unreferenced old blobs,
-// which the next run reports as such and keeps.
+// A directory-shaped artifact (an OCI image layout: oci-layout + index.json + blobs/) as one
+// artifact. The tree walk hands such a directory over whole when an enabled handler's
+// detectDirectory() claims its entry names (walk.ts, option directoryFormat); this module reads
+// its files, runs that handler's pure normalizeDirectory() over them, and applies the result so
+// that a crash leaves either the old artifact or the new one:
+//   1. the handler's writes, in the order it gives (for a layout: every new blob, under a new
+//      name so nothing old is touched, then index.json, the switch from the old graph to the
+//      new one), each through a temp file + rename,
+//   2. then the files the handler says nothing refers to any more are removed.
+// An interruption before 2 leaves unreferenced files, which the next run reports and keeps.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeOciLayout } from '../formats/oci/layout.js';
 import { Engine, describeError } from './engine.js';
 import { copyRange } from './io.js';
 import { FileSource, SpillPool } from './file-io.js';
 import type { FileJob } from './normalize-file.js';
 import type { FileReport } from './report.js';
-import type { Context, Handler, MemberResult, Source, SpillSink } from './types.js';
+import type { Change, Context, DirectoryFiles, Handler, MemberResult, Source, SpillSink } from './types.js';
 import { FormatError } from './types.js';
 import { AtomicFile, TEMP_PATTERN } from './write.js';
 
-/** Most files a layout may hold (each is opened while it is normalized). */
+/** Most files a directory artifact may hold (each is opened while it is normalized). */
 const MAX_FILES = 200_000;
 
 /** A file opened on first read and closed by `close()`. */
@@ -47,7 +46,7 @@ class LazyFileSource implements Source {
   }
 }
 
-/** The layout's regular files by '/'-separated relative path; symlinks and specials refused. */
+/** The directory's regular files by '/'-separated relative path; symlinks and specials refused. */
 export function listFiles(root: string): Map<string, LazyFileSource> {
   const out = new Map<string, LazyFileSource>();
   const visit = (dir: string, rel: string): void => {
@@ -58,9 +57,9 @@ export function listFiles(root: string): Map<string, LazyFileSource> {
       if (st.isDirectory()) visit(p, r);
       else if (st.isFile()) {
         if (TEMP_PATTERN.test(name)) continue; // an interrupted run's temp file: not part of the layout
-        if (out.size >= MAX_FILES) throw new FormatError(`more than ${MAX_FILES} files in the layout`);
+        if (out.size >= MAX_FILES) throw new FormatError(`more than ${MAX_FILES} files in the directory`);
         out.set(r, new LazyFileSource(p, st.size));
-      } else if (st.isSymbolicLink()) throw new FormatError(`${r} is a symbolic link: not supported in an image layout`);
+      } else if (st.isSymbolicLink()) throw new FormatError(`${r} is a symbolic link: not supported in a directory artifact`);
       else throw new FormatError(`${r} is not a regular file`);
     }
   };
@@ -99,22 +98,37 @@ async function writeFile(target: string, src: Source): Promise<void> {
   }
 }
 
-/** Normalize the OCI image layout directory `job.path` (check: compute only). */
-export async function normalizeOciDirJob(job: FileJob, handlers: readonly Handler[]): Promise<FileReport> {
+/** The enabled handler that claims a directory with these entry names, if any. */
+export function directoryHandler(names: readonly string[], handlers: readonly Handler[], enabled: readonly string[]): Handler | undefined {
+  return handlers.find((h) => enabled.includes(h.name) && h.detectDirectory?.(names) && h.normalizeDirectory);
+}
+
+/** A directory artifact normalized in memory: its files after normalization (for `detnorm diff`). */
+export async function normalizedDirectory(h: Handler, files: DirectoryFiles, ctx: Context): Promise<{ files: Map<string, Source>; changes: readonly Change[] }> {
+  const r = await h.normalizeDirectory!(files, ctx);
+  const out = new Map<string, Source>(files);
+  for (const d of r.deletes) out.delete(d);
+  for (const [k, v] of r.writes) out.set(k, v);
+  return { files: out, changes: r.changes };
+}
+
+/** Normalize the directory artifact `job.path` with the handler `job.directory` names (check: compute only). */
+export async function normalizeDirectoryJob(job: FileJob, handlers: readonly Handler[]): Promise<FileReport> {
   const { path, options } = job;
-  const base = { path, format: 'oci' } as const;
-  if (job.output) return { ...base, status: 'error', changes: [], notices: [], reason: 'an OCI image layout directory cannot be written to another output' };
+  const h = handlers.find((x) => x.name === job.directory && x.normalizeDirectory);
+  const base = { path, format: job.directory ?? 'directory' } as const;
+  if (!h) return { ...base, status: 'error', changes: [], notices: [], reason: `no handler ${job.directory} for a directory artifact` };
+  if (job.output) return { ...base, status: 'error', changes: [], notices: [], reason: `a ${h.name} directory cannot be written to another output` };
   const spills = new SpillPool(options.limits.spillBytes);
   const notices: string[] = [];
   let files: Map<string, LazyFileSource> | undefined;
   try {
     files = listFiles(path);
     const engine = new Engine({ options, handlers, spill: spills.make });
-    const r = await normalizeOciLayout(files, makeContext(engine, job, spills.make, notices));
+    const r = await h.normalizeDirectory!(files, makeContext(engine, job, spills.make, notices));
     if (r.writes.size === 0 && r.deletes.length === 0) return { ...base, status: 'unchanged', changes: [], notices };
     if (!job.check) {
-      const order = [...r.writes.keys()].sort((a, b) => Number(a === 'index.json') - Number(b === 'index.json') || (a < b ? -1 : a > b ? 1 : 0));
-      for (const rel of order) await writeFile(join(path, ...rel.split('/')), r.writes.get(rel)!);
+      for (const [rel, src] of r.writes) await writeFile(join(path, ...rel.split('/')), src);
       for (const f of files.values()) f.close();
       for (const rel of r.deletes) {
         try {
@@ -124,7 +138,7 @@ export async function normalizeOciDirJob(job: FileJob, handlers: readonly Handle
         }
       }
     }
-    return { ...base, status: 'changed', changes: r.changes, notices, ...(job.check ? { checked: true } : {}) };
+    return { ...base, status: 'changed', changes: [...r.changes], notices, ...(job.check ? { checked: true } : {}) };
   } catch (e) {
     return { ...base, status: 'error', changes: [], notices, reason: describeError(e) };
   } finally {
