@@ -2,11 +2,12 @@
 // writes (FLG 0, MTIME 0, XFL kept, OS 3; FEXTRA, FNAME, FCOMMENT and FHCRC removed), the
 // compressed data copied raw, the CRC32/ISIZE trailer kept (both are verified). The payload
 // (all members' data, concatenated) goes through ctx.normalizeMember (a .tgz payload is a
-// tar); when it changes, it is recompressed with pako 2.1.0 as one member at the level XFL
-// indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
+// tar; the shared mechanism of formats/compressed/payload.ts); when it changes, it is
+// recompressed with pako 2.1.0 as one member at the level XFL indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
 // last member (tape padding, appended data) are kept as they are and reported as a notice.
 import { copyRange } from '../src/io.js';
-import { FormatError, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
+import { FormatError, type Context, type Handler, type Source } from '../src/types.js';
+import { baseName, innerNameBySuffix, payloadHandler, type Parsed as PayloadParsed, type PayloadCodec } from './compressed/payload.js';
 import {
   FCOMMENT,
   FEXTRA,
@@ -37,14 +38,15 @@ interface Member {
   readonly end: number;
 }
 
+const gzipInner = innerNameBySuffix([
+  ['.tgz', '.tar'],
+  ['.svgz', '.svg'],
+  ['.gz', ''],
+]);
+
 /** The payload's name for detection: `x.gz` -> `x`, `x.tgz` -> `x.tar`, `x.svgz` -> `x.svg`. */
 export function innerName(path: string): string {
-  const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('!')) + 1);
-  const lower = base.toLowerCase();
-  if (lower.endsWith('.tgz')) return `${base.slice(0, -4)}.tar`;
-  if (lower.endsWith('.svgz')) return `${base.slice(0, -5)}.svg`;
-  if (lower.endsWith('.gz') && base.length > 3) return base.slice(0, -3);
-  return base;
+  return gzipInner(baseName(path));
 }
 
 async function readHeader(input: Source, at: number): Promise<GzipHeader> {
@@ -116,60 +118,49 @@ async function parse(input: Source, ctx: Context): Promise<Parsed | { untouched:
   return { members, end: pos, payload: await payloadSink.close() };
 }
 
-async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
-  const parsed = await parse(input, ctx);
-  if ('untouched' in parsed) return { status: 'untouched', reason: parsed.untouched };
-  const { members, payload } = parsed;
-  const pos = parsed.end;
-  const trailing = input.size - pos;
-
-  const tally = new Tally();
-  for (const m of members) noteHeaderChanges(m.header, tally);
-  const nested = await ctx.normalizeMember(innerName(ctx.path), payload);
-
-  if (!nested.changed) {
-    for (const m of members) {
-      await output.write(encodeCanonicalHeader(m.header.xfl));
-      await copyRange(input, m.dataStart, m.end - m.dataStart, output);
-    }
-  } else {
-    const xfl = members[0]!.header.xfl;
-    const level = levelForXfl(xfl);
-    await output.write(encodeCanonicalHeader(xfl));
-    const { crc, size } = await deflateRaw(nested.output, level, output);
-    await output.write(encodeTrailer(crc, size));
-    tally.add('compression', 'payload recompressed', `payload (${nested.format}) changed: recompressed at level ${level}${members.length > 1 ? `, ${members.length} members joined into one` : ''}`);
-  }
-  if (trailing > 0) {
-    await copyRange(input, pos, trailing, output);
-    const tail = await input.read(pos, Math.min(trailing, 1 << 16));
-    const zeros = trailing <= 1 << 16 && tail.every((b) => b === 0);
-    ctx.notice(`${trailing} ${zeros ? 'zero bytes' : 'bytes of trailing data'} after the last gzip member kept as they are`);
-  }
-  const changes = [...tally.changes(), ...(nested.changed ? nested.changes : [])];
-  return { status: 'normalized', changes };
-}
-
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
-/** For `detnorm diff`: the payload as one member, with the first member's header fields. */
-async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
-  const parsed = await parse(input, ctx);
-  if ('untouched' in parsed) return;
-  const h = parsed.members[0]!.header;
-  const meta: Record<string, string | number> = { mtime: h.mtime, os: h.os, xfl: h.xfl, flags: h.flags, members: parsed.members.length };
-  if (h.name) meta.fname = Buffer.from(h.name).toString('latin1');
-  if (parsed.end < input.size) meta.trailing = input.size - parsed.end;
-  yield { name: innerName(ctx.path), data: parsed.payload, type: 'file', meta };
-}
-
-export const gzipHandler: Handler = {
+/** gzip through the shared payload mechanism: settings = the first member's XFL. */
+const gzipCodec: PayloadCodec<number> & { members?: readonly Member[] } = {
   name: 'gzip',
   description: 'gzip (RFC 1952), every member: header as gzip -n writes it (MTIME 0, OS 3, no name/comment/extra); payload nested',
   extensions: ['.gz', '.tgz', '.svgz'],
-  detect: (probe) => isGzipMagic(probe.head),
-  normalize,
-  members,
+  streamWord: 'member',
+  detect: isGzipMagic,
+  innerName: gzipInner,
+  async parse(input, ctx) {
+    const parsed = await parse(input, ctx);
+    if ('untouched' in parsed) return parsed;
+    const tally = new Tally();
+    for (const m of parsed.members) noteHeaderChanges(m.header, tally);
+    const h = parsed.members[0]!.header;
+    const meta: Record<string, string | number> = { mtime: h.mtime, os: h.os, xfl: h.xfl, flags: h.flags };
+    if (h.name) meta.fname = Buffer.from(h.name).toString('latin1');
+    return {
+      end: parsed.end,
+      payload: parsed.payload,
+      settings: h.xfl,
+      streams: parsed.members.length,
+      headerChanges: tally.changes(),
+      meta,
+      members: parsed.members,
+    } as PayloadParsed<number> & { members: readonly Member[] };
+  },
+  async writeUnchanged(input, parsed, output) {
+    for (const m of (parsed as PayloadParsed<number> & { members: readonly Member[] }).members) {
+      await output.write(encodeCanonicalHeader(m.header.xfl));
+      await copyRange(input, m.dataStart, m.end - m.dataStart, output);
+    }
+  },
+  async encode(payload, xfl, output) {
+    const level = levelForXfl(xfl);
+    await output.write(encodeCanonicalHeader(xfl));
+    const { crc, size } = await deflateRaw(payload, level, output);
+    await output.write(encodeTrailer(crc, size));
+    return `pako deflate level ${level}`;
+  },
 };
+
+export const gzipHandler: Handler = payloadHandler(gzipCodec);

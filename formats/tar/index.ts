@@ -257,22 +257,3 @@ export const tarHandler: Handler = {
 };
 
 export default tarHandler;
-
-/** .tar.bz2/.tar.xz/.tar.zst: no pinned deterministic compressor in npm, so reported, not touched. */
-const COMPRESSED_TAR = /\.(tar\.(bz2|xz|zst|lz|lzma)|tbz2?|txz|tzst)$/i;
-export const compressedTarHandler: Handler = {
-  name: 'tar-compressed',
-  description: '.tar.bz2/.tar.xz/.tar.zst: reported as unsupported compression, left untouched',
-  extensions: [],
-  detect(probe: Probe): boolean {
-    const h = probe.head;
-    const magic =
-      (h[0] === 0x42 && h[1] === 0x5a && h[2] === 0x68) || // bzip2 "BZh"
-      (h[0] === 0xfd && h[1] === 0x37 && h[2] === 0x7a && h[3] === 0x58 && h[4] === 0x5a && h[5] === 0) || // xz
-      (h[0] === 0x28 && h[1] === 0xb5 && h[2] === 0x2f && h[3] === 0xfd); // zstd
-    return magic && COMPRESSED_TAR.test(probe.name);
-  },
-  async normalize(): Promise<HandlerResult> {
-    return { status: 'untouched', reason: 'unsupported compression (bzip2/xz/zstd): no deterministic compressor pinned; left as it is' };
-  },
-};
