@@ -210,7 +210,7 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
 export const arHandler: Handler = {
   name: 'ar',
   description: 'ar archives (.a GNU/BSD, .deb): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
-  extensions: ['.a', '.deb', '.udeb', '.ddeb'],
+  extensions: ['.a'],
   detect: (probe) => {
     const m = Buffer.from(probe.head.subarray(0, 8)).toString('latin1');
     return m === GLOBAL_MAGIC || m === THIN_MAGIC;

@@ -123,7 +123,7 @@ function hex(n: number): string {
 }
 
 /** gzip through the shared payload mechanism: settings = the first member's XFL. */
-const gzipCodec: PayloadCodec<number> & { members?: readonly Member[] } = {
+export const gzipCodec: PayloadCodec<number> & { members?: readonly Member[] } = {
   name: 'gzip',
   description: 'gzip (RFC 1952), every member: header as gzip -n writes it (MTIME 0, OS 3, no name/comment/extra); payload nested',
   extensions: ['.gz', '.tgz', '.svgz'],

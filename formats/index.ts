@@ -4,6 +4,7 @@ import type { Handler } from '../src/types.js';
 import { pycHandler } from './pyc/index.js';
 import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
+import { debHandler } from './deb/index.js';
 import { ociHandler } from './oci/index.js';
 import { tarHandler } from './tar/index.js';
 import { xzHandler } from './compressed/xz.js';
@@ -27,6 +28,7 @@ export const HANDLERS: readonly Handler[] = [
   zstdHandler,
   bzip2Handler,
   lz4Handler,
+  debHandler, // Debian packages: before ar, which would take them as plain archives
   arHandler,
   ociHandler, // container image tars: before tar, which would take them as plain tars
   tarHandler,

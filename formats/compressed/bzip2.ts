@@ -6,7 +6,7 @@
 import { bzip2Level, decodeBzip2Stream, describeBzip2Settings, encodeBzip2, isBzip2Magic, type Bzip2Settings } from '../../src/codecs/bzip2.js';
 import { innerNameBySuffix, payloadHandler, type PayloadCodec } from './payload.js';
 
-const codec: PayloadCodec<Bzip2Settings> = {
+export const bzip2Codec: PayloadCodec<Bzip2Settings> = {
   name: 'bzip2',
   description: 'bzip2 (multi-stream, pbzip2): payload nested; recompressed only if it changed (libbz2 1.0.8, block size and pbzip2 layout kept)',
   extensions: ['.bz2', '.tbz2', '.tbz'],
@@ -38,4 +38,4 @@ const codec: PayloadCodec<Bzip2Settings> = {
   },
 };
 
-export const bzip2Handler = payloadHandler(codec);
+export const bzip2Handler = payloadHandler(bzip2Codec);

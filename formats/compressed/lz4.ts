@@ -8,7 +8,7 @@ import { isSkippableMagic, skippableEnd } from '../../src/codecs/zstd.js';
 import { FormatError } from '../../src/types.js';
 import { innerNameBySuffix, payloadHandler, type PayloadCodec } from './payload.js';
 
-const codec: PayloadCodec<Lz4Settings> = {
+export const lz4Codec: PayloadCodec<Lz4Settings> = {
   name: 'lz4',
   description: 'lz4 (frame and legacy format): payload nested; recompressed only if it changed (liblz4 1.9.4 -9, format and frame flags kept)',
   extensions: ['.lz4'],
@@ -50,4 +50,4 @@ const codec: PayloadCodec<Lz4Settings> = {
   },
 };
 
-export const lz4Handler = payloadHandler(codec);
+export const lz4Handler = payloadHandler(lz4Codec);

@@ -25,7 +25,7 @@ async function nextStream(input: Source, pos: number): Promise<number | undefine
   return isXzMagic(await input.read(at, Math.min(6, input.size - at))) ? at : undefined;
 }
 
-const codec: PayloadCodec<XzSettings> = {
+export const xzCodec: PayloadCodec<XzSettings> = {
   name: 'xz',
   description: 'xz (every stream, filter and check type): payload nested; recompressed only if it changed (liblzma 5.4.1 -6, check and block layout kept)',
   extensions: ['.xz', '.txz'],
@@ -58,4 +58,4 @@ const codec: PayloadCodec<XzSettings> = {
   },
 };
 
-export const xzHandler = payloadHandler(codec);
+export const xzHandler = payloadHandler(xzCodec);

@@ -8,7 +8,7 @@ import { decodeZstdFrame, describeZstdSettings, encodeZstd, isSkippableMagic, is
 import { FormatError } from '../../src/types.js';
 import { innerNameBySuffix, payloadHandler, type PayloadCodec } from './payload.js';
 
-const codec: PayloadCodec<ZstdSettings> = {
+export const zstdCodec: PayloadCodec<ZstdSettings> = {
   name: 'zstd',
   description: 'zstd (multi-frame, skippable frames): payload nested; recompressed only if it changed (zstd 1.5.4 CLI output, flags kept, level 3 or 19 by window)',
   extensions: ['.zst', '.tzst', '.zstd'],
@@ -54,4 +54,4 @@ const codec: PayloadCodec<ZstdSettings> = {
   },
 };
 
-export const zstdHandler = payloadHandler(codec);
+export const zstdHandler = payloadHandler(zstdCodec);

@@ -60,7 +60,30 @@ function utf8Latin1(s: string): string {
   return Buffer.from(s, 'utf8').toString('latin1');
 }
 
+/**
+ * What differs between tar writers that detnorm reproduces: GNU tar's reproducible form (the
+ * tar handler) and dpkg-deb's (Debian packages, formats/deb). Everything else is shared.
+ */
+export interface TarFlavor {
+  /** Canonical permission bits (with set-id and sticky bits) of a member. */
+  mode(typeflag: string, mode: number): number;
+  /** How the mode rule reads in reports. */
+  readonly modeRule: string;
+  /** Owner names written with uid/gid 0 (absent: empty names, as --numeric-owner). */
+  readonly owner?: { readonly uname: string; readonly gname: string };
+  /** Final member order from the GNU --sort=name order (default: that order), and its name. */
+  order?(sorted: OutEntry[]): OutEntry[];
+  readonly orderRule?: string;
+}
+
+/** GNU tar --sort=name --owner=0 --group=0 --numeric-owner --mode=a=rX,u+w. */
+export const GNU_REPRODUCIBLE: TarFlavor = { mode: canonicalMode, modeRule: 'a=rX,u+w' };
+
 export async function normalizeTar(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  return normalizeTarAs(input, output, ctx, GNU_REPRODUCIBLE);
+}
+
+export async function normalizeTarAs(input: Source, output: Sink, ctx: Context, flavor: TarFlavor): Promise<HandlerResult> {
   const { options } = ctx;
   const entries: TarEntry[] = [];
   const globals: TarGlobal[] = [];
@@ -108,7 +131,7 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
       linkname = '';
       tally.add('header', 'link name field cleared on a non-link member');
     }
-    const mode = canonicalMode(typeflag, e.mode & 0o7777);
+    const mode = flavor.mode(typeflag, e.mode & 0o7777);
     const mtime = canonicalTime(options, e.mtime, 0);
     const device = typeflag === '3' || typeflag === '4';
     const out: OutEntry = {
@@ -123,6 +146,7 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
       records: canonicalRecords(e.records),
       gnuSparseArea: format === 'gnu' ? e.gnuSparseArea : undefined,
       gnuSparseExt: format === 'gnu' ? e.gnuSparseExt : undefined,
+      ...(flavor.owner ? { uname: flavor.owner.uname, gname: flavor.owner.gname } : {}),
     };
     if (format !== 'gnu' && e.gnuSparseArea) {
       throw new FormatError(`GNU sparse member "${printable(e.name)}" in a pax archive: cannot be written in one format`);
@@ -148,19 +172,20 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
     const e = w.entry;
     if (e.mtime !== w.out.mtime) tally.add('timestamp', `mtime -> ${w.out.mtime}`);
     if (e.uid || e.gid) tally.add('owner', 'uid/gid -> 0');
-    if (e.uname || e.gname) tally.add('owner', 'user/group names removed');
-    if ((e.mode & 0o7777) !== w.out.mode && e.typeflag !== '1') tally.add('mode', 'mode -> a=rX,u+w');
+    if (e.uname !== (w.out.uname ?? '') || e.gname !== (w.out.gname ?? '')) tally.add('owner', flavor.owner ? `user/group names -> ${flavor.owner.uname}/${flavor.owner.gname}` : 'user/group names removed');
+    if ((e.mode & 0o7777) !== w.out.mode && e.typeflag !== '1') tally.add('mode', `mode -> ${flavor.modeRule}`);
     const dropped = e.paxKeys.filter((k) => k !== 'path' && k !== 'linkpath' && k !== 'size' && !e.records.some((r) => r.key === k));
     if (dropped.length) tally.add('metadata', `pax records removed (${[...new Set(dropped)].sort().join(', ')})`);
   }
 
-  const sorted = sortByName(work.map((w) => w.out));
+  const byName = sortByName(work.map((w) => w.out));
+  const sorted = flavor.order ? flavor.order(byName) : byName;
   const label = sorted.findIndex((o) => o.typeflag === 'V');
   if (label > 0) sorted.unshift(...sorted.splice(label, 1));
-  if (sorted.some((o, i) => o !== work[i]!.out)) tally.add('order', 'members in GNU tar --sort=name order');
+  if (sorted.some((o, i) => o !== work[i]!.out)) tally.add('order', `members in ${flavor.orderRule ?? 'GNU tar --sort=name'} order`);
 
   // Write.
-  const writer = new TarWriter(output, format, paxMtime);
+  const writer = new TarWriter(output, format, paxMtime, flavor.owner);
   for (const g of globals) {
     const recs = canonicalRecords(g.records.filter((r) => !isGlobalDropped(r.key)));
     if (recs.length !== g.records.length) tally.add('metadata', 'pax global records for times/owners removed');
