@@ -3,7 +3,7 @@
 // checksum; frames needing a dictionary are refused); the payload nested. Unchanged payload: the
 // bytes are kept. Changed: one frame as the zstd 1.5.4 CLI writes it, with the first frame's
 // checksum and content-size flags, at the level the window implies (src/codecs/zstd.ts:
-// <= 2 MiB window -> 3, else 19); skippable frames are dropped then (they describe the old bytes).
+// window over 2 MiB -> 19, else 3); skippable frames are dropped then (they describe the old bytes).
 import { decodeZstdFrame, describeZstdSettings, encodeZstd, isSkippableMagic, isZstdMagic, skippableEnd, zstdSettingsOf, type ZstdSettings } from '../../src/codecs/zstd.js';
 import { FormatError } from '../../src/types.js';
 import { innerNameBySuffix, payloadHandler, type PayloadCodec } from './payload.js';

@@ -121,13 +121,14 @@ export interface ZstdSettings {
 }
 
 /**
- * The level rule: the input's window tells how hard it was compressed. A Window_Descriptor of at
- * most 2 MiB (log 21) is what levels 1-6 write (3 is zstd's default): level 3. Larger windows
- * (levels 7 and up) and single-segment frames, whose window is only the content size: level 19,
- * the highest level that needs no --ultra (8 MiB window).
+ * The level rule: the input's window tells how hard it was compressed. A Window_Descriptor over
+ * 2 MiB (log 22 and up) is what levels 7 and up write: level 19, the highest level that needs no
+ * --ultra (8 MiB window). A window of at most 2 MiB (levels 1-6), and single-segment frames,
+ * whose window is only the content size (small inputs whose size was known: `zstd FILE`,
+ * dpkg-deb's members): level 3, zstd's and dpkg-deb's default.
  */
 export function zstdSettingsOf(h: ZstdFrameHeader): ZstdSettings {
-  const level = h.windowLog !== undefined && h.windowLog <= 21 ? 3 : 19;
+  const level = h.windowLog !== undefined && h.windowLog > 21 ? 19 : 3;
   return { level, checksum: h.checksum, contentSize: h.contentSize !== undefined };
 }
 
