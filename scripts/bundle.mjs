@@ -5,8 +5,9 @@
 //   dist/api.mjs             the library (import { normalizeBuffer } from 'detnorm')
 //   dist/detnorm-worker.mjs  the task worker piscina runs
 //   dist/worker.js           piscina's own worker shim, which piscina looks for beside itself
+//   dist/codecs/*.wasm       the codec modules (vendor/codecs: xz, zstd, bzip2, lz4), read at run time
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -48,4 +49,8 @@ await build({
   outExtension: { '.js': '.mjs' },
 });
 await build({ ...common, entryPoints: { worker: 'node_modules/piscina/dist/worker.js' }, outdir: out });
-console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs, worker.js (detnorm ${version})`);
+mkdirSync(`${out}/codecs`, { recursive: true });
+for (const f of readdirSync(resolve(root, 'vendor/codecs')).filter((f) => f.endsWith('.wasm')).sort()) {
+  copyFileSync(resolve(root, 'vendor/codecs', f), `${out}/codecs/${f}`);
+}
+console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs, worker.js, codecs/*.wasm (detnorm ${version})`);
