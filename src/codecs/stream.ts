@@ -42,6 +42,7 @@ export async function decodeSteps(codec: WasmCodec, step: Step, input: Source, s
   let inOff = 0;
   let inLen = 0;
   let size = 0;
+  let stalls = 0;
   for (;;) {
     if (inLen === 0 && pos < input.size) {
       const n = Math.min(DECODE_IN, input.size - pos);
@@ -65,8 +66,17 @@ export async function decodeSteps(codec: WasmCodec, step: Step, input: Source, s
     if (status < 0) throw new FormatError(`corrupt data in ${o.what}: ${o.describe(status)}`);
     if (status === 1) break;
     if (used === 0 && produced === 0) {
-      if (inLen === 0 && pos >= input.size) throw new FormatError(`truncated ${o.what} (the file ends at ${input.size} before the stream does)`);
-      if (inLen > 0 && produced === 0 && used === 0 && pos >= input.size) throw new FormatError(`${o.what}: the decoder made no progress at offset ${pos - inLen}`);
+      // A decoder that can take neither input nor give output is waiting for bytes the file
+      // does not have (or is stuck): a few such steps in a row end the loop.
+      if (++stalls > 3) {
+        if (inLen === 0 && pos >= input.size) throw new FormatError(`truncated ${o.what} (the file ends at ${input.size} before the stream does)`);
+        throw new FormatError(`${o.what}: the decoder made no progress at offset ${pos - inLen}`);
+      }
+    } else stalls = 0;
+    // A bomb is refused while it expands, before it fills the spill's disk.
+    const consumed = pos - inLen - start;
+    if (size > 1 << 26 && size / Math.max(1, consumed) > o.limits.maxRatio) {
+      throw new FormatError(`${o.what} expands over ${o.limits.maxRatio}:1 (${size} bytes from ${consumed})`);
     }
   }
   const end = pos - inLen;
