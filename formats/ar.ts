@@ -1,6 +1,6 @@
 // ar archives (ar(5), binutils bfd/archive.c): GNU/SysV (`/` and `/SYM64/` symbol tables, `//`
 // long-name table, `name/` and `/N` names) and BSD (`#1/N` names, `__.SYMDEF` tables); `.a`
-// and `.deb`. Canonical form is what GNU `ar D` writes: every member mtime T (or 0), uid 0,
+// and `.deb` (when the deb handler, formats/deb, is switched off). Canonical form is what GNU `ar D` writes: every member mtime T (or 0), uid 0,
 // gid 0, mode 644; the symbol table header `0 0 0 0`; the long-name table rebuilt in member
 // order with a blank header. Member order is kept unless options.sortArMembers (bytewise by
 // name; never for a .deb, whose order dpkg requires). Every member goes through
@@ -209,7 +209,7 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
 
 export const arHandler: Handler = {
   name: 'ar',
-  description: 'ar archives (.a GNU/BSD, .deb): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
+  description: 'ar archives (.a GNU/BSD; .deb only with the deb handler off): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
   extensions: ['.a'],
   detect: (probe) => {
     const m = Buffer.from(probe.head.subarray(0, 8)).toString('latin1');
