@@ -2,10 +2,11 @@
 // long-name table, `name/` and `/N` names) and BSD (`#1/N` names, `__.SYMDEF` tables); `.a`,
 // and `.deb` when the deb handler (formats/deb) is switched off. Canonical form is what GNU
 // `ar D` writes: every member mtime T (or 0), uid 0, gid 0, mode 644; the symbol table header
-// `0 0 0 0`; the long-name table rebuilt in member order with a blank header. Member order is kept unless options.sortArMembers (bytewise by
-// name; never for a .deb, whose order dpkg requires). Every member goes through
-// ctx.normalizeMember, and symbol table offsets follow the members' new sizes and places.
-// Thin archives and GNU ld scripts named `.a` are left untouched.
+// `0 0 0 0`; the long-name table rebuilt in member order with a blank header. Member order is
+// kept unless options.sortArMembers (bytewise by name; never for a .deb, whose order dpkg
+// requires). Every member goes through ctx.normalizeMember, and symbol table offsets follow
+// the members' new sizes and places. Thin archives and GNU ld scripts named `.a` are left
+// untouched.
 import { SliceSource, copyRange } from '../src/io.js';
 import { canonicalTime } from '../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
