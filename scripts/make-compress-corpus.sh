@@ -31,7 +31,7 @@ corrupt() { python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read
 truncate_to() { python3 -c "import sys; p=sys.argv[1]; b=open(p,'rb').read(); open(p,'wb').write(b[:len(b)*int(sys.argv[2])//100])" "$1" "$2"; }
 
 # ---- xz ----
-d=$root/corpus/xz; rm -rf "$d"; mkdir -p "$d"
+d=$root/corpus/xz; mkdir -p "$d"; find "$d" -type f ! -name README.md -delete
 xz -T1 -9 -c "$work/build.tar" > "$d/build-9.tar.xz"; opts "$d/build-9.tar.xz"
 xz -6 -T1 --lzma2=preset=6,dict=64MiB -c "$work/canon.tar" > "$d/build-9.tar.xz.out"
 xz -T2 --block-size=65536 -c "$work/build.tar" > "$d/build-mt.txz"; opts "$d/build-mt.txz"
@@ -43,19 +43,23 @@ xz -T1 -c "$work/canon.tar" > "$d/bad-check.tar.xz"; corrupt "$d/bad-check.tar.x
 printf '\xfd7zXZ\x00\x00\x04garbage-after-the-magic' > "$d/bad-header.xz"; echo 'corrupt data' > "$d/bad-header.xz.error"
 
 # ---- zstd ----
-d=$root/corpus/zstd; rm -rf "$d"; mkdir -p "$d"
+d=$root/corpus/zstd; mkdir -p "$d"; find "$d" -type f ! -name README.md -delete
 zstd -q -19 < "$work/build.tar" > "$d/build-19.tar.zst"; opts "$d/build-19.tar.zst"
 zstd -q -19 < "$work/canon.tar" > "$d/build-19.tar.zst.out"
 zstd -q -3 --no-check -c "$work/build.tar" > "$d/build-3-file.tzst"; opts "$d/build-3-file.tzst"
 zstd -q -3 --no-check -c "$work/canon.tar" > "$d/build-3-file.tzst.out"
-{ printf '\x50\x2a\x4d\x18\x04\x00\x00\x00abcd'; zstd -q -c "$work/canon.tar"; zstd -q -c "$work/canon.tar"; } > "$d/skippable-two-frames.zst"
+# Two frames holding the two halves of one tar, after a skippable frame (as pzstd writes one).
+two_frames() { local n=$(( $(stat -c %s "$1") / 2 )); printf '\x50\x2a\x4d\x18\x04\x00\x00\x00abcd'; head -c $n "$1" | zstd -q; tail -c +$((n + 1)) "$1" | zstd -q; }
+two_frames "$work/canon.tar" > "$d/skippable-two-frames.tar.zst"; opts "$d/skippable-two-frames.tar.zst"
+two_frames "$work/build.tar" > "$d/build-skippable-two-frames.tar.zst"; opts "$d/build-skippable-two-frames.tar.zst"
+zstd -q -3 < "$work/canon.tar" > "$d/build-skippable-two-frames.tar.zst.out"
 zstd -q -c "$work/canon.tar" > "$d/truncated.tar.zst"; truncate_to "$d/truncated.tar.zst" 50; echo truncated > "$d/truncated.tar.zst.error"
 zstd -q -c "$work/canon.tar" > "$d/bad-checksum.tar.zst"; corrupt "$d/bad-checksum.tar.zst" 2; echo 'checksum mismatch' > "$d/bad-checksum.tar.zst.error"
 # A frame header that names dictionary 7 (FHD 0x01: one-byte dictionary ID).
 printf '\x28\xb5\x2f\xfd\x01\x00\x07\x01\x00\x00' > "$d/needs-dictionary.zst"; echo 'needs dictionary 7' > "$d/needs-dictionary.zst.error"
 
 # ---- bzip2 ----
-d=$root/corpus/bzip2; rm -rf "$d"; mkdir -p "$d"
+d=$root/corpus/bzip2; mkdir -p "$d"; find "$d" -type f ! -name README.md -delete
 bzip2 -9 -c "$work/build.tar" > "$d/build-9.tar.bz2"; opts "$d/build-9.tar.bz2"
 bzip2 -9 -c "$work/canon.tar" > "$d/build-9.tar.bz2.out"
 pbzip2 -1 -b1 -p2 -c "$work/build.tar" > "$d/build-pbzip2.tbz2"; opts "$d/build-pbzip2.tbz2"
@@ -64,7 +68,7 @@ bzip2 -c "$work/canon.tar" > "$d/truncated.tar.bz2"; truncate_to "$d/truncated.t
 bzip2 -c "$work/canon.tar" > "$d/bad-crc.tar.bz2"; corrupt "$d/bad-crc.tar.bz2" 200; echo 'corrupt data' > "$d/bad-crc.tar.bz2.error"
 
 # ---- lz4 ----
-d=$root/corpus/lz4; rm -rf "$d"; mkdir -p "$d"
+d=$root/corpus/lz4; mkdir -p "$d"; find "$d" -type f ! -name README.md -delete
 lz4 -q -1 -BD -B4 --content-size -c "$work/build.tar" > "$d/build-frame.tar.lz4"; opts "$d/build-frame.tar.lz4"
 lz4 -q -9 -BD -B4 --content-size -c "$work/canon.tar" > "$d/build-frame.tar.lz4.out"
 lz4 -q -l -1 -c "$work/build.tar" > "$d/build-legacy.tar.lz4"; opts "$d/build-legacy.tar.lz4"
@@ -74,7 +78,7 @@ lz4 -q -l -c "$work/canon.tar" > "$d/truncated-legacy.tar.lz4"; truncate_to "$d/
 lz4 -q -BX -c "$work/canon.tar" > "$d/bad-block-checksum.tar.lz4"; corrupt "$d/bad-block-checksum.tar.lz4" 100; echo 'corrupt data' > "$d/bad-block-checksum.tar.lz4.error"
 
 # ---- deb ----
-d=$root/corpus/deb; rm -rf "$d"; mkdir -p "$d"
+d=$root/corpus/deb; mkdir -p "$d"; find "$d" -type f ! -name README.md -delete
 p=$work/p; mkdir -p "$p/DEBIAN" "$p/usr/bin" "$p/usr/share/doc/detnorm-corpus"
 printf 'Package: detnorm-corpus\nVersion: 1.0\nArchitecture: all\nMaintainer: detnorm <detnorm@example.org>\nDescription: corpus case\n' > "$p/DEBIAN/control"
 cp "$tree/pkg/bin/hello" "$p/usr/bin/hello"; cp "$tree/pkg/share/words.txt" "$p/usr/share/doc/detnorm-corpus/words"

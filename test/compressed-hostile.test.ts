@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { haveTool, norm } from './helpers.js';
 
 const CORPUS = new URL('../corpus/', import.meta.url).pathname;
-const SAMPLES = ['xz/canonical-sha256.tar.xz', 'xz/build-mt.txz', 'zstd/skippable-two-frames.zst', 'bzip2/build-pbzip2.tbz2', 'lz4/build-legacy.tar.lz4', 'lz4/build-frame.tar.lz4'];
+const SAMPLES = ['xz/canonical-sha256.tar.xz', 'xz/build-mt.txz', 'zstd/skippable-two-frames.tar.zst', 'bzip2/build-pbzip2.tbz2', 'lz4/build-legacy.tar.lz4', 'lz4/build-frame.tar.lz4'];
 
 describe('mutated and truncated streams: clean results only', () => {
   for (const sample of SAMPLES) {
