@@ -1,11 +1,12 @@
 // ar archives (ar(5), binutils bfd/archive.c): GNU/SysV (`/` and `/SYM64/` symbol tables, `//`
-// long-name table, `name/` and `/N` names) and BSD (`#1/N` names, `__.SYMDEF` tables); `.a`
-// and `.deb`. Canonical form is what GNU `ar D` writes: every member mtime T (or 0), uid 0,
-// gid 0, mode 644; the symbol table header `0 0 0 0`; the long-name table rebuilt in member
-// order with a blank header. Member order is kept unless options.sortArMembers (bytewise by
-// name; never for a .deb, whose order dpkg requires). Every member goes through
-// ctx.normalizeMember, and symbol table offsets follow the members' new sizes and places.
-// Thin archives and GNU ld scripts named `.a` are left untouched.
+// long-name table, `name/` and `/N` names) and BSD (`#1/N` names, `__.SYMDEF` tables); `.a`,
+// and `.deb` when the deb handler (formats/deb) is switched off. Canonical form is what GNU
+// `ar D` writes: every member mtime T (or 0), uid 0, gid 0, mode 644; the symbol table header
+// `0 0 0 0`; the long-name table rebuilt in member order with a blank header. Member order is
+// kept unless options.sortArMembers (bytewise by name; never for a .deb, whose order dpkg
+// requires). Every member goes through ctx.normalizeMember, and symbol table offsets follow
+// the members' new sizes and places. Thin archives and GNU ld scripts named `.a` are left
+// untouched.
 import { SliceSource, copyRange } from '../src/io.js';
 import { canonicalTime } from '../src/time.js';
 import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
@@ -248,8 +249,8 @@ async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> 
 
 export const arHandler: Handler = {
   name: 'ar',
-  description: 'ar archives (.a GNU/BSD, .deb): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
-  extensions: ['.a', '.deb', '.udeb', '.ddeb'],
+  description: 'ar archives (.a GNU/BSD; .deb only with the deb handler off): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
+  extensions: ['.a'],
   detect: (probe) => {
     const m = Buffer.from(probe.head.subarray(0, 8)).toString('latin1');
     return m === GLOBAL_MAGIC || m === THIN_MAGIC;

@@ -2,26 +2,13 @@
 // writes (FLG 0, MTIME 0, XFL kept, OS 3; FEXTRA, FNAME, FCOMMENT and FHCRC removed), the
 // compressed data copied raw, the CRC32/ISIZE trailer kept (both are verified). The payload
 // (all members' data, concatenated) goes through ctx.normalizeMember (a .tgz payload is a
-// tar); when it changes, it is recompressed with pako 2.1.0 as one member at the level XFL
-// indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
+// tar; the shared mechanism of formats/compressed/payload.ts); when it changes, it is
+// recompressed with pako 2.1.0 as one member at the level XFL indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
 // last member (tape padding, appended data) are kept as they are and reported as a notice.
-import { BufferSink, BufferSource, copyRange, sourcesEqual } from '../src/io.js';
-import {
-  FormatError,
-  HEAD_BYTES,
-  TAIL_BYTES,
-  type Change,
-  type Comparison,
-  type Context,
-  type FieldDifference,
-  type Handler,
-  type HandlerResult,
-  type MemberInfo,
-  type Probe,
-  type Sink,
-  type Source,
-} from '../src/types.js';
+import { copyRange, sourcesEqual } from '../src/io.js';
+import { FormatError, type Comparison, type Context, type FieldDifference, type Handler, type Sink, type Source } from '../src/types.js';
 import { showTime } from './compare.js';
+import { baseName, innerNameBySuffix, payloadHandler, type Parsed as PayloadParsed, type PayloadCodec } from './compressed/payload.js';
 import {
   FCOMMENT,
   FEXTRA,
@@ -52,14 +39,15 @@ interface Member {
   readonly end: number;
 }
 
+const gzipInner = innerNameBySuffix([
+  ['.tgz', '.tar'],
+  ['.svgz', '.svg'],
+  ['.gz', ''],
+]);
+
 /** The payload's name for detection: `x.gz` -> `x`, `x.tgz` -> `x.tar`, `x.svgz` -> `x.svg`. */
 export function innerName(path: string): string {
-  const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('!')) + 1);
-  const lower = base.toLowerCase();
-  if (lower.endsWith('.tgz')) return `${base.slice(0, -4)}.tar`;
-  if (lower.endsWith('.svgz')) return `${base.slice(0, -5)}.svg`;
-  if (lower.endsWith('.gz') && base.length > 3) return base.slice(0, -3);
-  return base;
+  return gzipInner(baseName(path));
 }
 
 async function readHeader(input: Source, at: number): Promise<GzipHeader> {
@@ -141,144 +129,8 @@ async function parse(input: Source, ctx: Context): Promise<(Parsed & { payload: 
   return { ...parsed, payload: await sink.close() };
 }
 
-/**
- * What the first pass keeps of the payload: its head and tail (for detection) and, while it
- * fits in `memoryBytes`, all of it. A payload no handler claims is never kept whole anywhere.
- */
-class PayloadProbe implements Sink {
-  private headBuf = new Uint8Array(HEAD_BYTES);
-  private headLen = 0;
-  private tailChunks: Uint8Array[] = [];
-  private tailLen = 0;
-  private whole: BufferSink | undefined = new BufferSink();
-  private total = 0;
-  constructor(private readonly memoryBytes: number) {}
-  get length(): number {
-    return this.total;
-  }
-  async write(chunk: Uint8Array): Promise<void> {
-    if (!chunk.length) return;
-    this.total += chunk.length;
-    if (this.headLen < HEAD_BYTES) {
-      const n = Math.min(HEAD_BYTES - this.headLen, chunk.length);
-      this.headBuf.set(chunk.subarray(0, n), this.headLen);
-      this.headLen += n;
-    }
-    if (this.whole && this.total <= this.memoryBytes) await this.whole.write(chunk);
-    else this.whole = undefined;
-    this.tailChunks.push(Uint8Array.from(chunk.subarray(Math.max(0, chunk.length - TAIL_BYTES))));
-    this.tailLen += Math.min(chunk.length, TAIL_BYTES);
-    while (this.tailChunks.length > 1 && this.tailLen - this.tailChunks[0]!.length >= TAIL_BYTES) this.tailLen -= this.tailChunks.shift()!.length;
-  }
-  /** The payload, when it was small enough to keep. */
-  bytes(): Uint8Array | undefined {
-    return this.whole?.bytes();
-  }
-  probe(name: string): Probe {
-    const head = this.headBuf.subarray(0, this.headLen);
-    const joined = Buffer.concat(this.tailChunks);
-    const tail = joined.subarray(Math.max(0, joined.length - TAIL_BYTES));
-    return { name, size: this.total, head, tail: this.total <= HEAD_BYTES ? head : tail };
-  }
-}
-
-async function writeRaw(input: Source, members: readonly Member[], output: Sink): Promise<void> {
-  for (const m of members) {
-    await output.write(encodeCanonicalHeader(m.header.xfl));
-    await copyRange(input, m.dataStart, m.end - m.dataStart, output);
-  }
-}
-
-/**
- * The payload's fate is decided from its head: a first pass inflates and verifies every member
- * keeping only the head and tail (and the whole payload while it is small). When no handler
- * claims that head, the deflate data is copied raw and nothing was ever kept (a gzip of 20 GB
- * of zeros costs no temp disk). A claimed payload larger than limits.spillBytes is inflated again
- * into a spill, and its normalized form is deflated straight into the output (ctx.normalizeMemberInto):
- * a .tar.gz with a 1 GiB tar uses 1 GiB of temp space, not 2.
- */
-async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
-  const first = new PayloadProbe(ctx.options.limits.spillBytes);
-  const parsed = await parseMembers(input, ctx, first, true);
-  if ('untouched' in parsed) return { status: 'untouched', reason: parsed.untouched };
-  const { members } = parsed;
-  const pos = parsed.end;
-  const trailing = input.size - pos;
-
-  const tally = new Tally();
-  for (const m of members) noteHeaderChanges(m.header, tally);
-  const name = innerName(ctx.path);
-  const xfl = members[0]!.header.xfl;
-  const level = levelForXfl(xfl);
-  const recompressed = (format: string) =>
-    tally.add('compression', 'payload recompressed', `payload (${format}) changed: recompressed at level ${level}${members.length > 1 ? `, ${members.length} members joined into one` : ''}`);
-  let nestedChanges: readonly Change[] = [];
-
-  const claimed = ctx.claims ? ctx.claims(first.probe(name)) : true;
-  const small = first.bytes();
-  if (!claimed) {
-    await writeRaw(input, members, output);
-  } else if (small || !ctx.normalizeMemberInto) {
-    let payload: Source;
-    if (small) payload = new BufferSource(small);
-    else {
-      const spill = ctx.spill();
-      await parseMembers(input, ctx, spill, false);
-      payload = await spill.close();
-    }
-    const nested = await ctx.normalizeMember(name, payload);
-    payload.release?.();
-    if (!nested.changed) {
-      await writeRaw(input, members, output);
-    } else {
-      await output.write(encodeCanonicalHeader(xfl));
-      const { crc, size } = await deflateRaw(nested.output, level, output);
-      nested.output.release?.();
-      await output.write(encodeTrailer(crc, size));
-      recompressed(nested.format);
-      nestedChanges = nested.changes;
-    }
-  } else {
-    const spill = ctx.spill();
-    await parseMembers(input, ctx, spill, false);
-    const payload = await spill.close();
-    let deflater: DeflatingSink | undefined;
-    const nested = await ctx.normalizeMemberInto(name, payload, async () => {
-      await output.write(encodeCanonicalHeader(xfl));
-      return (deflater = new DeflatingSink(level, output));
-    });
-    payload.release?.();
-    if (!nested.changed) {
-      await writeRaw(input, members, output);
-    } else {
-      const { crc, size } = await deflater!.finish();
-      await output.write(encodeTrailer(crc, size));
-      recompressed(nested.format);
-      nestedChanges = nested.changes;
-    }
-  }
-  if (trailing > 0) {
-    await copyRange(input, pos, trailing, output);
-    const tail = await input.read(pos, Math.min(trailing, 1 << 16));
-    const zeros = trailing <= 1 << 16 && tail.every((b) => b === 0);
-    ctx.notice(`${trailing} ${zeros ? 'zero bytes' : 'bytes of trailing data'} after the last gzip member kept as they are`);
-  }
-  return { status: 'normalized', changes: [...tally.changes(), ...nestedChanges] };
-}
-
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
-}
-
-/** For `detnorm diff`: the payload as one member, with the first member's header fields. */
-async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
-  const parsed = await parse(input, ctx);
-  if ('untouched' in parsed) return;
-  const h = parsed.members[0]!.header;
-  const meta: Record<string, string | number> = { mtime: h.mtime, os: h.os, xfl: h.xfl, flags: h.flags, members: parsed.members.length };
-  if (h.name) meta.fname = Buffer.from(h.name).toString('latin1');
-  if (parsed.end < input.size) meta.trailing = input.size - parsed.end;
-  yield { name: innerName(ctx.path), data: parsed.payload, type: 'file', meta };
 }
 
 /** What an OS byte says about the writer (RFC 1952 section 2.3.1; 255 is what Python's gzip module writes). */
@@ -336,12 +188,45 @@ async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> 
   return { differences: out, members };
 }
 
-export const gzipHandler: Handler = {
+/** gzip through the shared payload mechanism: settings = the first member's XFL. */
+export const gzipCodec: PayloadCodec<number> & { members?: readonly Member[] } = {
   name: 'gzip',
   description: 'gzip (RFC 1952), every member: header as gzip -n writes it (MTIME 0, OS 3, no name/comment/extra); payload nested',
   extensions: ['.gz', '.tgz', '.svgz'],
-  detect: (probe) => isGzipMagic(probe.head),
-  normalize,
-  members,
-  compare,
+  streamWord: 'member',
+  detect: isGzipMagic,
+  innerName: gzipInner,
+  async parse(input, ctx) {
+    const parsed = await parse(input, ctx);
+    if ('untouched' in parsed) return parsed;
+    const tally = new Tally();
+    for (const m of parsed.members) noteHeaderChanges(m.header, tally);
+    const h = parsed.members[0]!.header;
+    const meta: Record<string, string | number> = { mtime: h.mtime, os: h.os, xfl: h.xfl, flags: h.flags };
+    if (h.name) meta.fname = Buffer.from(h.name).toString('latin1');
+    return {
+      end: parsed.end,
+      payload: parsed.payload,
+      settings: h.xfl,
+      streams: parsed.members.length,
+      headerChanges: tally.changes(),
+      meta,
+      members: parsed.members,
+    } as PayloadParsed<number> & { members: readonly Member[] };
+  },
+  async writeUnchanged(input, parsed, output) {
+    for (const m of (parsed as PayloadParsed<number> & { members: readonly Member[] }).members) {
+      await output.write(encodeCanonicalHeader(m.header.xfl));
+      await copyRange(input, m.dataStart, m.end - m.dataStart, output);
+    }
+  },
+  async encode(payload, xfl, output) {
+    const level = levelForXfl(xfl);
+    await output.write(encodeCanonicalHeader(xfl));
+    const { crc, size } = await deflateRaw(payload, level, output);
+    await output.write(encodeTrailer(crc, size));
+    return `pako deflate level ${level}`;
+  },
 };
+
+export const gzipHandler: Handler = { ...payloadHandler(gzipCodec), compare };

@@ -4,8 +4,13 @@ import type { Handler } from '../src/types.js';
 import { pycHandler } from './pyc/index.js';
 import { gzipHandler } from './gzip.js';
 import { arHandler } from './ar.js';
+import { debHandler } from './deb/index.js';
 import { ociHandler } from './oci/index.js';
-import { compressedTarHandler, tarHandler } from './tar/index.js';
+import { tarHandler } from './tar/index.js';
+import { xzHandler } from './compressed/xz.js';
+import { zstdHandler } from './compressed/zstd.js';
+import { bzip2Handler } from './compressed/bzip2.js';
+import { lz4Handler } from './compressed/lz4.js';
 import { cpioHandler } from './cpio/index.js';
 import { zipHandler } from './zip/index.js';
 import { elfHandler } from './elf/index.js';
@@ -19,10 +24,14 @@ import { javaPropertiesHandler } from './javaproperties.js';
 export const HANDLERS: readonly Handler[] = [
   pycHandler,
   gzipHandler,
+  xzHandler,
+  zstdHandler,
+  bzip2Handler,
+  lz4Handler,
+  debHandler, // Debian packages: before ar, which would take them as plain archives
   arHandler,
   ociHandler, // container image tars: before tar, which would take them as plain tars
   tarHandler,
-  compressedTarHandler,
   cpioHandler,
   zipHandler,
   elfHandler,

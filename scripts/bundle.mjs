@@ -4,8 +4,9 @@
 //   dist/cli.mjs             the detnorm command
 //   dist/api.mjs             the library (import { normalizeBuffer } from 'detnorm')
 //   dist/detnorm-worker.mjs  the worker thread (src/worker.ts) the pool (src/pool.ts) starts
+//   dist/codecs/*.wasm       the codec modules (vendor/codecs: xz, zstd, bzip2, lz4), read at run time
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -44,4 +45,10 @@ await build({
   outdir: out,
   outExtension: { '.js': '.mjs' },
 });
-console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs (detnorm ${version})`);
+mkdirSync(`${out}/codecs`, { recursive: true });
+for (const f of readdirSync(resolve(root, 'vendor/codecs')).filter((f) => f.endsWith('.wasm')).sort()) {
+  copyFileSync(resolve(root, 'vendor/codecs', f), `${out}/codecs/${f}`);
+}
+// The libraries' licence notices travel with the modules built from them.
+copyFileSync(resolve(root, 'vendor/codecs/LICENSES.md'), `${out}/codecs/LICENSES.md`);
+console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs, codecs/*.wasm (detnorm ${version})`);

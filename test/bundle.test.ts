@@ -26,10 +26,13 @@ describe('bundle: byte-identical from build to build', () => {
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     run(process.execPath, ['scripts/bundle.mjs', join(dir, 'b2')], { cwd: copy });
     const files = readdirSync(join(dir, 'b1')).sort();
-    expect(files).toEqual(['api.mjs', 'cli.mjs', 'detnorm-worker.mjs']);
+    expect(files).toEqual(['api.mjs', 'cli.mjs', 'codecs', 'detnorm-worker.mjs']);
     expect(readdirSync(join(dir, 'b2')).sort()).toEqual(files);
-    for (const f of files) expect(readFileSync(join(dir, 'b1', f)).equals(readFileSync(join(dir, 'b2', f))), f).toBe(true);
-    for (const f of files) expect(readFileSync(join(dir, 'b1', f), 'utf8')).not.toContain(ROOT);
+    const codecs = readdirSync(join(dir, 'b1', 'codecs')).sort();
+    expect(codecs).toEqual(['LICENSES.md', 'bzip2.wasm', 'lz4.wasm', 'xz.wasm', 'zstd.wasm']);
+    const all = [...files.filter((f) => f !== 'codecs'), ...codecs.map((c) => `codecs/${c}`)];
+    for (const f of all) expect(readFileSync(join(dir, 'b1', f)).equals(readFileSync(join(dir, 'b2', f))), f).toBe(true);
+    for (const f of all) expect(readFileSync(join(dir, 'b1', f), 'utf8')).not.toContain(ROOT);
   });
 });
 
@@ -38,9 +41,13 @@ describe('bundle: runs with nothing but node', () => {
     const alone = join(dir, 'alone');
     cpSync(join(dir, 'b1'), alone, { recursive: true });
     for (let i = 0; i < 4; i++) writeFileSync(join(alone, `f${i}.gz`), gzWithTime());
-    const out = execFileSync(process.execPath, [join(alone, 'cli.mjs'), '--json', '-j', '2', alone], { cwd: '/', encoding: 'utf8' });
+    // The codec modules load from dist/codecs/ (here a .deb with xz members, in a worker or not).
+    for (let i = 0; i < 2; i++) cpSync(new URL('../corpus/deb/build.deb', import.meta.url).pathname, join(alone, `p${i}.deb`));
+    const out = execFileSync(process.execPath, [join(alone, 'cli.mjs'), '--json', '-j', '2', '--timestamp', '1700000000', alone], { cwd: '/', encoding: 'utf8' });
     const recs = out.trim().split('\n').map((l) => JSON.parse(l));
     expect(recs.filter((r) => r.format === 'gzip' && r.status === 'changed')).toHaveLength(4);
+    expect(recs.filter((r) => r.format === 'deb' && r.status === 'changed')).toHaveLength(2);
+    expect(readFileSync(join(alone, 'p0.deb')).equals(readFileSync(new URL('../corpus/deb/build.deb.out', import.meta.url)))).toBe(true);
   });
 });
 

@@ -122,17 +122,4 @@ describe.skipIf(!ok)('fuzzing: mutated archives never crash the handler', () => 
   });
 });
 
-describe.skipIf(!ok)('.tar.bz2 / .tar.xz: unsupported compression, left untouched', () => {
-  for (const [tool, ext] of [
-    ['bzip2', 'tar.bz2'],
-    ['xz', 'tar.xz'],
-  ] as const) {
-    it.skipIf(!haveTool(tool))(`${ext}`, async () => {
-      const t = execFileSync(tool, ['-c'], { input: sample() });
-      const r = await norm(t, `x.${ext}`);
-      expect(r.status).toBe('untouched');
-      expect(r.reason).toMatch(/unsupported compression/);
-      expect(Buffer.from(r.output).equals(t)).toBe(true);
-    });
-  }
-});
+// .tar.bz2/.tar.xz/.tar.zst/.tar.lz4 are normalized since issue 15: test/compressed-tar.test.ts.

@@ -1,5 +1,6 @@
 // The cpio handler: newc, crc, odc and binary (either byte order) archives, including
-// concatenated ones (initramfs images: cpio segments, then perhaps a compressed tail).
+// concatenated ones (initramfs images: cpio archives and compressed cpio archives (gzip, xz,
+// zstd, bzip2, lz4 legacy or frame) back to back, each segment normalized, their order kept).
 // Canonical form = GNU cpio 2.13 `-o -H <fmt> --reproducible` over the same files listed in
 // bytewise name order, after setting every mtime to T (0 without T; --clamp honoured),
 // owners to 0:0 and modes to `chmod a=rX,u+w` (files 0644/0755, directories 0755 with their
@@ -16,6 +17,7 @@ import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type MemberPair, type Probe, type Sink, type Source } from '../../src/types.js';
 import { clockCause, compareMemberLists, numbers, ownerCause, showMode, showTime, umaskCause, type FieldSpec } from '../compare.js';
 import { mapPath } from '../tar/order.js';
+import { codecFor, compressedExtent } from '../compressed/index.js';
 import {
   S_IFBLK,
   S_IFCHR,
@@ -320,36 +322,77 @@ async function isZeros(src: Source, from: number, to: number): Promise<number> {
   return to;
 }
 
-export async function normalizeCpio(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
-  const segments: Segment[] = [];
+/** One piece of an initramfs: a cpio archive, or a compressed segment kept or normalized whole. */
+type Piece = { kind: 'cpio'; seg: Segment } | { kind: 'compressed'; start: number; end: number; codec: string } | { kind: 'zeros' | 'tail'; start: number; end: number };
+
+/**
+ * The pieces of the input as the kernel's unpack_to_rootfs walks them: cpio archives (with
+ * their zero padding), compressed segments (each ending where its decoder stops), zero runs
+ * between them, and whatever follows that is neither (kept as it is).
+ */
+async function pieces(input: Source, ctx: Context): Promise<Piece[]> {
+  const out: Piece[] = [];
   let pos = 0;
-  let tail: { start: number } | undefined;
   while (pos < input.size) {
-    const head = await input.read(pos, Math.min(6, input.size - pos));
+    const head = await input.read(pos, Math.min(64, input.size - pos));
     const f = cpioFormatOf(head);
-    if (!f) {
-      if (!segments.length) throw new FormatError('not a cpio archive');
-      tail = { start: pos };
+    if (f) {
+      const seg = await readSegment(input, pos, f);
+      out.push({ kind: 'cpio', seg });
+      // Zero padding after the trailer belongs to the segment (rewritten to 512 bytes).
+      pos = await isZeros(input, seg.end, input.size);
+      continue;
+    }
+    if (!out.length) throw new FormatError('not a cpio archive');
+    if (head[0] === 0) {
+      const end = await isZeros(input, pos, input.size);
+      out.push({ kind: 'zeros', start: pos, end });
+      pos = end;
+      continue;
+    }
+    const codec = codecFor(head);
+    const extent = codec ? await compressedExtent(codec, new SliceSource(input, pos, input.size - pos), ctx).catch((e: unknown) => ({ untouched: String(e) })) : undefined;
+    if (!codec || extent === undefined || typeof extent !== 'number') {
+      out.push({ kind: 'tail', start: pos, end: input.size });
       break;
     }
-    const seg = await readSegment(input, pos, f);
-    segments.push(seg);
-    // Zero padding after the trailer belongs to the segment.
-    pos = await isZeros(input, seg.end, input.size);
+    out.push({ kind: 'compressed', start: pos, end: pos + extent, codec: codec.name });
+    pos += extent;
   }
+  return out;
+}
+
+export async function normalizeCpio(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  const parts = await pieces(input, ctx);
   const tally = new Tally();
   const out = new Out(output);
-  for (const seg of segments) {
-    await writeSegment(input, seg, out, ctx, tally);
-  }
-  if (tail) {
-    // An initramfs's compressed part: whatever handler claims it (gzip) normalizes it.
-    const rest = new SliceSource(input, tail.start, input.size - tail.start);
-    const r = await ctx.normalizeMember('initramfs-tail', rest);
-    await out.flush();
-    const src = r.changed ? r.output : rest;
-    if (r.changed) for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
-    await copyRange(src, 0, src.size, output);
+  let n = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.kind === 'cpio') {
+      await writeSegment(input, p.seg, out, ctx, tally);
+      continue;
+    }
+    if (p.kind === 'compressed') {
+      // A compressed segment: its handler (gzip, xz, zstd, bzip2, lz4) normalizes the cpio inside.
+      const seg = new SliceSource(input, p.start, p.end - p.start);
+      const r = await ctx.normalizeMember(`initramfs-segment-${++n}.cpio.${p.codec}`, seg);
+      const src = r.changed ? r.output : seg;
+      if (r.changed) for (const c of r.changes) tally.add(c.kind, `${c.member ? c.member + ': ' : ''}${c.what}`, c.count ?? 1);
+      await out.flush();
+      await copyRange(src, 0, src.size, { write: (c) => out.put(Uint8Array.from(c)), length: 0 });
+      continue;
+    }
+    // Zero runs between segments are kept; before an uncompressed cpio archive they are
+    // lengthened to a 4-byte boundary if a recompressed segment moved it (the kernel reads a
+    // cpio header only at offsets that are multiples of 4).
+    let zeros = p.end - p.start;
+    if (p.kind === 'zeros' && parts[i + 1]?.kind === 'cpio') zeros += (4 - ((out.pos + zeros) % 4)) % 4;
+    if (p.kind === 'tail') {
+      ctx.notice(`${p.end - p.start} bytes after the last cpio or compressed segment (offset ${p.start}) kept as they are`);
+      await out.flush();
+      await copyRange(input, p.start, p.end - p.start, { write: (c) => out.put(Uint8Array.from(c)), length: 0 });
+    } else if (zeros) await out.put(new Uint8Array(zeros));
   }
   await out.flush();
   if (!tally.size) tally.add('layout', 'trailer and 512-byte padding as GNU cpio writes them');

@@ -61,7 +61,30 @@ function utf8Latin1(s: string): string {
   return Buffer.from(s, 'utf8').toString('latin1');
 }
 
+/**
+ * What differs between tar writers that detnorm reproduces: GNU tar's reproducible form (the
+ * tar handler) and dpkg-deb's (Debian packages, formats/deb). Everything else is shared.
+ */
+export interface TarFlavor {
+  /** Canonical permission bits (with set-id and sticky bits) of a member. */
+  mode(typeflag: string, mode: number): number;
+  /** How the mode rule reads in reports. */
+  readonly modeRule: string;
+  /** Owner names written with uid/gid 0 (absent: empty names, as --numeric-owner). */
+  readonly owner?: { readonly uname: string; readonly gname: string };
+  /** Final member order from the GNU --sort=name order (default: that order), and its name. */
+  order?(sorted: OutEntry[]): OutEntry[];
+  readonly orderRule?: string;
+}
+
+/** GNU tar --sort=name --owner=0 --group=0 --numeric-owner --mode=a=rX,u+w. */
+export const GNU_REPRODUCIBLE: TarFlavor = { mode: canonicalMode, modeRule: 'a=rX,u+w' };
+
 export async function normalizeTar(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  return normalizeTarAs(input, output, ctx, GNU_REPRODUCIBLE);
+}
+
+export async function normalizeTarAs(input: Source, output: Sink, ctx: Context, flavor: TarFlavor): Promise<HandlerResult> {
   const { options } = ctx;
   const entries: TarEntry[] = [];
   const globals: TarGlobal[] = [];
@@ -109,7 +132,7 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
       linkname = '';
       tally.add('header', 'link name field cleared on a non-link member');
     }
-    const mode = canonicalMode(typeflag, e.mode & 0o7777);
+    const mode = flavor.mode(typeflag, e.mode & 0o7777);
     const mtime = canonicalTime(options, e.mtime, 0);
     const device = typeflag === '3' || typeflag === '4';
     const out: OutEntry = {
@@ -124,6 +147,7 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
       records: canonicalRecords(e.records),
       gnuSparseArea: format === 'gnu' ? e.gnuSparseArea : undefined,
       gnuSparseExt: format === 'gnu' ? e.gnuSparseExt : undefined,
+      ...(flavor.owner ? { uname: flavor.owner.uname, gname: flavor.owner.gname } : {}),
     };
     if (format !== 'gnu' && e.gnuSparseArea) {
       throw new FormatError(`GNU sparse member "${printable(e.name)}" in a pax archive: cannot be written in one format`);
@@ -149,19 +173,20 @@ export async function normalizeTar(input: Source, output: Sink, ctx: Context): P
     const e = w.entry;
     if (e.mtime !== w.out.mtime) tally.add('timestamp', `mtime -> ${w.out.mtime}`);
     if (e.uid || e.gid) tally.add('owner', 'uid/gid -> 0');
-    if (e.uname || e.gname) tally.add('owner', 'user/group names removed');
-    if ((e.mode & 0o7777) !== w.out.mode && e.typeflag !== '1') tally.add('mode', 'mode -> a=rX,u+w');
+    if (e.uname !== (w.out.uname ?? '') || e.gname !== (w.out.gname ?? '')) tally.add('owner', flavor.owner ? `user/group names -> ${flavor.owner.uname}/${flavor.owner.gname}` : 'user/group names removed');
+    if ((e.mode & 0o7777) !== w.out.mode && e.typeflag !== '1') tally.add('mode', `mode -> ${flavor.modeRule}`);
     const dropped = e.paxKeys.filter((k) => k !== 'path' && k !== 'linkpath' && k !== 'size' && !e.records.some((r) => r.key === k));
     if (dropped.length) tally.add('metadata', `pax records removed (${[...new Set(dropped)].sort().join(', ')})`);
   }
 
-  const sorted = sortByName(work.map((w) => w.out));
+  const byName = sortByName(work.map((w) => w.out));
+  const sorted = flavor.order ? flavor.order(byName) : byName;
   const label = sorted.findIndex((o) => o.typeflag === 'V');
   if (label > 0) sorted.unshift(...sorted.splice(label, 1));
-  if (sorted.some((o, i) => o !== work[i]!.out)) tally.add('order', 'members in GNU tar --sort=name order');
+  if (sorted.some((o, i) => o !== work[i]!.out)) tally.add('order', `members in ${flavor.orderRule ?? 'GNU tar --sort=name'} order`);
 
   // Write.
-  const writer = new TarWriter(output, format, paxMtime);
+  const writer = new TarWriter(output, format, paxMtime, flavor.owner);
   for (const g of globals) {
     const recs = canonicalRecords(g.records.filter((r) => !isGlobalDropped(r.key)));
     if (recs.length !== g.records.length) tally.add('metadata', 'pax global records for times/owners removed');
@@ -259,22 +284,3 @@ export const tarHandler: Handler = {
 };
 
 export default tarHandler;
-
-/** .tar.bz2/.tar.xz/.tar.zst: no pinned deterministic compressor in npm, so reported, not touched. */
-const COMPRESSED_TAR = /\.(tar\.(bz2|xz|zst|lz|lzma)|tbz2?|txz|tzst)$/i;
-export const compressedTarHandler: Handler = {
-  name: 'tar-compressed',
-  description: '.tar.bz2/.tar.xz/.tar.zst: reported as unsupported compression, left untouched',
-  extensions: [],
-  detect(probe: Probe): boolean {
-    const h = probe.head;
-    const magic =
-      (h[0] === 0x42 && h[1] === 0x5a && h[2] === 0x68) || // bzip2 "BZh"
-      (h[0] === 0xfd && h[1] === 0x37 && h[2] === 0x7a && h[3] === 0x58 && h[4] === 0x5a && h[5] === 0) || // xz
-      (h[0] === 0x28 && h[1] === 0xb5 && h[2] === 0x2f && h[3] === 0xfd); // zstd
-    return magic && COMPRESSED_TAR.test(probe.name);
-  },
-  async normalize(): Promise<HandlerResult> {
-    return { status: 'untouched', reason: 'unsupported compression (bzip2/xz/zstd): no deterministic compressor pinned; left as it is' };
-  },
-};

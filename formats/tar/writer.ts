@@ -31,6 +31,9 @@ export interface OutEntry {
   /** Numeric owner to write (absent: 0, as --owner=0 --group=0). Used by container layers. */
   uid?: number;
   gid?: number;
+  /** Owner names to write (absent: empty, as --numeric-owner). Used by Debian packages ("root"). */
+  uname?: string;
+  gname?: string;
 }
 
 /** The name GNU tar gives an entry's extended header with exthdr.name=%d/PaxHeaders/%f. */
@@ -69,11 +72,16 @@ export class TarWriter {
   private dataLeft = 0;
   private dataSize = 0;
 
-  /** `paxMtime`: the mtime of private headers ('x', 'g'): T, or 0 without T. */
+  /**
+   * `paxMtime`: the mtime of private headers ('x', 'g'): T, or 0 without T. `longLinkOwner`:
+   * the owner names GNU tar puts in '././@LongLink' headers when it runs without
+   * --numeric-owner (those of uid/gid 0: "root", as dpkg-deb's tar writes them); default empty.
+   */
   constructor(
     private readonly sink: Sink,
     readonly format: TarFormat,
     private readonly paxMtime: number,
+    private readonly longLinkOwner?: { readonly uname: string; readonly gname: string },
   ) {}
 
   get offset(): number {
@@ -109,8 +117,9 @@ export class TarWriter {
   }
 
   private privateHeader(name: string, size: number, typeflag: string, mtime: number): Uint8Array {
+    const owner = typeflag === 'K' || typeflag === 'L' ? this.longLinkOwner : undefined;
     return encodeHeader(
-      { name: name.slice(0, 100), mode: 0o644, uid: 0, gid: 0, size, mtime, typeflag, linkname: '', uname: '', gname: '' },
+      { name: name.slice(0, 100), mode: 0o644, uid: 0, gid: 0, size, mtime, typeflag, linkname: '', uname: owner?.uname ?? '', gname: owner?.gname ?? '' },
       this.format,
     );
   }
@@ -148,8 +157,8 @@ export class TarWriter {
       mtime: e.mtime,
       typeflag: e.typeflag,
       linkname: e.linkname,
-      uname: '',
-      gname: '',
+      uname: e.uname ?? '',
+      gname: e.gname ?? '',
     };
     if (f === 'gnu') {
       if (isDevice(e.typeflag)) {

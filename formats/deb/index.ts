@@ -1,0 +1,201 @@
+// Debian binary packages (.deb, .udeb, .ddeb; deb(5) format 2.0). Canonical form = what
+// dpkg-deb 1.21 (Debian 12) writes with `--build --root-owner-group` and SOURCE_DATE_EPOCH=T
+// for the same tree (src/deb/build.c, lib/dpkg/ar.c):
+//  - ar: `debian-binary`, `control.tar.*`, `data.tar.*` in that order; headers as dpkg writes
+//    them (name without GNU's '/', mtime T or 0, uid 0, gid 0, mode 100644);
+//  - both tars as `tar --format=gnu --mtime=@T --owner=root:0 --group=root:0 --no-recursion` is
+//    fed dpkg's file list: a directory before its contents, siblings in strcmp order, and in
+//    data.tar every symlink moved after all other members; names "./..."; owners root/root;
+//    control.tar modes `--mode=u+rw,go=rX`; data.tar modes as stored less group/other write
+//    (the umask 022 every Debian build uses: set-id bits and narrower modes are kept);
+//  - each tar compressed as the input's was (gzip, xz, zstd, bzip2 or none), recompressed with
+//    the payload codecs only when it changed (xz in dpkg-deb's multi-threaded layout when the
+//    input has it: formats/compressed/xz.ts).
+// Files inside data.tar go through ctx.normalizeMember (man pages' .gz, jars, .pyc...).
+// A signed package (an `_gpg*` member) and packages with other extra members are left alone.
+import { SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
+import { canonicalTime } from '../../src/time.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
+import { GLOBAL_MAGIC, encodeHeader } from '../ar/header.js';
+import { Unsupported, parseArchive, type Entry } from '../ar/parse.js';
+import { bzip2Codec } from '../compressed/bzip2.js';
+import type { PayloadCodec } from '../compressed/payload.js';
+import { xzCodec } from '../compressed/xz.js';
+import { zstdCodec } from '../compressed/zstd.js';
+import { gzipCodec } from '../gzip.js';
+import { normalizeTarAs, type TarFlavor } from '../tar/index.js';
+import type { OutEntry } from '../tar/writer.js';
+import { Tally, mergeNested } from '../tally.js';
+
+/** The ar member mode dpkg-deb writes (lib/dpkg/ar.c: 0100644, printed in octal). */
+const AR_MODE = 0o100644;
+const ROOT = { uname: 'root', gname: 'root' };
+
+/** control.tar: `--mode=u+rw,go=rX` (gnulib modechange: directories keep their set-gid bit). */
+export function controlMode(typeflag: string, mode: number): number {
+  const dir = typeflag === '5';
+  const x = dir || (mode & 0o111) !== 0;
+  return (mode & 0o4100) | 0o644 | (x ? 0o011 : 0) | (dir ? mode & 0o2000 : 0);
+}
+
+/** data.tar: the mode as stored without group/other write (umask 022); symlinks 0777 (Linux lstat). */
+export function dataMode(typeflag: string, mode: number): number {
+  return typeflag === '2' ? 0o777 : mode & ~0o022;
+}
+
+const CONTROL: TarFlavor = { mode: controlMode, modeRule: 'u+rw,go=rX (dpkg-deb control)', owner: ROOT, orderRule: 'dpkg-deb' };
+const DATA: TarFlavor = {
+  mode: dataMode,
+  modeRule: 'g-w,o-w (umask 022)',
+  owner: ROOT,
+  orderRule: 'dpkg-deb (symlinks last)',
+  order: (sorted: OutEntry[]) => [...sorted.filter((o) => o.typeflag !== '2'), ...sorted.filter((o) => o.typeflag === '2')],
+};
+
+const CODECS: Record<string, PayloadCodec<unknown> | undefined> = {
+  '': undefined,
+  '.gz': gzipCodec as PayloadCodec<unknown>,
+  '.xz': xzCodec as PayloadCodec<unknown>,
+  '.zst': zstdCodec as PayloadCodec<unknown>,
+  '.bz2': bzip2Codec as PayloadCodec<unknown>,
+};
+
+function latin1(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s, 'latin1'));
+}
+
+function isDebHead(head: Uint8Array): boolean {
+  return Buffer.from(head.subarray(0, 8)).toString('latin1') === GLOBAL_MAGIC && Buffer.from(head.subarray(8, 21)).toString('latin1') === 'debian-binary';
+}
+
+interface Layout {
+  readonly binary: Entry;
+  readonly control: Entry;
+  readonly data: Entry;
+  /** data.tar came before control.tar. */
+  readonly reordered: boolean;
+  /** The archive had a symbol or long-name table (dpkg-deb writes none). */
+  readonly tables: boolean;
+}
+
+/** The three members, or why the package is left alone. */
+async function layoutOf(input: Source, ctx: Context): Promise<Layout | { untouched: string }> {
+  const parsed = await parseArchive(input, ctx.options.limits.memoryBytes);
+  if (parsed instanceof Unsupported) return { untouched: parsed.reason };
+  const members = parsed.entries.filter((e) => e.kind === 'member');
+  const signed = members.find((e) => e.name.startsWith('_gpg'));
+  if (signed) return { untouched: `signed package (member ${signed.name}): left as it is` };
+  const binary = members[0];
+  if (!binary || binary.name !== 'debian-binary') throw new FormatError('not a Debian package: the first member is not debian-binary');
+  const version = Buffer.from(await input.read(binary.dataOffset, Math.min(binary.dataSize, 16))).toString('latin1');
+  if (!/^2\.\d+\n/.test(version)) return { untouched: `deb format ${JSON.stringify(version.trim())}: only 2.x is supported` };
+  const control = members.filter((e) => e.name.startsWith('control.tar'));
+  const data = members.filter((e) => e.name.startsWith('data.tar'));
+  const other = members.filter((e) => e !== binary && !control.includes(e) && !data.includes(e));
+  if (other.length) return { untouched: `extra member ${other[0]!.name}: left as it is` };
+  if (control.length !== 1 || data.length !== 1) throw new FormatError(`a Debian package has one control.tar and one data.tar member (found ${control.length} and ${data.length})`);
+  return { binary, control: control[0]!, data: data[0]!, reordered: members.indexOf(data[0]!) < members.indexOf(control[0]!), tables: parsed.entries.some((e) => e.kind !== 'member') };
+}
+
+/** A tar member normalized the dpkg-deb way: its new bytes, or undefined when they stay. */
+async function normalizeTarMember(input: Source, e: Entry, flavor: TarFlavor, ctx: Context, tally: Tally, nested: Change[]): Promise<Source | { untouched: string } | undefined> {
+  const prefix = e.name.startsWith('control.tar') ? 'control.tar' : 'data.tar';
+  const ext = e.name.slice(prefix.length);
+  if (!(ext in CODECS)) return { untouched: `${e.name}: compression not supported` };
+  const codec = CODECS[ext];
+  const member = new SliceSource(input, e.dataOffset, e.dataSize);
+  const mctx: Context = { ...ctx, path: `${ctx.path}!/${e.name}`, normalizeMember: (n, m) => ctx.normalizeMember(`${e.name}!/${n}`, m) };
+  let tar: Source = member;
+  let parsed;
+  if (codec) {
+    parsed = await codec.parse(member, mctx);
+    if ('untouched' in parsed) return { untouched: `${e.name}: ${parsed.untouched}` };
+    if (parsed.end !== member.size) throw new FormatError(`${e.name}: ${member.size - parsed.end} bytes after the compressed data`);
+    tar = parsed.payload;
+    for (const c of parsed.headerChanges ?? []) nested.push({ ...c, member: e.name });
+  }
+  const spill = ctx.spill();
+  const r = await normalizeTarAs(tar, spill, mctx, flavor);
+  if (r.status === 'untouched') return { untouched: `${e.name}: ${r.reason}` };
+  const out = await spill.close();
+  const same = await sourcesEqual(out, tar);
+  if (same && !parsed?.headerChanges?.length) return undefined;
+  const result = ctx.spill();
+  if (same && codec?.writeUnchanged && parsed) {
+    await codec.writeUnchanged(member, parsed, result);
+    return result.close();
+  }
+  for (const c of r.changes) nested.push({ ...c, member: c.member ? `${e.name}!/${c.member}` : e.name });
+  if (codec && parsed) {
+    const how = await codec.encode(out, parsed.settings, result);
+    tally.add('compression', `${e.name} recompressed`, `${e.name} recompressed with ${how}`);
+  } else await copyRange(out, 0, out.size, result);
+  return result.close();
+}
+
+async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
+  const layout = await layoutOf(input, ctx);
+  if ('untouched' in layout) return { status: 'untouched', reason: layout.untouched };
+  const tally = new Tally();
+  const nested: Change[] = [];
+  const control = await normalizeTarMember(input, layout.control, CONTROL, ctx, tally, nested);
+  if (control && 'untouched' in control) return { status: 'untouched', reason: control.untouched };
+  const data = await normalizeTarMember(input, layout.data, DATA, ctx, tally, nested);
+  if (data && 'untouched' in data) return { status: 'untouched', reason: data.untouched };
+
+  await output.write(latin1(GLOBAL_MAGIC));
+  const parts: Array<[Entry, Source | undefined]> = [
+    [layout.binary, undefined],
+    [layout.control, control],
+    [layout.data, data],
+  ];
+  if (layout.reordered) tally.add('order', 'members in dpkg order (debian-binary, control, data)');
+  if (layout.tables) tally.add('layout', 'ar symbol/long-name tables removed (dpkg-deb writes none)');
+  for (const [e, replaced] of parts) {
+    const h = e.header;
+    const mtime = canonicalTime(ctx.options, h.mtime !== undefined && !Number.isNaN(h.mtime) ? h.mtime : undefined, 0);
+    const size = replaced ? replaced.size : e.dataSize;
+    if (h.mtime !== mtime) tally.add('timestamp', `ar member mtime -> ${mtime}`, `ar member mtime ${h.mtime ?? 'blank'} -> ${mtime}`);
+    if (h.uid !== 0 || h.gid !== 0) tally.add('owner', 'ar member uid/gid -> 0');
+    if (h.mode !== AR_MODE) tally.add('mode', 'ar member mode -> 100644', `ar member mode ${h.mode?.toString(8) ?? 'blank'} -> 100644`);
+    if (h.rawName.trimEnd() !== e.name) tally.add('header', 'ar member names as dpkg writes them (no "/")');
+    await output.write(encodeHeader({ name: e.name, mtime, uid: 0, gid: 0, mode: AR_MODE, size }));
+    if (replaced) await copyRange(replaced, 0, replaced.size, output);
+    else await copyRange(input, e.dataOffset, e.dataSize, output);
+    if (size % 2 === 1) await output.write(Uint8Array.of(0x0a));
+  }
+  return { status: 'normalized', changes: [...tally.changes(), ...mergeNested(nested)] };
+}
+
+/** For `detnorm diff`: the three members, the tars decompressed. */
+async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
+  const layout = await layoutOf(input, ctx);
+  if ('untouched' in layout) return;
+  for (const e of [layout.binary, layout.control, layout.data]) {
+    const h = e.header;
+    const meta: Record<string, string | number> = { mtime: h.mtime ?? '', uid: h.uid ?? '', gid: h.gid ?? '', mode: h.mode?.toString(8) ?? '' };
+    let data: Source = new SliceSource(input, e.dataOffset, e.dataSize);
+    let name = e.name;
+    const ext = e.name.replace(/^(control|data)\.tar/, '');
+    const codec = e === layout.binary ? undefined : CODECS[ext];
+    if (codec) {
+      const parsed = await codec.parse(data, ctx);
+      if (!('untouched' in parsed)) {
+        data = parsed.payload;
+        name = e.name.slice(0, e.name.length - ext.length);
+        meta.compression = codec.name;
+        Object.assign(meta, parsed.meta);
+      }
+    }
+    yield { name, data, type: 'file', meta };
+  }
+}
+
+export const debHandler: Handler = {
+  name: 'deb',
+  description: 'Debian packages (.deb/.udeb/.ddeb): dpkg-deb --build --root-owner-group form (ar headers, tar order, owners, modes, times; compressor kept)',
+  extensions: ['.deb', '.udeb', '.ddeb'],
+  detect: (probe) => isDebHead(probe.head),
+  normalize,
+  members,
+};
