@@ -12,7 +12,7 @@ import { readAll } from '../../src/io.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type Probe, type Sink, type Source } from '../../src/types.js';
 import { computeBuildId, verifyBuildId } from './buildid.js';
 import { bytesEq, rewriteDebug, Unsupported, type DebugRewrite } from './debug.js';
-import { makePathMapper } from './dwarf/strings.js';
+import { makePathMapper } from '../dwarf/strings.js';
 import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
 import { updateDebugLink } from './debuglink.js';
 import { isFixed, layout, type NewSection } from './layout.js';
