@@ -47,6 +47,12 @@ export interface Options {
    * add-determinism's, which keeps that order.
    */
   readonly pycSortSets?: boolean;
+  /**
+   * PE images: the COFF header's and debug directory's TimeDateStamp derived from the content as
+   * lld-link /Brepro does ('content', the default), or T ('T': every PE stamp becomes T, or 0
+   * without T). COFF objects and import members always get 0.
+   */
+  readonly peTimestamp?: 'content' | 'T';
   /** Container image layers: keep numeric owners (default) or set them to 0. */
   readonly ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (default 0). */
