@@ -24,7 +24,7 @@ import { makePathMapper } from '../dwarf/strings.js';
 import { updateDebugLink } from '../elf/debuglink.js';
 import type { Image } from '../elf/image.js';
 import { PeChecksum } from './checksum.js';
-import { latin1, le32 } from './coff.js';
+import { SYMBOL_SIZE, SYM_CLASS_STATIC, latin1, le32, putU32, readSymbols, u32 } from './coff.js';
 import { coffDwarf } from './dwarf.js';
 import { findFields, type ImageFields } from './fields.js';
 import { DIR_CLR, DIR_SECURITY, OPT_CHECKSUM, parseImage, sectionBytes, type PeImage } from './image.js';
@@ -107,6 +107,30 @@ export async function normalizeImage(bytes: Uint8Array, output: Sink, ctx: Conte
     }
     if (rw.mapped > 0) changes.push({ kind: 'path', what: 'build paths mapped in DWARF strings and line tables', count: rw.mapped });
     if (rw.reordered.length > 0) changes.push({ kind: 'order', what: `string tables rebuilt in canonical order: ${rw.reordered.join(', ')}`, count: rw.reordered.length });
+  }
+  // GNU ld copies each object's section symbols into the image's symbol table: for debug
+  // sections they give where that object's part of the section started and its length, in
+  // tables the rewrite has rebuilt. They take one canonical value: 0, and the section's size.
+  if (hasDwarf && img.coff.header.symtabOffset !== 0) {
+    const base = img.coff.header.symtabOffset;
+    const table = symtab ?? Uint8Array.from(bytes.subarray(base, base + img.coff.header.nsymbols * SYMBOL_SIZE));
+    let n = 0;
+    for (const sym of readSymbols(img.coff)) {
+      const s = img.coff.sections[sym.section - 1];
+      if (!s || !s.name.startsWith('.debug_')) continue;
+      const size = (contents.get(s.number) ?? sectionBytes(img, s)).length;
+      const at = sym.at - base;
+      const isDef = sym.storageClass === SYM_CLASS_STATIC && sym.naux > 0;
+      if (u32(table, at + 8) !== 0 || (isDef && u32(table, at + SYMBOL_SIZE) !== size)) {
+        putU32(table, at + 8, 0);
+        if (isDef) putU32(table, at + SYMBOL_SIZE, size);
+        n++;
+      }
+    }
+    if (n > 0) {
+      symtab = table;
+      changes.push({ kind: 'layout', what: 'symbols of debug sections set to the section start and size', count: n });
+    }
   }
   const link = img.coff.sections.find((s) => s.name === '.gnu_debuglink' && s.rawPtr !== 0);
   if (link) {
