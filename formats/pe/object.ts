@@ -11,9 +11,9 @@ import { FILE_HEADER_SIZE, MACHINES, SECTION_HEADER_SIZE, SYMBOL_SIZE, SYM_CLASS
 import { coffDwarf } from './dwarf.js';
 import { layoutObject } from './layout.js';
 
-/** CRC-32 without the final inversion, as LLVM's JamCRC. */
+/** LLVM's section checksum: JamCRC started from 0 (the CRC-32 register, no inversions). */
 function jamCrc(data: Uint8Array): number {
-  return ~crc32(data) >>> 0;
+  return ~crc32(data, 0xffffffff) >>> 0;
 }
 
 export function parseObject(bytes: Uint8Array): Coff {
