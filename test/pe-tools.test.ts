@@ -40,7 +40,7 @@ const root = tmp.dir;
 const sh = (cmd: string, cwd: string) => execFileSync('sh', ['-c', cmd], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** Build the program and the DLL for `machine` in `dir` with lld-link and the extra link flags. */
-function build(dir: string, target: string, machine: string, dlltool: string, extra: string, clock: number): void {
+function build(dir: string, target: string, machine: string, dlltool: string, extra: string, clock: number, cflags = '-g -gdwarf'): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'prog.c'), PROG_C);
   writeFileSync(join(dir, 'lib.c'), LIB_C);
@@ -49,7 +49,7 @@ function build(dir: string, target: string, machine: string, dlltool: string, ex
   sh(
     [
       `llvm-dlltool -m ${dlltool} -d kernel32.def -l kernel32.lib`,
-      `clang --target=${target} -O1 -g -gdwarf -c prog.c lib.c`,
+      `clang --target=${target} -O1 ${cflags} -c prog.c lib.c`,
       `lld-link /machine:${machine} /dll /noentry /nodefaultlib lib.o /out:lib.dll /implib:lib.lib /timestamp:${clock} ${extra}`,
       `lld-link /machine:${machine} /entry:start /subsystem:console /nodefaultlib prog.o kernel32.lib lib.lib /out:prog.exe /timestamp:${clock} ${extra}`,
     ].join(' && '),
@@ -63,8 +63,9 @@ beforeAll(() => {
     build(join(root, t, 'x64'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', '/debug:dwarf', clock);
     build(join(root, t, 'arm64'), 'aarch64-pc-windows-msvc', 'arm64', 'arm64', '/debug:dwarf', clock);
   }
-  build(join(root, 'brepro'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', '/Brepro', 0);
-  build(join(root, 'brepro-pdb'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', `/Brepro /debug /pdb:${join(root, 'brepro-pdb', 'prog.pdb')}`, 0);
+  // (The /timestamp of a /Brepro build is ignored: /Brepro comes last and wins.)
+  build(join(root, 'brepro'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', '/Brepro', 0, '');
+  build(join(root, 'brepro-pdb'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', `/Brepro /debug /pdb:${join(root, 'brepro-pdb', 'prog.pdb')}`, 0, '');
 }, 300_000);
 
 afterAll(() => tmp.cleanup());
@@ -143,7 +144,9 @@ describe.skipIf(!HAVE)('PE: x86-64 and ARM64 lld-link builds from two checkouts 
         expect(spawnSync('llvm-objdump', ['-p', p]).status).toBe(0);
         if (PY) {
           const [before, after] = pefileView(PY, [join(root, 'co-aa1', arch, f), p]);
-          expect(after!.warnings).toEqual(before!.warnings);
+          // (pefile's "Byte 0x00 makes up N% of the file" heuristic fires on these tiny images.)
+          const real = (w: string[]) => w.filter((x) => !/^Byte 0x[0-9a-f]+ makes up/.test(x));
+          expect(real(after!.warnings)).toEqual(real(before!.warnings));
         }
       }
     });
@@ -180,7 +183,7 @@ describe.skipIf(!HAVE)('PE: Microsoft import libraries (first and second linker 
     const members = readGnuArchive(readFileSync(join(root, 'co-aa1', 'x64', 'lib.lib'))).map((m, i) => {
       const data = Buffer.from(m.data);
       if (data.readUInt16LE(0) === 0 && data.readUInt16LE(2) === 0xffff) data.writeUInt32LE(1_700_000_000 + i, 8);
-      return { ...m, name: m.name.length > 15 ? m.name : 'lib-with-a-long-member-name.dll' };
+      return { ...m, data, name: m.name.length > 15 ? m.name : 'lib-with-a-long-member-name.dll' };
     });
     lib = msArchive(members, 1_700_000_000);
     writeFileSync(join(dir, 'ms.lib'), lib);

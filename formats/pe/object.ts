@@ -90,7 +90,7 @@ export async function normalizeObject(bytes: Uint8Array, output: Sink, ctx: Cont
     }
   }
 
-  if (c.header.timeDateStamp !== 0) changes.push({ kind: 'timestamp', what: `COFF TimeDateStamp ${c.header.timeDateStamp} -> 0` });
+  if (c.header.timeDateStamp !== 0) changes.push({ kind: 'timestamp', what: 'COFF TimeDateStamp -> 0' });
   let lay;
   try {
     lay = layoutObject(c, contents, tables, symtab);

@@ -38,7 +38,7 @@ export async function normalizeShortImport(bytes: Uint8Array, output: Sink): Pro
     const out = Uint8Array.from(bytes);
     out.set(le32(0), 8);
     await output.write(out);
-    changes.push({ kind: 'timestamp', what: `import member TimeDateStamp ${stamp} -> 0` });
+    changes.push({ kind: 'timestamp', what: 'import member TimeDateStamp -> 0' });
   }
   return { status: 'normalized', changes };
 }
