@@ -132,6 +132,7 @@ async function rawCauses(a: Uint8Array, b: Uint8Array, name: string, options: Op
   const causes: string[] = [];
   const h = await handlerFor(a, name, options);
   if (!h) return causes;
+  if (h.explain) causes.push(...h.explain(a, b));
   const [la, lb] = [await listMembers(h, a, name, options), await listMembers(h, b, name, options)];
   if (!la || !lb) return causes;
   const ka = keyed(la);
@@ -175,6 +176,7 @@ async function rawCauses(a: Uint8Array, b: Uint8Array, name: string, options: Op
       const [da, db] = [await readAll(m.data), await readAll(o.data)];
       if (equal(da, db)) continue;
       const inner = await handlerFor(da, k, options);
+      if (inner?.explain && !inner.members) causes.push(...inner.explain(da, db).map((c) => `${k}: ${c}`));
       if (inner?.members) causes.push(...(await rawCauses(da, db, k, options, depth + 1)).map((c) => `${k}: ${c}`));
     }
   }

@@ -203,6 +203,11 @@ export interface Handler {
    * which field differ. Throws FormatError on malformed input.
    */
   members?(input: Source, ctx: Context): AsyncIterable<MemberInfo>;
+  /**
+   * Optional, for `detnorm diff`: likely causes of the differences between two raw inputs of
+   * this format, from fields only the format knows (PE: link stamps, CodeView GUID, DWARF).
+   */
+  explain?(a: Uint8Array, b: Uint8Array): string[];
 }
 
 /** One member of a container, as `Handler.members` lists it. */

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffPaths } from '../src/diff.js';
 import { bytesEqual } from '../src/io.js';
 import { haveTool, norm, tempDir } from './helpers.js';
 import { checkMsLinkerMembers, msArchive, pefilePython, pefileView, readGnuArchive, wineRunner } from './pe-helpers.js';
@@ -65,6 +66,8 @@ beforeAll(() => {
   }
   // (The /timestamp of a /Brepro build is ignored: /Brepro comes last and wins.)
   build(join(root, 'brepro'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', '/Brepro', 0, '');
+  build(join(root, 'clock-a'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', '', 1_000_000_000, '');
+  build(join(root, 'clock-b'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', '', 1_700_000_000, '');
   build(join(root, 'brepro-pdb'), 'x86_64-pc-windows-msvc', 'x64', 'i386:x86-64', `/Brepro /debug /pdb:${join(root, 'brepro-pdb', 'prog.pdb')}`, 0, '');
 }, 300_000);
 
@@ -209,4 +212,28 @@ describe.skipIf(!HAVE)('PE: Microsoft import libraries (first and second linker 
       if (HAVE_WINE) expect(wineRunner(root)('prog.exe', sub).stdout).toBe('twice 21 = 42\n');
     }, 300_000);
   }
+});
+
+describe.skipIf(!HAVE)('detnorm diff explains PE differences', () => {
+  it('two links at other times: only the stamps differ', async () => {
+    const r = await diffPaths(join(root, 'clock-a', 'prog.exe'), join(root, 'clock-b', 'prog.exe'));
+    expect(r.identical).toBe(true);
+    expect(r.pairs[0]!.causes.join('\n')).toMatch(/PE: only link time stamps .* differ/);
+  });
+  it('two checkouts: stamps, GUID-free DWARF paths, and the fix', async () => {
+    const a = join(root, 'co-aa1', 'x64', 'prog.exe');
+    const b = join(root, 'checkout-bb22', 'x64', 'prog.exe');
+    const plain = await diffPaths(a, b);
+    expect(plain.identical).toBe(false);
+    const causes = plain.pairs[0]!.causes.join('\n');
+    expect(causes).toMatch(/PE: link time stamps differ/);
+    expect(causes).toMatch(/PE: DWARF sections differ \(.*\.debug_str.*\): build paths/);
+    expect(causes).not.toMatch(/loaded sections differ/);
+    const mapped = await diffPaths(a, b, { mapPaths: [`${join(root, 'co-aa1')}=/build/src`, `${join(root, 'checkout-bb22')}=/build/src`] });
+    expect(mapped.identical).toBe(true);
+  });
+  it('objects: the compile stamp', async () => {
+    const r = await diffPaths(join(root, 'clock-a', 'prog.o'), join(root, 'co-aa1', 'x64', 'prog.o'));
+    expect(r.pairs[0]!.causes.join('\n')).toMatch(/COFF: .*DWARF sections differ|COFF: the object TimeDateStamps differ/);
+  });
 });
