@@ -87,7 +87,9 @@ export function layoutImage(img: PeImage, contents: ReadonlyMap<number, Uint8Arr
   else throw new Unsupported(`${bytes.length - strEnd} bytes of data after the image (an overlay) would move`);
 
   const header = Uint8Array.from(bytes.subarray(0, img.headersEnd));
-  const pieces: Piece[] = [{ at: 0, data: header }, ...splice(bytes, [], img.headersEnd, tailStart)];
+  // Sections before the tail keep their place; those with new contents (the same size) are replaced.
+  const headReps = head.filter((s) => contents.has(s.number)).map((s) => ({ at: s.rawPtr, data: contents.get(s.number)! }));
+  const pieces: Piece[] = [{ at: 0, data: header }, ...splice(bytes, headReps, img.headersEnd, tailStart)];
   let at = tailStart;
   let va = tail[0]!.virtualAddress;
   let initDelta = 0;
