@@ -3,7 +3,7 @@
 // "Import Directory Table", "Delay-Load Directory Table"; CodeView RSDS records as written
 // by link.exe, lld-link and GNU ld --build-id). Finds the fields; changes nothing.
 import { latin1, need, u16, u32 } from './coff.js';
-import { DIR_BOUND_IMPORT, DIR_DEBUG, DIR_DELAY_IMPORT, DIR_EXPORT, DIR_IMPORT, DIR_LOAD_CONFIG, DIR_RESOURCE, rvaToOffset, type PeImage } from './image.js';
+import { DIR_BOUND_IMPORT, DIR_DEBUG, DIR_DELAY_IMPORT, DIR_EXPORT, DIR_IMPORT, DIR_LOAD_CONFIG, DIR_RESOURCE, locate, rvaToOffset, type PeImage } from './image.js';
 
 export const DEBUG_TYPE_CODEVIEW = 2;
 export const DEBUG_TYPE_REPRO = 16;
@@ -49,24 +49,26 @@ export function findFields(img: PeImage): ImageFields {
   const stamp = (at: number, what: string) => otherStamps.push({ at, value: u32(b, at), what });
 
   const exp = img.dirs[DIR_EXPORT]!;
-  if (exp.size > 0) stamp(rvaToOffset(img, exp.rva, 40, 'export directory') + 4, 'export directory');
+  // (A directory in a section without data in this file, as in an objcopy --only-keep-debug
+  // file, has nothing to normalize.)
+  const expAt = exp.size > 0 ? locate(img, exp.rva, 40, 'export directory') : undefined;
+  if (expAt !== undefined) stamp(expAt + 4, 'export directory');
 
   const rsrc = img.dirs[DIR_RESOURCE]!;
-  if (rsrc.size > 0) for (const at of resourceTables(img, rsrc.rva, rsrc.size)) stamp(at + 4, `resource directory table at 0x${(at - rvaToOffset(img, rsrc.rva, 16, 'resource directory')).toString(16)}`);
+  const rsrcAt = rsrc.size > 0 ? locate(img, rsrc.rva, 16, 'resource directory') : undefined;
+  if (rsrcAt !== undefined) for (const at of resourceTables(img, rsrc.rva, rsrc.size)) stamp(at + 4, `resource directory table at 0x${(at - rsrcAt).toString(16)}`);
 
   const lc = img.dirs[DIR_LOAD_CONFIG]!;
-  if (lc.size >= 8) {
-    const at = rvaToOffset(img, lc.rva, 8, 'load configuration');
-    if (u32(b, at) >= 8) stamp(at + 4, 'load configuration');
-  }
+  const lcAt = lc.size >= 8 ? locate(img, lc.rva, 8, 'load configuration') : undefined;
+  if (lcAt !== undefined && u32(b, lcAt) >= 8) stamp(lcAt + 4, 'load configuration');
 
   const debugStamps: StampField[] = [];
   const codeViews: CodeView[] = [];
   let reproData = false;
   const dbg = img.dirs[DIR_DEBUG]!;
-  if (dbg.size > 0) {
+  const base = dbg.size > 0 ? locate(img, dbg.rva, dbg.size, 'debug directory') : undefined;
+  if (base !== undefined) {
     need(dbg.size % DEBUG_ENTRY_SIZE === 0, `debug directory size ${dbg.size} is not a multiple of ${DEBUG_ENTRY_SIZE}`);
-    const base = rvaToOffset(img, dbg.rva, dbg.size, 'debug directory');
     for (let e = base; e < base + dbg.size; e += DEBUG_ENTRY_SIZE) {
       const type = u32(b, e + 12);
       const size = u32(b, e + 16);
@@ -99,6 +101,7 @@ export function findFields(img: PeImage): ImageFields {
 /** Descriptors up to the all-zero one; those with a non-zero stamp are bound. */
 function descriptors(img: PeImage, rva: number, size: number, stampAt: number, what: string, bound: string[]): void {
   const b = img.bytes;
+  if (locate(img, rva, size, what) === undefined) return;
   for (let i = 0; ; i++) {
     const at = rvaToOffset(img, rva + i * size, size, what);
     if (b.subarray(at, at + size).every((x) => x === 0)) return;

@@ -125,6 +125,16 @@ export function rvaToOffset(img: PeImage, rva: number, len: number, what: string
   return s.rawPtr + (rva - s.virtualAddress);
 }
 
+/**
+ * Like rvaToOffset, but undefined when the range lies in a section that has no data in this
+ * file (as in a debug file from objcopy --only-keep-debug, whose loaded sections are empty).
+ */
+export function locate(img: PeImage, rva: number, len: number, what: string): number | undefined {
+  const s = img.coff.sections.find((x) => rva >= x.virtualAddress && rva < x.virtualAddress + (x.virtualSize || x.rawSize));
+  if (s && (s.rawPtr === 0 || s.rawSize === 0)) return undefined;
+  return rvaToOffset(img, rva, len, what);
+}
+
 /** The bytes of a section as loaded: its raw data up to its virtual size. */
 export function sectionBytes(img: PeImage, s: Section): Uint8Array {
   if (s.rawPtr === 0) return new Uint8Array(0);
