@@ -194,3 +194,29 @@ describe('COFF objects: section checksums (LLVM JamCRC) follow changed contents'
     expect(check(Buffer.from(r.output))).toEqual(before);
   });
 });
+
+describe('PE through the CLI: --pe-timestamp, and the reasons for untouched files', () => {
+  const CLI = new URL('../dist/cli.mjs', import.meta.url).pathname;
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '' } });
+  it('--pe-timestamp T -T 1234567890 writes T into the COFF header; the default derives it', () => {
+    const t = tempDir('detnorm-pe-cli-');
+    const a = join(t.dir, 'a.exe');
+    const b = join(t.dir, 'b.exe');
+    writeFileSync(a, readFileSync(join(CORPUS, 'mingw-stripped.exe')));
+    writeFileSync(b, readFileSync(join(CORPUS, 'mingw-stripped.exe')));
+    expect(cli(['--pe-timestamp', 'T', '-T', '1234567890', a]).status).toBe(0);
+    expect(cli([b]).status).toBe(0);
+    const stamp = (p: string) => { const x = readFileSync(p); return x.readUInt32LE(x.readUInt32LE(0x3c) + 8); };
+    expect(stamp(a)).toBe(1234567890);
+    expect(Buffer.compare(readFileSync(b), readFileSync(join(CORPUS, 'mingw-stripped.exe.out')))).toBe(0);
+    expect(cli(['--pe-timestamp', 'sometimes', a]).status).toBe(2);
+    // A malformed image: reported with its path and reason, exit 3, left as it was.
+    const bad = join(t.dir, 'bad.exe');
+    writeFileSync(bad, readFileSync(join(CORPUS, 'overlap.exe')));
+    const r = cli([bad]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`${bad}: pe: section .rdata (at 1032) overlaps section .text`);
+    expect(Buffer.compare(readFileSync(bad), readFileSync(join(CORPUS, 'overlap.exe')))).toBe(0);
+    t.cleanup();
+  });
+});
