@@ -17,26 +17,25 @@ const P2L0 = P2L & 0xffff, P2L1 = P2L >>> 16;
 function stripes(v: Uint32Array, u: Uint32Array, i: number, end: number): void {
   for (; i + 8 <= end; i += 8) {
     for (let k = 0; k < 8; k += 2) {
-      // acc = rotl(acc + input * P2, 31) * P1
+      // acc = rotl(acc + input * P2, 31) * P1. A 64-bit product's low word is Math.imul's; its
+      // high word adds the carry of the low words' product, from 16-bit halves.
       const il = u[i + k]!;
       const ih = u[i + k + 1]!;
-      let a0 = il & 0xffff;
       let a1 = il >>> 16;
-      let p00 = a0 * P2L0;
-      let mid = a1 * P2L0 + a0 * P2L1 + (p00 >>> 16);
-      const tl = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
-      const th = (a1 * P2L1 + ((mid / 65536) | 0) + Math.imul(ih, P2L) + Math.imul(il, P2H)) >>> 0;
+      let a0 = il & 0xffff;
+      let carry = a1 * P2L1 + (((a0 * P2L1 + a1 * P2L0 + ((a0 * P2L0) >>> 16)) / 65536) | 0);
+      const tl = Math.imul(il, P2L) >>> 0;
+      const th = (carry + Math.imul(ih, P2L) + Math.imul(il, P2H)) >>> 0;
       let l = v[k + 1]! + tl;
       const h = (v[k]! + th + (l > 0xffffffff ? 1 : 0)) >>> 0;
       l >>>= 0;
       const rh = ((h << 31) | (l >>> 1)) >>> 0;
       const rl = ((l << 31) | (h >>> 1)) >>> 0;
-      a0 = rl & 0xffff;
       a1 = rl >>> 16;
-      p00 = a0 * P1L0;
-      mid = a1 * P1L0 + a0 * P1L1 + (p00 >>> 16);
-      v[k + 1] = ((mid & 0xffff) << 16) | (p00 & 0xffff);
-      v[k] = a1 * P1L1 + ((mid / 65536) | 0) + Math.imul(rh, P1L) + Math.imul(rl, P1H);
+      a0 = rl & 0xffff;
+      carry = a1 * P1L1 + (((a0 * P1L1 + a1 * P1L0 + ((a0 * P1L0) >>> 16)) / 65536) | 0);
+      v[k + 1] = Math.imul(rl, P1L);
+      v[k] = carry + Math.imul(rh, P1L) + Math.imul(rl, P1H);
     }
   }
 }
@@ -75,12 +74,14 @@ function round(r: Uint32Array, i: number, ih: number, il: number): void {
 }
 
 const SCRATCH_WORDS = 1 << 14;
+/** Typed-array words are little-endian here (x86, ARM); a big-endian host reads through a DataView. */
+const LITTLE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 export class Xxh64 {
   /** v[0..7]: lanes; the rest scratch for the finish. */
   private readonly v = new Uint32Array(14);
   private readonly buf = new Uint8Array(32);
-  private readonly bufWords = new Uint32Array(this.buf.buffer);
+  private readonly bufWords = new Uint32Array(8);
   private bufLen = 0;
   private total = 0;
   private scratch?: Uint32Array;
@@ -106,19 +107,23 @@ export class Xxh64 {
       this.bufLen += take;
       p = take;
       if (this.bufLen < 32) return this;
+      const bv = new DataView(this.buf.buffer);
+      for (let w = 0; w < 8; w++) this.bufWords[w] = bv.getUint32(4 * w, true);
       stripes(this.v, this.bufWords, 0, 8);
       this.bufLen = 0;
     }
     const whole = (n - p) & ~31;
     if (whole > 0) {
       const at = data.byteOffset + p;
-      if (at % 4 === 0) stripes(this.v, new Uint32Array(data.buffer, at, whole / 4), 0, whole / 4);
+      if (LITTLE && at % 4 === 0) stripes(this.v, new Uint32Array(data.buffer, at, whole / 4), 0, whole / 4);
       else {
         const s = (this.scratch ??= new Uint32Array(SCRATCH_WORDS));
         const sb = new Uint8Array(s.buffer);
+        const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
         for (let q = 0; q < whole; q += SCRATCH_WORDS * 4) {
           const len = Math.min(SCRATCH_WORDS * 4, whole - q);
-          sb.set(data.subarray(p + q, p + q + len));
+          if (LITTLE) sb.set(data.subarray(p + q, p + q + len));
+          else for (let w = 0; w < len / 4; w++) s[w] = dv.getUint32(p + q + 4 * w, true);
           stripes(this.v, s, 0, len / 4);
         }
       }
