@@ -30,7 +30,6 @@ import { findFields, type ImageFields } from './fields.js';
 import { DIR_CLR, DIR_SECURITY, OPT_CHECKSUM, parseImage, sectionBytes, type PeImage } from './image.js';
 import { layoutImage } from './layout.js';
 import { Xxh64 } from './xxhash64.js';
-import { MACHINES } from './coff.js';
 
 const LLD_GUID_TAIL = Uint8Array.from(Buffer.from('LLD PDB.', 'latin1'));
 
@@ -46,10 +45,6 @@ async function scan(image: Image, update: (chunk: Uint8Array) => void): Promise<
       return length;
     },
   });
-}
-
-export function machineName(machine: number): string {
-  return MACHINES.get(machine) ?? `machine 0x${machine.toString(16)}`;
 }
 
 /** --map-path on a PDB path: '/' separated as given, or a Windows path with '\' separators. */
