@@ -220,3 +220,19 @@ describe('PE through the CLI: --pe-timestamp, and the reasons for untouched file
     t.cleanup();
   });
 });
+
+describe('PE: a debug section that cannot move keeps its new contents when others are laid out again', () => {
+  it('an image whose .debug_loc is renamed (so the debug tail starts after it): idempotent', async () => {
+    const b = Buffer.from(readFileSync(join(CORPUS, 'dwarf-pdbpath.exe')));
+    const pe = b.readUInt32LE(0x3c);
+    const strtab = b.readUInt32LE(pe + 12) + 18 * b.readUInt32LE(pe + 16);
+    const at = b.indexOf('.debug_loc\0', strtab, 'latin1');
+    expect(at).toBeGreaterThan(0);
+    b[at] = 0x78; // "xdebug_loc": not a debug section any more, and it lies between two that are
+    const opts = { mapPaths: [{ from: '/tmp/detnorm-corpus', to: '/build/src' }] };
+    const r = await norm(b, 'x.exe', opts);
+    expect(r.status, r.reason).toBe('changed');
+    const again = await norm(r.output, 'x.exe', opts);
+    expect(again.status, `${again.reason ?? ''} ${JSON.stringify(again.changes)}`).toBe('unchanged');
+  });
+});
