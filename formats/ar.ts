@@ -13,7 +13,7 @@ import { FormatError, type Change, type Comparison, type Context, type Handler, 
 import { clockCause, compareMemberLists, numbers, ownerCause, showMode, showTime, umaskCause, type FieldSpec } from './compare.js';
 import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, type ArHeaderFields } from './ar/header.js';
 import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
-import { rewriteBsdSymtab, rewriteGnuSymtab } from './ar/symtab.js';
+import { rewriteBsdSymtab, rewriteGnuSymtab, rewriteMsSymtab } from './ar/symtab.js';
 import { Tally, mergeNested } from './tally.js';
 
 const MEMBER_MODE = 0o644;
@@ -57,9 +57,9 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   const limits = ctx.options.limits;
   const parsed = await parseArchive(input, limits.memoryBytes);
   if (parsed instanceof Unsupported) return { status: 'untouched', reason: parsed.reason };
-  const { entries, style } = parsed;
+  const { entries, style, msvc } = parsed;
   const tally = new Tally();
-  const tables = entries.filter((e) => e.kind !== 'member' && e.kind !== 'gnu-longnames');
+  const tables = entries.filter((e) => e.kind !== 'member' && e.kind !== 'gnu-longnames' && e.kind !== 'ms-symtab');
   if (tables.length > 1) throw new FormatError(`more than one symbol table (second at offset ${tables[1]!.headerOffset})`);
 
   // Pass 1: normalize every member; changed contents go to one spill, in member order.
@@ -99,22 +99,24 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     }
   }
 
-  // Names and the GNU long-name table, rebuilt in output order.
+  // Names and the GNU long-name table, rebuilt in output order. Microsoft's format ends each
+  // long name with a NUL instead of "/\n", and the member padding follows the table.
   let longTable: Uint8Array | undefined;
   if (style === 'gnu') {
     const parts: string[] = [];
     let size = 0;
+    const end = msvc ? '\0' : '/\n';
     for (const m of ordered) {
       const name = m.entry.name;
       if (name.length <= GNU_SHORT_MAX) m.nameField = `${name}/`;
       else {
         m.nameField = `/${size}`;
-        parts.push(`${name}/\n`);
-        size += name.length + 2;
+        parts.push(`${name}${end}`);
+        size += name.length + end.length;
       }
     }
     if (parts.length > 0) {
-      if (size % 2 === 1) parts.push('\n');
+      if (size % 2 === 1 && !msvc) parts.push('\n');
       longTable = latin1(parts.join(''));
     }
   }
@@ -126,9 +128,11 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
 
   // Layout: symbol table first, then the long-name table, then the members.
   const symtab = specials.find((e) => e.kind === 'gnu-symtab' || e.kind === 'gnu-symtab64' || e.kind === 'bsd-symtab');
+  const msSymtab = specials.find((e) => e.kind === 'ms-symtab');
   const padded = (n: number) => n + (n % 2);
   let at = GLOBAL_MAGIC.length;
   if (symtab) at += HEADER_SIZE + padded(symtab.header.size);
+  if (msSymtab) at += HEADER_SIZE + padded(msSymtab.header.size);
   if (longTable) at += HEADER_SIZE + padded(longTable.length);
   const moved = new Map<number, number>();
   for (const m of ordered) {
@@ -148,9 +152,16 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
         : rewriteGnuSymtab(old, symtab.kind === 'gnu-symtab64', map, reorder);
     if (!Buffer.from(symData).equals(Buffer.from(old))) tally.add('layout', 'symbol table offsets rewritten');
     const h = symtab.header;
-    if (h.mtime !== 0 || h.uid !== 0 || h.gid !== 0 || h.mode !== 0) {
+    if (h.mtime !== 0 || h.uid !== 0 || h.gid !== 0 || h.mode !== 0 || (msSymtab && (msSymtab.header.mtime !== 0 || msSymtab.header.uid !== 0 || msSymtab.header.gid !== 0 || msSymtab.header.mode !== 0))) {
       tally.add('timestamp', 'symbol table header -> 0 0 0 0', `symbol table header (mtime ${h.mtime ?? ''}, uid ${h.uid ?? ''}, gid ${h.gid ?? ''}, mode ${h.mode?.toString(8) ?? ''}) -> 0 0 0 0`);
     }
+  }
+
+  let msData: Uint8Array | undefined;
+  if (msSymtab) {
+    const old = await input.read(msSymtab.dataOffset, msSymtab.dataSize);
+    msData = rewriteMsSymtab(old, (o) => moved.get(o));
+    if (!Buffer.from(msData).equals(Buffer.from(old))) tally.add('layout', 'second linker member offsets rewritten');
   }
 
   // Pass 2: write.
@@ -165,9 +176,15 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     await output.write(symData);
     await pad(symtab.header.size);
   }
+  if (msSymtab && msData) {
+    await output.write(encodeHeader({ name: '/', mtime: 0, uid: 0, gid: 0, mode: 0, size: msData.length }));
+    await output.write(msData);
+    await pad(msData.length);
+  }
   if (longTable) {
     await output.write(encodeHeader({ name: '//', size: longTable.length }));
     await output.write(longTable);
+    await pad(longTable.length);
   }
   for (const m of ordered) {
     const e = m.entry;

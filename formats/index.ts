@@ -14,6 +14,7 @@ import { lz4Handler } from './compressed/lz4.js';
 import { cpioHandler } from './cpio/index.js';
 import { zipHandler } from './zip/index.js';
 import { elfHandler } from './elf/index.js';
+import { peHandler } from './pe/index.js';
 import { pngHandler } from './png.js';
 import { gettextMoHandler } from './gettext-mo.js';
 import { uimageHandler } from './uimage.js';
@@ -35,6 +36,7 @@ export const HANDLERS: readonly Handler[] = [
   cpioHandler,
   zipHandler,
   elfHandler,
+  peHandler,
   // Small formats (issue 8): magic-number ones first, text-ish ones (need a name match) last.
   pngHandler,
   gettextMoHandler,

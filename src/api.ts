@@ -32,6 +32,8 @@ export interface NormalizeOptions {
   pycInvalidation?: 'checked-hash' | 'unchecked-hash';
   /** pyc: also sort set/frozenset items of Python < 3.11 pycs (their order follows PYTHONHASHSEED). */
   pycSortSets?: boolean;
+  /** PE images: stamps derived from the content ('content', default, as lld-link /Brepro) or T ('T') (CLI --pe-timestamp). */
+  peTimestamp?: 'content' | 'T';
   /** Container image layers: keep numeric owners ('keep', default) or set them to 0 (CLI --oci-owners). */
   ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (CLI --keep-layers). */
@@ -119,6 +121,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
   }
   if (o.clamp && o.timestamp === undefined) throw new TypeError('clamp needs a timestamp');
   if (o.ociOwners !== undefined && o.ociOwners !== 'keep' && o.ociOwners !== 'zero') throw new TypeError(`ociOwners must be 'keep' or 'zero', got ${o.ociOwners}`);
+  if (o.peTimestamp !== undefined && o.peTimestamp !== 'content' && o.peTimestamp !== 'T') throw new TypeError(`peTimestamp must be 'content' or 'T', got ${o.peTimestamp}`);
   if (o.keepLayers !== undefined && !(Number.isSafeInteger(o.keepLayers) && o.keepLayers >= 0)) throw new TypeError(`keepLayers must be a non-negative integer, got ${o.keepLayers}`);
   if (o.timestamp !== undefined && o.timestamp > MAX_TIMESTAMP) {
     throw new TypeError(
@@ -138,6 +141,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
     ...(o.pycSortSets ? { pycSortSets: true } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
+    ...(o.peTimestamp ? { peTimestamp: o.peTimestamp } : {}),
     ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),
     ...(o.keepLayerDigests?.length ? { keepLayerDigests: o.keepLayerDigests.map(layerDigest) } : {}),
     formats,

@@ -97,6 +97,7 @@ interface CliOpts {
   pycSortSets?: boolean;
   deadline?: number;
   force?: boolean;
+  peTimestamp?: 'content' | 'T';
   progress: boolean;
 }
 
@@ -122,6 +123,7 @@ function buildProgram(): Command {
     .option('--sort-ar-members', 'ar: sort members by name (for builds whose member order comes from a locale-dependent glob)')
     .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(['checked-hash', 'unchecked-hash']))
     .option('--pyc-sort-sets', 'pyc: also sort frozenset constants of Python < 3.11 pycs, whose order follows PYTHONHASHSEED (add-determinism keeps it)')
+    .addOption(new Option('--pe-timestamp <mode>', 'PE images: COFF and debug stamps from a hash of the content, as lld-link /Brepro (content, default), or T (every PE stamp T, or 0 without T)').choices(['content', 'T']))
     .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
     .option('--keep-layers <n|digests>', 'container images: leave byte-identical the first N layers, or the layers with these digests (sha256:HEX,...), so a published base keeps its digests', layersArg)
     .option('--stdin-name <name>', 'with "-": a file name to break a detection tie the bytes leave open (e.g. app.jar)')
@@ -157,6 +159,7 @@ function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
     ...(o.formats ? { formats: o.formats } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.pycSortSets ? { pycSortSets: true } : {}),
+    ...(o.peTimestamp ? { peTimestamp: o.peTimestamp } : {}),
     ...(typeof o.keepLayers === 'number' ? { keepLayers: o.keepLayers } : {}),
     ...(Array.isArray(o.keepLayers) ? { keepLayerDigests: o.keepLayers } : {}),
     ...(o.deadline !== undefined ? { deadlineMs: o.deadline } : {}),
@@ -286,6 +289,7 @@ function buildDiffProgram(): Command {
     .option('--map-path <OLD=NEW>', 'map a build path (repeatable: give one per build, e.g. /src/a=/build and /src/b=/build)', collect)
     .option('--formats <spec>', 'enable/disable handlers')
     .option('--sort-ar-members', 'ar: sort members by name')
+    .addOption(new Option('--pe-timestamp <mode>', 'PE images: stamps from the content (default) or T').choices(['content', 'T']))
     .option('--pyc-sort-sets', 'pyc: also sort set constants of Python < 3.11 pycs (PYTHONHASHSEED order)')
     .option('--json', 'print the result as one JSON document (the difference records: kind, field, member, a, b, count, cause, normalized)')
     .option('--summary', 'one line per file: its verdict and the kinds of its differences')

@@ -59,7 +59,7 @@ export function parseMapPath(spec: string): { from: string; to: string } {
  */
 export function optionsFromJson(obj: Record<string, unknown>): Options {
   const o: { -readonly [K in keyof Options]?: Options[K] } = {};
-  const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'pycSortSets', 'formats', 'comment', 'ociOwners', 'keepLayers', 'keepLayerDigests']);
+  const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'pycSortSets', 'formats', 'comment', 'ociOwners', 'keepLayers', 'keepLayerDigests', 'peTimestamp']);
   for (const k of Object.keys(obj)) if (!known.has(k)) throw new Error(`unknown option "${k}" in options file`);
   if (obj.timestamp !== undefined) o.timestamp = Number(obj.timestamp);
   if (obj.clamp !== undefined) o.clamp = Boolean(obj.clamp);
@@ -67,6 +67,10 @@ export function optionsFromJson(obj: Record<string, unknown>): Options {
   if (obj.sortArMembers !== undefined) o.sortArMembers = Boolean(obj.sortArMembers);
   if (obj.pycSortSets !== undefined) o.pycSortSets = Boolean(obj.pycSortSets);
   if (obj.pycInvalidation !== undefined) o.pycInvalidation = obj.pycInvalidation as Options['pycInvalidation'];
+  if (obj.peTimestamp !== undefined) {
+    if (obj.peTimestamp !== 'content' && obj.peTimestamp !== 'T') throw new Error(`peTimestamp must be "content" or "T", got ${String(obj.peTimestamp)}`);
+    o.peTimestamp = obj.peTimestamp;
+  }
   if (obj.ociOwners !== undefined) o.ociOwners = obj.ociOwners === 'zero' ? 'zero' : 'keep';
   if (obj.keepLayers !== undefined) o.keepLayers = Number(obj.keepLayers);
   if (Array.isArray(obj.keepLayerDigests)) o.keepLayerDigests = obj.keepLayerDigests.map((d) => String(d).replace(/^sha256:/, ''));

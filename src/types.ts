@@ -57,6 +57,12 @@ export interface Options {
    * add-determinism's, which keeps that order.
    */
   readonly pycSortSets?: boolean;
+  /**
+   * PE images: the COFF header's and debug directory's TimeDateStamp derived from the content as
+   * lld-link /Brepro does ('content', the default), or T ('T': every PE stamp becomes T, or 0
+   * without T). COFF objects and import members always get 0.
+   */
+  readonly peTimestamp?: 'content' | 'T';
   /** Container image layers: keep numeric owners (default) or set them to 0. */
   readonly ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (default 0). */
@@ -259,6 +265,8 @@ export interface Handler {
   normalizeDirectory?(files: DirectoryFiles, ctx: Context): Promise<DirectoryResult>;
   /** Like `compare`, for two directory artifacts. */
   compareDirectory?(a: DirectoryFiles, b: DirectoryFiles, ctx: Context): Promise<Comparison>;
+  /** Transitional (PE): causes from raw bytes; superseded by `compare`, not called by the core. */
+  explain?(a: Uint8Array, b: Uint8Array): string[];
 }
 
 /** A directory artifact's regular files by '/'-separated path relative to its root. */

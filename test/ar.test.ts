@@ -275,12 +275,14 @@ describe('left untouched on purpose, with a reason', () => {
     expect(r.status).toBe('untouched');
     expect(r.reason).toMatch(/GNU ld script/);
   });
-  it('Microsoft COFF import library (a second / linker member)', async () => {
+  it('Microsoft COFF import library (a second / linker member): handled (test/pe-tools.test.ts), a truncated one rejected', async () => {
     const hdr = (name: string, size: number) => `${name.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'0'.padEnd(8)}${String(size).padEnd(10)}\`\n`;
-    const bytes = Buffer.from(`!<arch>\n${hdr('/', 4)}\0\0\0\0${hdr('/', 4)}\0\0\0\0`, 'latin1');
-    const r = await norm(bytes, 'kernel32.lib.a');
-    expect(r.status).toBe('untouched');
-    expect(r.reason).toMatch(/second linker member/);
+    const empty = Buffer.from(`!<arch>\n${hdr('/', 4)}\0\0\0\0${hdr('/', 8)}\0\0\0\0\0\0\0\0`, 'latin1');
+    expect((await norm(empty, 'kernel32.lib.a')).status).toBe('unchanged');
+    const truncated = Buffer.from(`!<arch>\n${hdr('/', 4)}\0\0\0\0${hdr('/', 4)}\0\0\0\0`, 'latin1');
+    const r = await norm(truncated, 'kernel32.lib.a');
+    expect(r.status).toBe('error');
+    expect(r.reason).toMatch(/second linker member declares/);
   });
 });
 

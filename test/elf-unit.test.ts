@@ -10,7 +10,7 @@ import { BufferSink, BufferSource, bytesEqual } from '../src/io.js';
 import { defaultOptions } from '../src/options.js';
 import { FormatError, type Context } from '../src/types.js';
 import { computeBuildId, detectLinker, verifyBuildId, xxh64 } from '../formats/elf/buildid.js';
-import { buildStringTable, canonicalTable, makePathMapper, readCString } from '../formats/elf/dwarf/strings.js';
+import { buildStringTable, canonicalTable, makePathMapper, readCString } from '../formats/dwarf/strings.js';
 import { Image } from '../formats/elf/image.js';
 import { findBuildId, parseElf } from '../formats/elf/elf.js';
 import { elfHandler } from '../formats/elf/index.js';

@@ -12,6 +12,8 @@ export type EntryKind =
   | 'gnu-symtab64'
   /** GNU `//` long-name table. */
   | 'gnu-longnames'
+  /** Microsoft's second linker member (a second `/` right after the first; PE/COFF spec, "Archive (Library) File Format"). */
+  | 'ms-symtab'
   /** BSD `__.SYMDEF` family. */
   | 'bsd-symtab'
   | 'member';
@@ -35,6 +37,8 @@ export interface Archive {
   readonly entries: readonly Entry[];
   /** 'gnu' when any GNU convention is present, 'bsd' for BSD ones, 'plain' for neither. */
   readonly style: 'gnu' | 'bsd' | 'plain';
+  /** Microsoft's format (link.exe, lib.exe): a second linker member; long names end with NUL. */
+  readonly msvc: boolean;
 }
 
 /** Thrown as the reason when the archive is a variant we leave alone on purpose. */
@@ -85,11 +89,12 @@ export async function parseArchive(input: Source, maxTable: number): Promise<Arc
     let bsdNameLength = 0;
     let m: RegExpExecArray | null;
     if (trimmed === '/' || trimmed === '/SYM64/') {
-      if (entries.some((e) => e.kind === 'gnu-symtab' || e.kind === 'gnu-symtab64')) {
-        return new Unsupported('Microsoft COFF archive (second linker member): not supported');
+      const second = trimmed === '/' && entries.length === 1 && entries[0]!.kind === 'gnu-symtab';
+      if (!second && entries.some((e) => e.kind === 'gnu-symtab' || e.kind === 'gnu-symtab64' || e.kind === 'ms-symtab')) {
+        throw new FormatError(`another symbol table at offset ${at}`);
       }
       if (header.size > maxTable) throw new FormatError(`symbol table of ${header.size} bytes is over the limit of ${maxTable}`);
-      kind = trimmed === '/' ? 'gnu-symtab' : 'gnu-symtab64';
+      kind = second ? 'ms-symtab' : trimmed === '/' ? 'gnu-symtab' : 'gnu-symtab64';
       nameStyle = 'special';
       gnu = true;
     } else if (trimmed === '//') {
@@ -141,5 +146,5 @@ export async function parseArchive(input: Source, maxTable: number): Promise<Arc
     if (r.position % 2 === 1 && r.remaining > 0) r.skip(1);
   }
   if (gnu && bsd) throw new FormatError('archive mixes GNU and BSD ar naming conventions');
-  return { entries, style: gnu ? 'gnu' : bsd ? 'bsd' : 'plain' };
+  return { entries, style: gnu ? 'gnu' : bsd ? 'bsd' : 'plain', msvc: entries.some((e) => e.kind === 'ms-symtab') };
 }

@@ -125,3 +125,37 @@ export function rewriteBsdSymtab(data: Uint8Array, wide: boolean, sorted: boolea
   });
   return out;
 }
+
+/**
+ * Rewrite Microsoft's second linker member (PE/COFF spec, "Second Linker Member"): u32 LE member
+ * count m, m u32 LE member header offsets in ascending order, u32 LE symbol count n, n u16 LE
+ * 1-based indices into the offsets, then the n names in lexical order. Offsets follow the
+ * members; with a new member order they are sorted again and the indices renumbered.
+ */
+export function rewriteMsSymtab(data: Uint8Array, map: OffsetMap): Uint8Array {
+  const table = 'second linker member';
+  if (data.length < 4) throw new FormatError(`${table} is truncated (${data.length} bytes)`);
+  const dv = new DataView(data.buffer, data.byteOffset, data.length);
+  const m = dv.getUint32(0, true);
+  if (m > (data.length - 8) / 4) throw new FormatError(`${table} declares ${m} members in ${data.length} bytes`);
+  const n = dv.getUint32(4 + 4 * m, true);
+  if (n > (data.length - 8 - 4 * m) / 2) throw new FormatError(`${table} declares ${n} symbols in ${data.length} bytes`);
+  const newOffsets: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const off = dv.getUint32(4 + 4 * i, true);
+    newOffsets.push(map(off) ?? badOffset(table, off));
+  }
+  const order = stableOrder(newOffsets);
+  const rank = new Array<number>(m);
+  order.forEach((src, i) => (rank[src] = i));
+  const out = Uint8Array.from(data);
+  const odv = new DataView(out.buffer);
+  order.forEach((src, i) => writeWord(odv, 4 + 4 * i, newOffsets[src]!, false, true));
+  const idx = 8 + 4 * m;
+  for (let k = 0; k < n; k++) {
+    const v = dv.getUint16(idx + 2 * k, true);
+    if (v < 1 || v > m) throw new FormatError(`${table}: symbol ${k} names member ${v} of ${m}`);
+    odv.setUint16(idx + 2 * k, rank[v - 1]! + 1, true);
+  }
+  return out;
+}

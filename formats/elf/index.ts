@@ -13,7 +13,7 @@ import { FormatError, type Change, type Context, type Handler, type HandlerResul
 import { computeBuildId, verifyBuildId } from './buildid.js';
 import { compareElf } from './compare.js';
 import { bytesEq, rewriteDebug, Unsupported, type DebugRewrite } from './debug.js';
-import { makePathMapper } from './dwarf/strings.js';
+import { makePathMapper } from '../dwarf/strings.js';
 import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
 import { updateDebugLink } from './debuglink.js';
 import { isFixed, layout, type NewSection } from './layout.js';

@@ -2,25 +2,10 @@
 // every offset a debug section holds into another one (a .debug_str offset, a stmt_list) is
 // the value of a relocation: symbol value + addend (RELA), or + the field itself (REL).
 import { FormatError } from '../../src/types.js';
+import type { Reloc } from '../dwarf/container.js';
 import { Bin, SHT_REL, SHT_RELA, SHT_SYMTAB, SHT_SYMTAB_SHNDX, rawSection, type Elf, type Section } from './elf.js';
 
-export interface Reloc {
-  /** The SHT_REL/SHT_RELA section holding this entry, and the entry's offset inside it. */
-  readonly relSec: Section;
-  readonly entryOffset: number;
-  readonly rela: boolean;
-  /** Target section and offset in it (r_offset). */
-  readonly target: number;
-  readonly offset: number;
-  readonly sym: number;
-  readonly type: number;
-  readonly addend: number;
-  /** Section the symbol is defined in (0 when undefined or absolute) and its value. */
-  readonly symSection: number;
-  readonly symValue: number;
-  /** More than one relocation applies at this offset (RISC-V ADD/SUB pairs): not a plain offset. */
-  readonly multi?: boolean;
-}
+export type { Reloc } from '../dwarf/container.js';
 
 export interface Symbol {
   readonly shndx: number;

@@ -4,8 +4,8 @@
 // references: strings that are a suffix of another share its tail (as ld's SHF_MERGE does),
 // the rest are written in the bytewise order of their reversed text (the order in which the
 // shared tails are found). The result depends on the set of strings alone.
-import { mapPath } from '../../../src/map-path.js';
-import { FormatError } from '../../../src/types.js';
+import { mapPath } from '../../src/map-path.js';
+import { FormatError } from '../../src/types.js';
 
 /** Strings are handled as latin1 JS strings: one char per byte, so `<` is bytewise order. */
 export function readCString(table: Uint8Array, offset: number, what: string): string {

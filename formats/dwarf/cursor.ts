@@ -1,6 +1,6 @@
 // A bounds-checked reader over one DWARF section (DWARF 5 section 7.5/7.6: LEB128, initial
 // lengths, offsets of 4 or 8 bytes). Every read past `end` throws a FormatError.
-import { FormatError } from '../../../src/types.js';
+import { FormatError } from '../../src/types.js';
 
 export class Cursor {
   pos: number;
