@@ -8,6 +8,7 @@ import { defaultJobs } from './pool.js';
 import { Progress } from './progress.js';
 import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
 import { parseEpoch } from './time.js';
+import { ArgFileError, expandArgFiles } from './argfile.js';
 
 declare const __DETNORM_VERSION__: string | undefined;
 const VERSION: string =
@@ -17,6 +18,7 @@ const EXAMPLES = `
 Examples:
   detnorm dist/                          normalize every artifact under dist/ in place
   detnorm diff build1/ build2/           do two builds reproduce? (see detnorm diff --help)
+  detnorm execlog a.json b.json          which Bazel action broke reproducibility, and why?
   detnorm --check dist/                  change nothing; exit 1 if anything would change
   SOURCE_DATE_EPOCH=1700000000 detnorm out.jar
                                          times become 2023-11-14 22:13:20 UTC
@@ -30,7 +32,7 @@ Examples:
 Exit status: 0 all done (changed or not), 1 --check found files that would change,
 2 usage error (nothing touched), 3 some file could not be processed (the others were).`;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 function epochArg(value: string): number {
   const n = parseEpoch(value);
@@ -55,7 +57,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-interface CliOpts {
+export interface CliOpts {
   timestamp?: number;
   clamp?: boolean;
   check?: boolean;
@@ -76,7 +78,7 @@ interface CliOpts {
   progress: boolean;
 }
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command();
   program
     .name('detnorm')
@@ -118,7 +120,7 @@ function resolveTimestamp(flag: number | undefined, env: NodeJS.ProcessEnv): num
   return n;
 }
 
-function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
+export function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
   const timestamp = resolveTimestamp(o.timestamp, env);
   if (o.clamp && timestamp === undefined) throw new UsageError('--clamp needs a time: give -T EPOCH or set SOURCE_DATE_EPOCH');
   const lib: NormalizeOptions = {
@@ -149,7 +151,7 @@ function statusWord(r: FileReport): string {
   return 'error';
 }
 
-class Printer {
+export class Printer {
   constructor(
     private readonly o: CliOpts,
     private readonly out: (line: string) => void,
@@ -260,7 +262,20 @@ async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> 
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Bazel hands arguments over in a file: `@FILE` (or --flagfile=FILE), one argument a line.
+  try {
+    argv = [...argv.slice(0, 2), ...expandArgFiles(argv.slice(2))];
+  } catch (e) {
+    if (!(e instanceof ArgFileError)) throw e;
+    process.stderr.write(`detnorm: ${e.message}\n`);
+    return 2;
+  }
+  if (argv.includes('--persistent_worker')) {
+    const { runPersistentWorker } = await import('./bazel-worker/server.js');
+    return runPersistentWorker(argv.slice(2), env);
+  }
   if (argv[2] === 'diff') return runDiff(argv.slice(3), env);
+  if (argv[2] === 'execlog') return (await import('./execlog/cli.js')).runExeclog(argv.slice(3));
   const program = buildProgram();
   try {
     program.parse(argv);

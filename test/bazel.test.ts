@@ -283,17 +283,22 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
     });
     it('no absolute path on a command line but /bin/bash (Bazel\'s) and the map_path the BUILD file gives', () => {
       for (const s of detnormSpawns('a')) {
-        const [shell, ...rest] = s.commandArgs;
-        expect(shell).toBe('/bin/bash');
+        const [first, ...rest] = s.commandArgs;
+        // node on PATH: /bin/bash -c 'exec node "$@"'; a node target: its execroot path.
+        if (first!.startsWith('/')) expect(first).toBe('/bin/bash');
+        else expect(first).toMatch(/host_node\/node$|\/e2e\/node_wrapper$/);
         for (const a of rest) if (a !== '/home/builder/app=/src') expect(a.startsWith('/'), a).toBe(false);
         expect(s.commandArgs.join(' ')).not.toContain(TMP);
       }
     });
-    it('declared inputs only: the artifact, the four bundle files and (when given) node', () => {
+    it('declared inputs only: the artifact, the four bundle files, the argument file and (when given) node', () => {
       for (const s of detnormSpawns('a')) {
         const inputs = (s.inputs ?? []).map((i) => i.path).sort();
         const bundle = ['external/detnorm/api.mjs', 'external/detnorm/cli.mjs', 'external/detnorm/detnorm-worker.mjs', 'external/detnorm/worker.js'];
-        const own = inputs.filter((p) => !bundle.includes(p) && !/host_node\/node$|\/e2e\/node_wrapper$/.test(p));
+        const params = inputs.filter((p) => p.endsWith('.params'));
+        expect(params).toHaveLength(1);
+        expect(s.commandArgs.at(-1)).toBe(`@${params[0]}`);
+        const own = inputs.filter((p) => !bundle.includes(p) && !params.includes(p) && !/host_node\/node$|\/e2e\/node_wrapper$/.test(p));
         expect(own).toHaveLength(1);
         expect(own[0]).toMatch(/^bazel-out\/[^/]+\/bin\/app\/(app-raw\.(zip|tar\.gz)|greet-raw\.pyc)$/);
         for (const b of bundle) expect(inputs).toContain(b);
