@@ -11,8 +11,12 @@ import { parseEpoch } from './time.js';
 import { ArgFileError, expandArgFiles } from './argfile.js';
 
 declare const __DETNORM_VERSION__: string | undefined;
-const VERSION: string =
-  typeof __DETNORM_VERSION__ !== 'undefined' ? __DETNORM_VERSION__ : JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+/** The bundle's version, else package.json's: two levels up from lib/src/cli.js, one from src/cli.ts. */
+function version(): string {
+  if (typeof __DETNORM_VERSION__ !== 'undefined') return __DETNORM_VERSION__;
+  const up = import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json';
+  return JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')).version;
+}
 
 const EXAMPLES = `
 Examples:
@@ -83,7 +87,7 @@ export function buildProgram(): Command {
   program
     .name('detnorm')
     .description('Make build artifacts bit-identical: rewrite times, order, owners, modes and build paths in zip, jar, wheel, tar, gzip, ar, pyc and ELF files to canonical values.')
-    .version(VERSION, '-V, --version')
+    .version(version(), '-V, --version')
     .argument('[paths...]', 'files and directories to normalize in place ("-" reads stdin and writes stdout)')
     .option('-T, --timestamp <epoch>', 'canonical time T in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else each format\'s "no time")', epochArg)
     .option('--clamp', 'only replace times later than T (needs T)')

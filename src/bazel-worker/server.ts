@@ -64,7 +64,7 @@ export class PersistentWorker {
     private readonly jobs: number,
   ) {}
 
-  /** Feed bytes from stdin; returns the requests decoded (for tests), queues and starts them. */
+  /** Feed bytes from stdin: decode the complete requests, queue and start them. */
   push(chunk: Uint8Array): void {
     if (!this.format) {
       const head = new Uint8Array(this.head.length + chunk.length);
@@ -79,17 +79,20 @@ export class PersistentWorker {
       chunk = head;
       if (this.format === 'json') this.streams.log('detnorm worker: JSON protocol');
     }
-    const requests: WorkRequest[] =
-      this.format === 'proto'
-        ? this.proto.push(chunk).map((m) => decodeRequest(m.bytes, m.offset))
-        : this.json.push(chunk).map((m) => {
-            try {
-              return requestFromJson(m.value);
-            } catch (e) {
-              throw new ProtoError(`bad WorkRequest: ${(e as Error).message}`, m.offset);
-            }
-          });
-    for (const q of requests) this.accept(q);
+    // One message at a time: the requests before a malformed one are served.
+    if (this.format === 'proto') {
+      for (const m of this.proto.push(chunk)) this.accept(decodeRequest(m.bytes, m.offset));
+    } else {
+      for (const m of this.json.push(chunk)) {
+        let q: WorkRequest;
+        try {
+          q = requestFromJson(m.value);
+        } catch (e) {
+          throw new ProtoError(`bad WorkRequest: ${(e as Error).message}`, m.offset);
+        }
+        this.accept(q);
+      }
+    }
   }
 
   /** Stdin ended: throws if it ended inside a message. */
