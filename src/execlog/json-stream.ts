@@ -83,9 +83,11 @@ function parseObject(bytes: Uint8Array, offset: number): Record<string, unknown>
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    // V8 says "... in JSON at position N": make N absolute.
-    const m = /position (\d+)/.exec((e as Error).message);
-    const at = m ? Buffer.byteLength(text.slice(0, Number(m[1]))) : 0;
-    throw new JsonStreamError(`invalid JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/s, '')}`, offset + at);
+    const msg = (e as Error).message;
+    // Some V8 versions say "at position N": then the exact byte; else the object's first byte.
+    const m = /position (\d+)/.exec(msg);
+    const what = msg.split(/, "|, \.\.\.| in JSON at| is not valid JSON|\n/)[0]!.trim();
+    if (m) throw new JsonStreamError(`invalid JSON: ${what}`, offset + Buffer.byteLength(text.slice(0, Number(m[1]))));
+    throw new JsonStreamError(`invalid JSON (${what}) in the object that starts`, offset);
   }
 }

@@ -95,8 +95,8 @@ export function readCompactStream(path: string, stream: Iterable<Uint8Array>, in
   try {
     for (const c of stream) {
       for (const m of split.push(c)) {
-        n++;
         reader.accept(m.bytes, m.offset);
+        n++;
       }
     }
     split.end();
