@@ -33,10 +33,10 @@ const SPECS: Spec[] = [
 ];
 
 describe('the three forms of a log read the same spawns', () => {
-  it('binary SpawnExec and JSON (pretty-printed, Bazel 4-6, or one a line) agree field by field', () => {
-    const bin = readExecLog(file(binaryLog(SPECS)));
-    const pretty = readExecLog(file(jsonLog(SPECS)));
-    const lines = readExecLog(file(jsonLog(SPECS, false)));
+  it('binary SpawnExec and JSON (pretty-printed, Bazel 4-6, or one a line) agree field by field', async () => {
+    const bin = await readExecLog(file(binaryLog(SPECS)));
+    const pretty = await readExecLog(file(jsonLog(SPECS)));
+    const lines = await readExecLog(file(jsonLog(SPECS, false)));
     expect([bin.form, pretty.form, lines.form]).toEqual(['binary', 'json', 'json']);
     expect(bin.spawns.map(strip)).toEqual(pretty.spawns.map(strip));
     expect(lines.spawns.map(strip)).toEqual(pretty.spawns.map(strip));
@@ -51,15 +51,15 @@ describe('the three forms of a log read the same spawns', () => {
       runner: 'linux-sandbox',
     });
   });
-  it('a log without target labels (Bazel 4): the label comes from the progress message', () => {
-    const log = readExecLog(file(binaryLog([{ ...SPECS[0]!, label: undefined }])));
+  it('a log without target labels (Bazel 4): the label comes from the progress message', async () => {
+    const log = await readExecLog(file(binaryLog([{ ...SPECS[0]!, label: undefined }])));
     expect(log.spawns[0]!.target).toBe('//:gen');
     expect(targetFromProgress('Compiling src/x.c [for tool] //pkg:lib')).toBe('//pkg:lib');
     expect(targetFromProgress('Executing genrule @repo//a/b:c-d_e.f')).toBe('@repo//a/b:c-d_e.f');
     expect(targetFromProgress('Writing file x')).toBe('');
   });
-  it('an empty log has no spawns', () => {
-    expect(readExecLog(file(new Uint8Array(0))).spawns).toEqual([]);
+  it('an empty log has no spawns', async () => {
+    expect((await readExecLog(file(new Uint8Array(0)))).spawns).toEqual([]);
   });
 });
 
@@ -89,8 +89,8 @@ describe('the compact form (ExecLogEntry stream, entries referring to each other
       .symlinkAction(`${BIN}/app`, `${BIN}/app.link`, '//:link')
       .bytes();
 
-  it('inputs rebuilt from nested sets (transitive sets first), directories, symlinks and runfiles trees', () => {
-    const log = readExecLog(file(compact()));
+  it('inputs rebuilt from nested sets (transitive sets first), directories, symlinks and runfiles trees', async () => {
+    const log = await readExecLog(file(compact()));
     expect(log.form).toBe('compact');
     expect(log.spawns).toHaveLength(3);
     const [gen, app, test] = log.spawns;
@@ -106,48 +106,48 @@ describe('the compact form (ExecLogEntry stream, entries referring to each other
     expect(test!.inputs.map((f) => f.path)).toEqual([`${BIN}/gen.out`, 'src/app.c', 'src/link']);
     expect(log.symlinks).toEqual([{ input: `${BIN}/app`, output: `${BIN}/app.link`, target: '//:link', mnemonic: 'Symlink' }]);
   });
-  it('the compact log reads as the same spawns as the binary log of the same build', () => {
-    const c = readExecLog(file(compact())).spawns.slice(0, 1);
-    const b = readExecLog(file(binaryLog([{ ...SPECS[0]!, inputs: { 'src/in.txt': 'in', 'src/data/a.txt': 'a', 'src/data/b/c.txt': 'c', 'tools/gen.sh': 'echo' } }]))).spawns;
+  it('the compact log reads as the same spawns as the binary log of the same build', async () => {
+    const c = (await readExecLog(file(compact()))).spawns.slice(0, 1);
+    const b = (await readExecLog(file(binaryLog([{ ...SPECS[0]!, inputs: { 'src/in.txt': 'in', 'src/data/a.txt': 'a', 'src/data/b/c.txt': 'c', 'tools/gen.sh': 'echo' } }])))).spawns;
     const keep = (s: LoggedSpawn) => ({ args: s.args, env: s.env, inputs: s.inputs, outputs: s.outputs, target: s.target, mnemonic: s.mnemonic });
     expect(c.map(keep)).toEqual(b.map(keep));
   });
-  it('a reference to an id no earlier entry defines, and an id defined twice: errors with the offset', () => {
+  it('a reference to an id no earlier entry defines, and an id defined twice: errors with the offset', async () => {
     const dangling = new CompactLog().file(1, 'a', 'a').spawn({ args: ['x'], inputSet: 99, outputs: [1], label: '//:x', mnemonic: 'X' }).bytes();
-    expect(() => readExecLog(file(dangling))).toThrow(/ExecLogEntry #2 \(offsets in the decompressed stream\): reference to entry id 99, which no earlier entry defines at byte \d+$/);
+    await expect(readExecLog(file(dangling))).rejects.toThrow(/ExecLogEntry #2 \(offsets in the decompressed stream\): reference to entry id 99, which no earlier entry defines at byte \d+$/);
     const twice = new CompactLog().file(1, 'a', 'a').file(1, 'b', 'b').bytes();
     const second = new CompactLog().file(1, 'a', 'a').bytes().length + 1; // after the first entry and the second's length byte
-    expect(() => readExecLog(file(twice))).toThrow(new RegExp(`ExecLogEntry #2 .*: entry id 1 defined twice at byte ${second}$`));
+    await expect(readExecLog(file(twice))).rejects.toThrow(new RegExp(`ExecLogEntry #2 .*: entry id 1 defined twice at byte ${second}$`));
   });
-  it.skipIf(!haveTool('zstd'))('zstd-compressed, as Bazel writes it: read through the zstd decoder', () => {
+  it.skipIf(!haveTool('zstd'))('zstd-compressed, as Bazel writes it: read through the zstd decoder', async () => {
     const raw = file(compact());
     spawnSync('zstd', ['-q', '-f', raw, '-o', `${raw}.zst`]);
     let log;
     try {
-      log = readExecLog(`${raw}.zst`);
+      log = await readExecLog(`${raw}.zst`);
     } catch (e) {
       // Until the project has a zstd decoder (src/codecs): a clear message, not a crash.
       expect(e).toBeInstanceOf(ExecLogError);
-      expect((e as Error).message).toMatch(/zstd: .*decompress the log first/);
+      expect((e as Error).message).toMatch(/zstd: this detnorm has no zstd decoder: decompress the log first/);
       return;
     }
     expect(log.form).toBe('compact');
-    expect(log.spawns.map(strip)).toEqual(readExecLog(raw).spawns.map(strip));
+    expect(log.spawns.map(strip)).toEqual((await readExecLog(raw)).spawns.map(strip));
   });
 });
 
 describe('pairing the two builds\' actions', () => {
   const s = (target: string, outputs: string[], mnemonic = 'Genrule'): Spec => ({ label: target, mnemonic, outputs: Object.fromEntries(outputs.map((o) => [o, 'x'])) });
-  it('by output paths, then by output paths in another configuration, then by mnemonic and target', () => {
-    const a = readExecLog(file(binaryLog([s('//:a', [`${BIN}/a`]), s('//:b', ['bazel-out/k8-opt/bin/b']), s('//:c', [`${BIN}/c1`]), s('//:d', [`${BIN}/d`])]))).spawns;
-    const b = readExecLog(file(binaryLog([s('//:d', [`${BIN}/d`]), s('//:c', [`${BIN}/c2`]), s('//:b', [`${BIN}/b`]), s('//:a', [`${BIN}/a`]), s('//:e', [`${BIN}/e`])]))).spawns;
+  it('by output paths, then by output paths in another configuration, then by mnemonic and target', async () => {
+    const a = (await readExecLog(file(binaryLog([s('//:a', [`${BIN}/a`]), s('//:b', ['bazel-out/k8-opt/bin/b']), s('//:c', [`${BIN}/c1`]), s('//:d', [`${BIN}/d`])])))).spawns;
+    const b = (await readExecLog(file(binaryLog([s('//:d', [`${BIN}/d`]), s('//:c', [`${BIN}/c2`]), s('//:b', [`${BIN}/b`]), s('//:a', [`${BIN}/a`]), s('//:e', [`${BIN}/e`])])))).spawns;
     const p = pairSpawns(a, b);
     expect(p.pairs.map((x) => [x.a.target, x.b.target]).sort()).toEqual([['//:a', '//:a'], ['//:b', '//:b'], ['//:c', '//:c'], ['//:d', '//:d']]);
     expect(p.onlyInA).toEqual([]);
     expect(p.onlyInB.map((x) => x.target)).toEqual(['//:e']);
   });
-  it('an action logged twice (re-run): the last run counts', () => {
-    const a = readExecLog(file(binaryLog([{ ...s('//:a', [`${BIN}/a`]), outputs: { [`${BIN}/a`]: 'first' } }, { ...s('//:a', [`${BIN}/a`]), outputs: { [`${BIN}/a`]: 'second' } }]))).spawns;
+  it('an action logged twice (re-run): the last run counts', async () => {
+    const a = (await readExecLog(file(binaryLog([{ ...s('//:a', [`${BIN}/a`]), outputs: { [`${BIN}/a`]: 'first' } }, { ...s('//:a', [`${BIN}/a`]), outputs: { [`${BIN}/a`]: 'second' } }])))).spawns;
     const p = pairSpawns(a, a);
     expect(p.pairs).toHaveLength(1);
     expect(p.pairs[0]!.a.outputs[0]!.hash).toBe(sha('second'));
@@ -176,7 +176,7 @@ const STORE: BlobStore = { where: 'memory', find: (_p, hash) => CONTENTS.map((c)
 
 describe('classes: non-deterministic, non-hermetic, downstream', () => {
   const run = async (stores: BlobStore[]): Promise<{ c: Classification; e: Explanation; by: (t: string) => Classification['pairs'][number] }> => {
-    const c = classify(readExecLog(file(binaryLog(BUILD('a')))).spawns, readExecLog(file(jsonLog(BUILD('b')))).spawns);
+    const c = classify((await readExecLog(file(binaryLog(BUILD('a'))))).spawns, (await readExecLog(file(jsonLog(BUILD('b'))))).spawns);
     const e = await explain(c, { a: stores, b: stores });
     return { c, e, by: (t) => c.pairs.find((p) => p.target === t)! };
   };
@@ -247,9 +247,9 @@ describe('verdicts: the artifact comparison of detnorm diff on the two outputs',
 });
 
 describe('malformed and truncated logs: ExecLogError with the file and the byte offset', () => {
-  const err = (bytes: Uint8Array): ExecLogError => {
+  const err = async (bytes: Uint8Array): Promise<ExecLogError> => {
     try {
-      readExecLog(file(bytes));
+      await readExecLog(file(bytes));
     } catch (e) {
       expect(e).toBeInstanceOf(ExecLogError);
       return e as ExecLogError;
@@ -257,25 +257,25 @@ describe('malformed and truncated logs: ExecLogError with the file and the byte 
     throw new Error('no error');
   };
   const log = binaryLog(SPECS);
-  it('binary: cut anywhere inside, the error names the spawn and the offset where it starts', () => {
+  it('binary: cut anywhere inside, the error names the spawn and the offset where it starts', async () => {
     for (const cut of [1, 10, 100, log.length - 1]) {
-      const e = err(log.subarray(0, cut));
+      const e = await err(log.subarray(0, cut));
       expect(e.message).toMatch(/SpawnExec #\d: truncated message/);
       expect(e.offset).toBeLessThan(cut);
     }
   });
-  it('binary: a field that runs past its message, a wrong wire type for a string', () => {
+  it('binary: a field that runs past its message, a wrong wire type for a string', async () => {
     // command_args[0] claims 16 bytes, its message has 1 left.
-    expect(err(Buffer.concat([log, Buffer.from([0x03, 0x0a, 0x10, 0x41])])).message).toMatch(new RegExp(`SpawnExec #3: field of 16 bytes runs past the end of its message \\(1 left\\) at byte ${log.length + 2}$`));
+    expect((await err(Buffer.concat([log, Buffer.from([0x03, 0x0a, 0x10, 0x41])]))).message).toMatch(new RegExp(`SpawnExec #3: field of 16 bytes runs past the end of its message \\(1 left\\) at byte ${log.length + 2}$`));
     // mnemonic (field 10) as a varint.
-    expect(err(Buffer.from([0x05, 0x0a, 0x01, 0x41, 0x50, 0x01])).message).toMatch(/SpawnExec #1: length-delimited field: wire type 0, expected 2 at byte 5$/);
+    expect((await err(Buffer.from([0x05, 0x0a, 0x01, 0x41, 0x50, 0x01]))).message).toMatch(/SpawnExec #1: length-delimited field: wire type 0, expected 2 at byte 5$/);
   });
-  it('JSON: a spawn whose commandArgs is not a list, a truncated object, garbage after the objects', () => {
-    expect(err(Buffer.from('{"commandArgs": "ls"}')).message).toMatch(/spawn #1: commandArgs is not a list at byte 0$/);
+  it('JSON: a spawn whose commandArgs is not a list, a truncated object, garbage after the objects', async () => {
+    expect((await err(Buffer.from('{"commandArgs": "ls"}'))).message).toMatch(/spawn #1: commandArgs is not a list at byte 0$/);
     const j = jsonLog(SPECS);
-    const e = err(j.subarray(0, j.length - 20));
+    const e = await err(j.subarray(0, j.length - 20));
     expect(e.message).toMatch(/truncated JSON object/);
     expect(e.offset).toBe(j.indexOf('}{') + 1);
-    expect(err(Buffer.concat([j, Buffer.from('xyz')])).message).toMatch(/expected a JSON object \('\{'\), found 'x' at byte \d+$/);
+    expect((await err(Buffer.concat([j, Buffer.from('xyz')]))).message).toMatch(/expected a JSON object \('\{'\), found 'x' at byte \d+$/);
   });
 });

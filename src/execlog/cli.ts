@@ -87,8 +87,8 @@ export async function runExeclog(args: string[]): Promise<number> {
   const [pa, pb] = p.args as [string, string];
   let a, b;
   try {
-    a = readExecLog(pa);
-    b = readExecLog(pb);
+    a = await readExecLog(pa);
+    b = await readExecLog(pb);
   } catch (e) {
     if (e instanceof ExecLogError) {
       process.stderr.write(`detnorm execlog: ${e.message}\n`);

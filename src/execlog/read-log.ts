@@ -1,8 +1,10 @@
 // Read one Bazel execution log, whichever form: JSON (starts with '{'), compact (a zstd frame,
 // magic 28 b5 2f fd) or binary (length-prefixed SpawnExec). The file is read in chunks; only
 // the spawns' kept fields stay in memory (strings interned). Errors name the byte offset.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { decompressZstd } from './zstd.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { zstdStream } from './zstd.js';
+import { FileSource } from '../file-io.js';
+import type { Sink, Source } from '../types.js';
 import { decodeSpawnExec } from './binary-log.js';
 import { CompactLogReader, type SymlinkAction } from './compact-log.js';
 import { JsonObjectSplitter } from './json-stream.js';
@@ -16,8 +18,8 @@ const MAX_MESSAGE = 256 << 20;
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 export interface ReadOptions {
-  /** Decompresses a compact log (default: detnorm's zstd decoder). */
-  readonly decompress?: (compressed: Uint8Array) => Uint8Array;
+  /** Decompresses the zstd frames of a compact log into the sink (default: src/execlog/zstd.ts). */
+  readonly decompress?: (input: Source, sink: Sink) => Promise<void>;
 }
 
 export interface ExecLogWithSymlinks extends ExecLog {
@@ -87,23 +89,51 @@ function readBinary(path: string, intern: Interner): LoggedSpawn[] {
   return spawns;
 }
 
-/** The ExecLogEntry stream of a compact log, already decompressed. */
-export function readCompactStream(path: string, stream: Iterable<Uint8Array>, intern = new Interner()): { spawns: LoggedSpawn[]; symlinks: SymlinkAction[] } {
-  const split = new DelimitedSplitter(MAX_MESSAGE);
-  const reader = new CompactLogReader(intern);
-  let n = 0;
-  try {
-    for (const c of stream) {
-      for (const m of split.push(c)) {
-        reader.accept(m.bytes, m.offset);
-        n++;
-      }
-    }
-    split.end();
-  } catch (e) {
-    wrap(path, e, `ExecLogEntry #${n + 1} (offsets in the decompressed stream)`);
+/** Reads a compact log's ExecLogEntry stream as it is written in: a Sink for the decompressor. */
+class CompactSink implements Sink {
+  private readonly split = new DelimitedSplitter(MAX_MESSAGE);
+  readonly reader: CompactLogReader;
+  length = 0;
+  entries = 0;
+  constructor(intern: Interner) {
+    this.reader = new CompactLogReader(intern);
   }
-  return { spawns: reader.spawns, symlinks: reader.symlinks };
+  async write(chunk: Uint8Array): Promise<void> {
+    this.length += chunk.length;
+    for (const m of this.split.push(chunk)) {
+      this.reader.accept(m.bytes, m.offset);
+      this.entries++;
+    }
+  }
+  end(): void {
+    this.split.end();
+  }
+}
+
+/** The ExecLogEntry stream of a compact log, decompressed by `decompress` (or as is: `undefined`). */
+async function readCompact(path: string, decompress: ReadOptions['decompress'] | undefined, intern: Interner): Promise<{ spawns: LoggedSpawn[]; symlinks: SymlinkAction[] }> {
+  const sink = new CompactSink(intern);
+  const fd = openSync(path, 'r');
+  try {
+    if (decompress) {
+      const size = fstatSync(fd).size;
+      try {
+        await decompress(new FileSource(fd, size), sink);
+      } catch (e) {
+        if (e instanceof ProtoError) throw e;
+        // The decoder's own error: where in the compressed file it stopped, if it says.
+        throw new ExecLogError(path, `zstd: ${(e as Error).message}`, (e as { offset?: number }).offset ?? 0);
+      }
+    } else {
+      for (const c of chunks(path)) await sink.write(c);
+    }
+    sink.end();
+  } catch (e) {
+    wrap(path, e, `ExecLogEntry #${sink.entries + 1} (offsets in the decompressed stream)`);
+  } finally {
+    closeSync(fd);
+  }
+  return { spawns: sink.reader.spawns, symlinks: sink.reader.symlinks };
 }
 
 /**
@@ -117,22 +147,13 @@ export function binaryOrCompact(head: Uint8Array): 'binary' | 'compact' {
   return i + 1 < head.length && head[i + 1] !== 0x0a ? 'compact' : 'binary';
 }
 
-export function readExecLog(path: string, options: ReadOptions = {}): ExecLogWithSymlinks {
+export async function readExecLog(path: string, options: ReadOptions = {}): Promise<ExecLogWithSymlinks> {
   const intern = new Interner();
   const head = firstBytes(path, 64);
   const start = head.findIndex((c) => c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d);
   if (head.length === 0) return { path, form: 'binary', spawns: [], symlinks: [] };
   if (start >= 0 && head[start] === 0x7b) return { path, form: 'json', spawns: readJson(path, intern), symlinks: [] };
-  if (ZSTD_MAGIC.every((b, i) => head[i] === b)) {
-    const whole = Buffer.concat([...chunks(path)]);
-    let plain: Uint8Array;
-    try {
-      plain = (options.decompress ?? decompressZstd)(whole);
-    } catch (e) {
-      throw new ExecLogError(path, `zstd: ${(e as Error).message}`, (e as { offset?: number }).offset ?? 0);
-    }
-    return { path, form: 'compact', ...readCompactStream(path, [plain], intern) };
-  }
-  if (binaryOrCompact(head) === 'compact') return { path, form: 'compact', ...readCompactStream(path, chunks(path), intern) };
+  if (ZSTD_MAGIC.every((b, i) => head[i] === b)) return { path, form: 'compact', ...(await readCompact(path, options.decompress ?? zstdStream, intern)) };
+  if (binaryOrCompact(head) === 'compact') return { path, form: 'compact', ...(await readCompact(path, undefined, intern)) };
   return { path, form: 'binary', spawns: readBinary(path, intern), symlinks: [] };
 }
