@@ -279,3 +279,29 @@ describe('malformed and truncated logs: ExecLogError with the file and the byte 
     expect((await err(Buffer.concat([j, Buffer.from('xyz')]))).message).toMatch(/expected a JSON object \('\{'\), found 'x' at byte \d+$/);
   });
 });
+
+describe('the command line: detnorm execlog', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, [new URL('../dist/cli.mjs', import.meta.url).pathname, 'execlog', ...args], { encoding: 'utf8' });
+  it('two hand-made logs of one build: the causes, --json for machines, exit 1', async () => {
+    const a = file(binaryLog(BUILD('a')));
+    const b = file(jsonLog(BUILD('b')));
+    const r = cli(['--json', a, b]);
+    expect(r.status).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.causes.map((c: { target: string; class: string }) => `${c.class} ${c.target}`).sort()).toEqual([
+      'non-hermetic //:argv',
+      'non-hermetic //:gen',
+      'non-hermetic //:home',
+      'non-hermetic //:stamped',
+      'non-hermetic //:tool',
+    ]);
+    expect(cli([a, file(binaryLog(BUILD('a')))]).status).toBe(0);
+  });
+  it('usage errors exit 2 (one --disk-cache, not a disk cache, a missing argument); an unreadable log exits 3', () => {
+    const a = file(binaryLog(BUILD('a')));
+    expect(cli(['--disk-cache', dir, a, a])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--disk-cache takes two directories/) });
+    expect(cli(['--disk-cache', dir, '--disk-cache', dir, a, a])).toMatchObject({ status: 2, stderr: expect.stringMatching(/not a Bazel disk cache/) });
+    expect(cli([a]).status).toBe(2);
+    expect(cli([a, join(dir, 'nope')])).toMatchObject({ status: 3, stderr: expect.stringMatching(/nope: no such file/) });
+  });
+});
