@@ -102,6 +102,18 @@ describe('length-delimited streams: split at every chunk boundary', () => {
       expect(got.map((m) => m.offset)).toEqual([1, 6, 210, 211]);
     }
   });
+  it('chunks read into one reused Buffer (as a file reader does): the held tail is a copy, not a view', () => {
+    const s = new DelimitedSplitter();
+    const reused = Buffer.alloc(5);
+    const got: string[] = [];
+    for (let i = 0; i < stream.length; i += 5) {
+      reused.fill(0xee);
+      const n = stream.copy(reused, 0, i, i + 5);
+      for (const m of s.push(reused.subarray(0, n))) got.push(hex(m.bytes));
+    }
+    s.end();
+    expect(got).toEqual(msgs.map(hex));
+  });
   it('a stream cut inside a message: end() names where that message starts', () => {
     const s = new DelimitedSplitter();
     expect(s.push(stream.subarray(0, 10))).toHaveLength(1);
@@ -127,6 +139,18 @@ describe('JSON object streams: pretty-printed or one a line, split at every chun
         expect(got).toEqual(objs);
       }
     }
+  });
+  it('chunks read into one reused Buffer: the same objects', () => {
+    const s = new JsonObjectSplitter();
+    const reused = Buffer.alloc(7);
+    const got: unknown[] = [];
+    for (let i = 0; i < pretty.length; i += 7) {
+      reused.fill(0x7b);
+      const n = pretty.copy(reused, 0, i, i + 7);
+      for (const m of s.push(reused.subarray(0, n))) got.push(m.value);
+    }
+    s.end();
+    expect(got).toEqual(objs);
   });
   it('offsets are where each object starts', () => {
     const s = new JsonObjectSplitter();

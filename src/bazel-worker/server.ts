@@ -105,14 +105,13 @@ export class PersistentWorker {
   private accept(q: WorkRequest): void {
     if (q.cancel) {
       const i = this.queue.findIndex((x) => x.requestId === q.requestId);
+      const r = this.running.get(q.requestId);
       if (i >= 0) {
         this.queue.splice(i, 1);
         this.reply({ exitCode: 0, output: '', requestId: q.requestId, wasCancelled: true });
-      } else {
-        const r = this.running.get(q.requestId);
-        if (r) r.cancelled = true;
-        // Otherwise it was answered already: nothing to do.
-      }
+      } else if (r) r.cancelled = true;
+      // Otherwise it was answered already: nothing to do.
+      this.streams.log(`detnorm worker: cancel request ${q.requestId}: ${i >= 0 ? 'dropped from the queue' : r ? 'running, answered when done' : 'already answered'}`);
       return;
     }
     this.queue.push(q);

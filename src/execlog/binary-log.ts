@@ -33,7 +33,7 @@ function readFile(r: ProtoReader, intern: Interner): LoggedFile {
     else if (f === 4) link = r.string(w);
     else r.skip(w);
   }
-  return { path, hash: link ? intern.get(`->${link}`) : hash, size };
+  return intern.file(path, link ? `->${link}` : hash, size);
 }
 
 /** name/value pairs (EnvironmentVariable, Platform.Property). */

@@ -126,11 +126,19 @@ const triple = (kind: string, d: { name: string; a?: string; b?: string }) => `$
 /** Producers by output path (and tree-artifact directory), from both logs. */
 class Producers {
   private readonly map = new Map<string, number>();
+  /** Inputs repeat in every spawn that reads them (tools, headers): each path is looked up once. */
+  private readonly memo = new Map<string, number | undefined>();
   add(path: string, pair: number): void {
     if (!this.map.has(path)) this.map.set(path, pair);
   }
   /** The pair that produced `path` or a directory above it; -1 for a bazel-out path no logged action made. */
   find(path: string, aliases: ReadonlyMap<string, string>): number | undefined {
+    if (this.memo.has(path)) return this.memo.get(path);
+    const found = this.lookup(path, aliases);
+    this.memo.set(path, found);
+    return found;
+  }
+  private lookup(path: string, aliases: ReadonlyMap<string, string>): number | undefined {
     for (let p = path, hops = 0; hops < 64; hops++) {
       for (let q = p; q; q = q.includes('/') ? q.slice(0, q.lastIndexOf('/')) : '') {
         const hit = this.map.get(q);

@@ -66,7 +66,7 @@ export class CompactLogReader {
       else if (f === 2) [hash, size] = readDigest(r.message(w), this.intern);
       else r.skip(w);
     }
-    return { path: this.intern.get(dir ? `${dir}/${path}` : path), hash, size };
+    return this.intern.file(dir ? `${dir}/${path}` : path, hash, size);
   }
 
   private directory(r: ProtoReader): Entry {
@@ -91,7 +91,7 @@ export class CompactLogReader {
       else if (f === 2) target = r.string(w);
       else r.skip(w);
     }
-    return { path: this.intern.get(path), hash: this.intern.get(`->${target}`), size: 0 };
+    return this.intern.file(path, `->${target}`, 0);
   }
 
   private inputSet(r: ProtoReader): Entry {

@@ -37,7 +37,7 @@ function file(v: unknown, what: string, intern: Interner): LoggedFile {
   const f = obj(v, what);
   const d = f.digest === undefined || f.digest === null ? {} : obj(f.digest, `${what}.digest`);
   const link = str(f, 'symlinkTargetPath');
-  return { path: intern.get(str(f, 'path')), hash: intern.get(link ? `->${link}` : str(d, 'hash')), size: num(d, 'sizeBytes') };
+  return intern.file(str(f, 'path'), link ? `->${link}` : str(d, 'hash'), num(d, 'sizeBytes'));
 }
 
 /** One SpawnExec JSON object. Throws FieldError (a message without offset) on a wrong type. */

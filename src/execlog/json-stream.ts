@@ -62,7 +62,8 @@ export class JsonObjectSplitter {
       }
       if (this.depth > 0 && i + 1 - start > this.maxObject) throw new JsonStreamError(`JSON object larger than ${this.maxObject} bytes`, this.base + start);
     }
-    this.pending = buf.slice(start);
+    // A copy: `chunk` may be a Buffer the caller reuses, and Buffer#slice would be a view of it.
+    this.pending = Uint8Array.prototype.slice.call(buf, start);
     this.base += start;
     this.scanned = i - start;
     return out;

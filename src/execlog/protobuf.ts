@@ -275,8 +275,9 @@ export class DelimitedSplitter {
       out.push({ bytes: buf.subarray(r.pos, r.pos + n), offset: this.base + r.pos });
       pos = r.pos + n;
     }
-    // Keep the incomplete tail (copied: `chunk` may be reused by the caller).
-    this.pending = buf.slice(pos);
+    // Keep the incomplete tail, copied: `chunk` may be a Buffer the caller reuses, and
+    // Buffer#slice would be a view of it.
+    this.pending = Uint8Array.prototype.slice.call(buf, pos);
     this.base += pos;
     return out;
   }

@@ -53,15 +53,25 @@ export function targetFromProgress(message: string): string {
 }
 
 /**
- * Interns the strings of a log: paths and digests repeat in every spawn's inputs (a big
- * build's log lists the same tool files thousands of times), one copy each is kept.
+ * Interns the strings and file records of a log: paths and digests repeat in every spawn's
+ * inputs (a big build's log lists the same tool files thousands of times), one copy each is kept.
  */
 export class Interner {
   private readonly seen = new Map<string, string>();
+  private readonly files = new Map<string, LoggedFile>();
   get(s: string): string {
     const had = this.seen.get(s);
     if (had !== undefined) return had;
     this.seen.set(s, s);
     return s;
+  }
+  /** One shared record per (path, digest, size): a spawn's input list holds references. */
+  file(path: string, hash: string, size: number): LoggedFile {
+    const key = `${path}\0${hash}\0${size}`;
+    const had = this.files.get(key);
+    if (had) return had;
+    const f = { path: this.get(path), hash: this.get(hash), size };
+    this.files.set(key, f);
+    return f;
   }
 }
