@@ -11,15 +11,21 @@ import { resolveOutputPath } from './write.js';
 import { Progress } from './progress.js';
 import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
 import { parseEpoch } from './time.js';
+import { ArgFileError, expandArgFiles } from './argfile.js';
 
 declare const __DETNORM_VERSION__: string | undefined;
-const VERSION: string =
-  typeof __DETNORM_VERSION__ !== 'undefined' ? __DETNORM_VERSION__ : JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+/** The bundle's version, else package.json's: two levels up from lib/src/cli.js, one from src/cli.ts. */
+function version(): string {
+  if (typeof __DETNORM_VERSION__ !== 'undefined') return __DETNORM_VERSION__;
+  const up = import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json';
+  return JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')).version;
+}
 
 const EXAMPLES = `
 Examples:
   detnorm dist/                          normalize every artifact under dist/ in place
   detnorm diff build1/ build2/           do two builds reproduce? (see detnorm diff --help)
+  detnorm execlog a.json b.json          which Bazel action broke reproducibility, and why?
   detnorm --check dist/                  change nothing; exit 1 if anything would change
   SOURCE_DATE_EPOCH=1700000000 detnorm out.jar
                                          times become 2023-11-14 22:13:20 UTC
@@ -46,7 +52,7 @@ function prefixed(prog: string): (str: string, write: (s: string) => void) => vo
   return (str, write) => write(`${prog}: ${str.replace(/^error: /, '')}`);
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 function epochArg(value: string): number {
   const n = parseEpoch(value);
@@ -76,7 +82,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-interface CliOpts {
+export interface CliOpts {
   timestamp?: number;
   clamp?: boolean;
   check?: boolean;
@@ -101,13 +107,13 @@ interface CliOpts {
   progress: boolean;
 }
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command();
   program
     .name('detnorm')
     .usage('[options] <path...>\n       detnorm [options] - < IN > OUT\n       detnorm diff [options] A B      (see detnorm diff --help)')
     .description('Make build artifacts bit-identical: rewrite the times, member order, owners, modes and build paths they carry to canonical values, in every format listed below.')
-    .version(VERSION, '-V, --version')
+    .version(version(), '-V, --version')
     .argument('[paths...]', 'files and directories to normalize in place ("-" reads stdin and writes stdout)')
     .option('-T, --timestamp <epoch>', 'canonical time T in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else each format\'s "no time")', epochArg)
     .option('--clamp', 'only replace times later than T (needs T)')
@@ -147,7 +153,7 @@ function resolveTimestamp(flag: number | undefined, env: NodeJS.ProcessEnv): num
   return n;
 }
 
-function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
+export function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
   const timestamp = resolveTimestamp(o.timestamp, env);
   if (o.clamp && timestamp === undefined) throw new UsageError('--clamp needs a time: give -T EPOCH or set SOURCE_DATE_EPOCH');
   const lib: NormalizeOptions = {
@@ -185,7 +191,7 @@ function count(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-class Printer {
+export class Printer {
   constructor(
     private readonly o: CliOpts,
     private readonly out: (line: string) => void,
@@ -355,7 +361,20 @@ async function runDiff(argv: string[], env: NodeJS.ProcessEnv): Promise<number> 
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Bazel hands arguments over in a file: `@FILE` (or --flagfile=FILE), one argument a line.
+  try {
+    argv = [...argv.slice(0, 2), ...expandArgFiles(argv.slice(2))];
+  } catch (e) {
+    if (!(e instanceof ArgFileError)) throw e;
+    process.stderr.write(`detnorm: ${e.message}\n`);
+    return 2;
+  }
+  if (argv.includes('--persistent_worker')) {
+    const { runPersistentWorker } = await import('./bazel-worker/server.js');
+    return runPersistentWorker(argv.slice(2), env);
+  }
   if (argv[2] === 'diff') return runDiff(argv.slice(3), env);
+  if (argv[2] === 'execlog') return (await import('./execlog/cli.js')).runExeclog(argv.slice(3));
   const program = buildProgram();
   try {
     program.parse(argv);

@@ -233,14 +233,14 @@ const keyOf = (d: FieldDifference) => `${d.member ?? ''}\0${d.kind}\0${d.field}`
 
 /**
  * The report's differences: those of the inputs (A and B as given), each marked `normalized`
- * when no record of the same member and field is left between the normalized sides, then any
- * record found only between the normalized sides.
+ * when no record of the same member and field is left between the normalized sides (and the
+ * format did not call it unfixable), then any record found only between the normalized sides.
  */
 function merge(path: string, raw: readonly FieldDifference[], left: readonly FieldDifference[]): Difference[] {
   const leftKeys = new Set(left.map(keyOf));
   const rawKeys = new Set(raw.map(keyOf));
   const mk = (d: FieldDifference, normalized: boolean): Difference => ({ ...d, path, normalized, detail: describeDifference(d) });
-  return [...raw.map((d) => mk(d, !leftKeys.has(keyOf(d)))), ...left.filter((d) => !rawKeys.has(keyOf(d))).map((d) => mk(d, false))];
+  return [...raw.map((d) => mk(d, !d.unfixable && !leftKeys.has(keyOf(d)))), ...left.filter((d) => !rawKeys.has(keyOf(d))).map((d) => mk(d, false))];
 }
 
 function summaryFields(differences: readonly Difference[]): Pick<PairReport, 'normalizedAway' | 'causes'> {

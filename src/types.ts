@@ -306,6 +306,11 @@ export interface FieldDifference {
   readonly cause?: string;
   /** First differing byte of the member's data (content differences). */
   readonly offset?: number;
+  /**
+   * Set when normalization cannot remove this difference (a build path compiled into a loaded
+   * section): the core never reports it as normalized away, whatever the normalized sides show.
+   */
+  readonly unfixable?: boolean;
 }
 
 /** A member present on both sides whose data differ. */

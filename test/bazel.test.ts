@@ -270,30 +270,38 @@ describe.skipIf(!HAVE)('bazel: the example workspace, built from two checkouts',
 
   describe('the detnorm actions are hermetic', () => {
     const detnormSpawns = (v: Variant) => state[v].spawns.filter((s) => s.mnemonic === 'Detnorm' && !AGAIN.test(outputOf(s)));
-    it('one sandboxed, remotable, cacheable action per rule target, PATH its only environment', () => {
+    it('one sandboxed worker, remotable, cacheable action per rule target, PATH its only environment', () => {
       for (const v of ['a', 'b'] as const) {
         const spawns = detnormSpawns(v);
         expect(spawns).toHaveLength(6);
         for (const s of spawns) {
-          expect(s.runner).toMatch(/sandbox/);
+          // The example's .bazelrc: --strategy=Detnorm=worker,sandboxed --worker_sandboxing.
+          expect(s.runner).toMatch(/worker/);
           expect(s.remotable && s.cacheable).toBe(true);
           expect((s.environmentVariables ?? []).map((e) => e.name)).toEqual(['PATH']);
         }
       }
     });
-    it('no absolute path on a command line but /bin/bash (Bazel\'s) and the map_path the BUILD file gives', () => {
+    it('no absolute path on a command line but the map_path the BUILD file gives', () => {
       for (const s of detnormSpawns('a')) {
-        const [shell, ...rest] = s.commandArgs;
-        expect(shell).toBe('/bin/bash');
+        const [first, ...rest] = s.commandArgs;
+        // A node target, or node-on-path.sh (`exec node "$@"`): an execroot path either way.
+        expect(first).toMatch(/host_node\/node$|\/e2e\/node_wrapper$|\/external\/detnorm\/node-on-path\.sh$/);
         for (const a of rest) if (a !== '/home/builder/app=/src') expect(a.startsWith('/'), a).toBe(false);
         expect(s.commandArgs.join(' ')).not.toContain(TMP);
       }
     });
-    it('declared inputs only: the artifact, the four bundle files and (when given) node', () => {
+    it('declared inputs only: the artifact, the four bundle files, the argument file and node (a target, or node-on-path.sh)', () => {
       for (const s of detnormSpawns('a')) {
         const inputs = (s.inputs ?? []).map((i) => i.path).sort();
         const bundle = ['external/detnorm/api.mjs', 'external/detnorm/cli.mjs', 'external/detnorm/detnorm-worker.mjs'];
-        const own = inputs.filter((p) => !bundle.includes(p) && !/host_node\/node$|\/e2e\/node_wrapper$/.test(p));
+        const params = inputs.filter((p) => p.endsWith('.params'));
+        expect(params).toHaveLength(1);
+        expect(s.commandArgs.at(-1)).toBe(`@${params[0]}`);
+        // What runs: a node target, or the bundle's node-on-path.sh (a tool either way).
+        expect(inputs).toContain(s.commandArgs[0]);
+        expect(inputs.filter((p) => /\/external\/detnorm\/node-on-path\.sh$/.test(p))).toHaveLength(1);
+        const own = inputs.filter((p) => !bundle.includes(p) && !params.includes(p) && !/host_node\/node$|\/e2e\/node_wrapper$|\/node-on-path\.sh$/.test(p));
         expect(own).toHaveLength(1);
         expect(own[0]).toMatch(/^bazel-out\/[^/]+\/bin\/app\/(app-raw\.(zip|tar\.gz)|greet-raw\.pyc)$/);
         for (const b of bundle) expect(inputs).toContain(b);

@@ -3,7 +3,9 @@
 Load it with `load("//:detnorm.bzl", "detnorm_normalize")` (copy this file and
 detnorm.BUILD.bazel into your repository; see README.md for where the bundle comes from).
 
-The action runs `node cli.mjs -q --stdin-name NAME [-T T] [--map-path OLD=NEW]... - < SRC > OUT`:
+The action runs `node cli.mjs @ARGS`, ARGS holding `-q [-T T] [--map-path OLD=NEW]... -o OUT SRC`,
+as a Bazel persistent worker by default (mnemonic Detnorm; `worker = False` or
+--strategy=Detnorm=sandboxed runs one process per action, with the same output bytes):
   - its inputs are SRC, the detnorm bundle (four plain .mjs/.js files) and, when the `node`
     attribute names one, the Node.js binary: nothing else is read;
   - its output depends only on those input bytes and the attributes (detnorm is a pure
@@ -20,8 +22,12 @@ def _node(ctx):
     target = ctx.attr.node
     if target == None:
         # The host's node, looked up on the action's PATH (with --incompatible_strict_action_env:
-        # /bin:/usr/bin:/usr/local/bin). detnorm's output does not depend on the Node version,
-        # so this stays correct under caching; set `node` for a fully hermetic or remote build.
+        # /bin:/usr/bin:/usr/local/bin) by the bundle's node-on-path.sh (`exec node "$@"`).
+        # detnorm's output does not depend on the Node version, so this stays correct under
+        # caching; set `node` for a fully hermetic or remote build.
+        for f in ctx.files.detnorm:
+            if f.basename == "node-on-path.sh":
+                return f, []
         return "node", []
     info = target[DefaultInfo]
     run = info.files_to_run
@@ -52,13 +58,11 @@ def _detnorm_normalize_impl(ctx):
     src = ctx.file.src
     out = ctx.outputs.out
 
+    # The job: `-q [-T T] [--map-path OLD=NEW]... [flags] -o OUT SRC`, always through an
+    # argument file (@FILE, one argument a line). A persistent worker gets the file's lines as
+    # one WorkRequest; a one-shot run reads the file itself: the same command line either way.
     args = ctx.actions.args()
-    args.add(src)
-    args.add(out)
-    args.add(node)
-    args.add(cli)
     args.add("-q")
-    args.add("--stdin-name", src.basename)
     if ctx.attr.timestamp >= 0:
         args.add("-T", str(ctx.attr.timestamp))
     for old in sorted(ctx.attr.map_path.keys()):
@@ -66,18 +70,44 @@ def _detnorm_normalize_impl(ctx):
             fail("map_path: bad key %r (want a path prefix without '=')" % old)
         args.add("--map-path", "%s=%s" % (old, ctx.attr.map_path[old]))
     args.add_all(ctx.attr.flags)
+    args.add("-o", out)
+    args.add(src)
+    args.use_param_file("@%s", use_always = True)
+    args.set_param_file_format("multiline")
 
-    # detnorm's filter mode (`-`): stdin to stdout. A sandbox or remote executor presents
-    # inputs as symlinks, which the shell's redirection follows; the command line holds
-    # only execroot-relative paths.
-    ctx.actions.run_shell(
-        command = 'in="$1"; out="$2"; shift 2; "$@" - < "$in" > "$out"',
-        arguments = [args],
-        inputs = depset([src], transitive = [depset(ctx.files.detnorm)]),
-        tools = node_files,
+    # What starts detnorm: these arguments come before the argument file, and a persistent
+    # worker is started with them (plus --persistent_worker). A `node` given as a path (a
+    # toolchain's NODE_PATH, or a bundle BUILD file without node-on-path.sh) is started by
+    # /bin/bash; such an action cannot run as a worker (Bazel wants an executable file).
+    if type(node) == "string":
+        executable = "/bin/bash"
+        startup = ["-c", 'exec %s "$@"' % node, "detnorm", cli.path]
+    else:
+        executable = node
+        startup = [cli.path]
+
+    requirements = {}
+    if ctx.attr.worker:
+        requirements = {
+            "supports-workers": "1",
+            "requires-worker-protocol": ctx.attr.worker_protocol,
+            "supports-worker-cancellation": "1",
+        }
+        if ctx.attr.multiplex:
+            requirements["supports-multiplex-workers"] = "1"
+            requirements["supports-multiplex-sandboxing"] = "1"
+
+    ctx.actions.run(
+        executable = executable,
+        arguments = startup + [args],
+        inputs = [src],
+        # Tools, not plain inputs: a persistent worker is keyed by its tools' digests (a new
+        # bundle or node starts a new worker), and Bazel runs as workers only actions with tools.
+        tools = ctx.files.detnorm + node_files,
         outputs = [out],
         mnemonic = "Detnorm",
         progress_message = "Normalizing %s with detnorm" % out.short_path,
+        execution_requirements = requirements,
         # PATH only (for a `node` found on it) plus whatever --action_env passes, e.g.
         # SOURCE_DATE_EPOCH when `timestamp` is not set; every such value is part of the action key.
         use_default_shell_env = True,
@@ -112,6 +142,19 @@ detnorm_normalize = rule(
             allow_files = True,
             cfg = "exec",
             doc = "The detnorm bundle: a target whose files include cli.mjs and the worker files beside it.",
+        ),
+        "worker": attr.bool(
+            default = True,
+            doc = "Run as a Bazel persistent worker where the strategy allows (mnemonic Detnorm: --strategy=Detnorm=worker, the default when workers are allowed, or =sandboxed / =local to run each action as its own process). The bytes written are the same either way.",
+        ),
+        "multiplex": attr.bool(
+            default = True,
+            doc = "With `worker`: one worker process serves several actions at once (supports-multiplex-workers). False: Bazel starts one worker process per concurrent action.",
+        ),
+        "worker_protocol": attr.string(
+            default = "proto",
+            values = ["proto", "json"],
+            doc = "The worker protocol: proto (every Bazel with workers) or json (Bazel 4 needs --experimental_worker_allow_json_protocol).",
         ),
         "node": attr.label(
             default = None,

@@ -127,6 +127,7 @@ export async function compareElf(a: Source, b: Source, ctx: Context): Promise<Co
         a: d.a,
         b: d.b,
         cause: 'compiled into the program (__FILE__, assert): not fixable after linking; build with -ffile-prefix-map=OLD=NEW',
+        unfixable: true,
       });
     }
   }
