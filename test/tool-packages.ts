@@ -45,9 +45,31 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   bazel: 'bazel-bootstrap',
   skopeo: 'skopeo',
   umoci: 'umoci',
+  lz4: 'lz4',
+  pbzip2: 'pbzip2',
+  xxhsum: 'xxhash',
+  openssl: 'openssl',
+  osslsigncode: 'osslsigncode',
+  'dpkg-source': 'dpkg-dev',
+  'clang-14': 'clang-14',
+  clang: 'clang',
+  'llvm-dwarfdump': 'llvm',
+  'llvm-dlltool': 'llvm',
+  'llvm-readobj': 'llvm',
+  'llvm-objdump': 'llvm',
+  'lld-link': 'lld',
+  'x86_64-w64-mingw32-gcc': 'gcc-mingw-w64',
+  'i686-w64-mingw32-gcc': 'gcc-mingw-w64',
+  'x86_64-w64-mingw32-windres': 'binutils-mingw-w64',
+  'i686-w64-mingw32-windres': 'binutils-mingw-w64',
+  'x86_64-w64-mingw32-objdump': 'binutils-mingw-w64',
+  'i686-w64-mingw32-objdump': 'binutils-mingw-w64',
+  'x86_64-w64-mingw32-objcopy': 'binutils-mingw-w64',
+  wine: 'wine',
 };
 
 /** Tools no apt package of .ci/run brings (the test run itself needs them). */
 export const NOT_APT: Readonly<Record<string, string>> = {
   node: 'Node.js >= 20 (it runs the tests)',
+  'apt-get': "Debian's apt (the codec rebuild check fetches Debian 12 sources with it)",
 };
