@@ -265,8 +265,6 @@ export interface Handler {
   normalizeDirectory?(files: DirectoryFiles, ctx: Context): Promise<DirectoryResult>;
   /** Like `compare`, for two directory artifacts. */
   compareDirectory?(a: DirectoryFiles, b: DirectoryFiles, ctx: Context): Promise<Comparison>;
-  /** Transitional (PE): causes from raw bytes; superseded by `compare`, not called by the core. */
-  explain?(a: Uint8Array, b: Uint8Array): string[];
 }
 
 /** A directory artifact's regular files by '/'-separated path relative to its root. */

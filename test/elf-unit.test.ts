@@ -328,19 +328,22 @@ describe.skipIf(!HAVE || !haveTool('objcopy') || !haveTool('gdb'))('ELF: .gnu_de
     const again = await normalizeTree(join(dir, 'out'), { mapPaths: [{ from: dir, to: '/build/src' }], jobs: 2 });
     expect(again.reports.map((x) => x.status)).toEqual(['unchanged', 'unchanged']);
   });
-  it('a CRC that matches neither the debug file nor its normalized form is kept, with a notice', async () => {
+  it('a debug file of another build under the linked name is not the pair: CRC kept, with a notice', async () => {
     const { normalizeTree } = await import('../src/api.js');
     const dir = join(root, 'debuglink-stale');
     execFileSync('mkdir', ['-p', dir]);
     writeFileSync(join(dir, 'main.c'), MAIN);
+    writeFileSync(join(dir, 'other.c'), MAIN.replace('return 0;', 'return name[0] == 1 ? 3 : 0;'));
     const prog = join(dir, 'prog');
     expect(gcc(['-g', '-O0', join(dir, 'main.c'), '-o', prog], dir)).toBe(true);
+    expect(gcc(['-g', '-O0', join(dir, 'other.c'), '-o', join(dir, 'other')], dir)).toBe(true);
     execFileSync('objcopy', ['--only-keep-debug', prog, `${prog}.debug`]);
     execFileSync('objcopy', ['--strip-debug', `--add-gnu-debuglink=${prog}.debug`, prog], { cwd: dir });
-    writeFileSync(`${prog}.debug`, Buffer.concat([readFileSync(`${prog}.debug`), Buffer.alloc(16)]));
+    // The other program's debug file takes the name: another .text, another build-id.
+    execFileSync('objcopy', ['--only-keep-debug', join(dir, 'other'), `${prog}.debug`]);
     const r = await normalizeTree(dir, { mapPaths: [{ from: dir, to: '/build/src' }], jobs: 1 });
     const p = r.reports.find((x) => x.path === prog)!;
-    expect(p.notices.join()).toContain('matches neither');
+    expect(p.notices.join()).toMatch(/not this binary's \(prog\.debug: loaded section .* (differs|another)/);
     expect(p.changes.map((c) => c.what).join()).not.toContain('.gnu_debuglink');
   });
 });
@@ -363,40 +366,51 @@ describe('ELF .gnu_debuglink: hostile sections and siblings leave the CRC alone'
     sibling,
   });
   it('malformed sections, names with a directory, absent files: nothing read, nothing changed', async () => {
-    const { updateDebugLink } = await import('../formats/elf/debuglink.js');
+    const { updateDebugLink } = await import('../formats/debuglink.js');
     const reads: string[] = [];
     const notices: string[] = [];
     const c = fake(async (rel) => (reads.push(rel), undefined), notices);
     const changes: never[] = [];
-    expect(await updateDebugLink(new Uint8Array([1, 2, 3]), true, c, changes)).toBeUndefined(); // no NUL
-    expect(await updateDebugLink(new Uint8Array(8), true, c, changes)).toBeUndefined(); // empty name
-    expect(await updateDebugLink(section('../etc/passwd', 1), true, c, changes)).toBeUndefined();
-    expect(await updateDebugLink(section('..', 1), true, c, changes)).toBeUndefined();
+    const pair = () => undefined;
+    expect(await updateDebugLink(new Uint8Array([1, 2, 3]), true, c, changes, pair)).toBeUndefined(); // no NUL
+    expect(await updateDebugLink(new Uint8Array(8), true, c, changes, pair)).toBeUndefined(); // empty name
+    expect(await updateDebugLink(section('../etc/passwd', 1), true, c, changes, pair)).toBeUndefined();
+    expect(await updateDebugLink(section('..', 1), true, c, changes, pair)).toBeUndefined();
+    expect(await updateDebugLink(section('dir\\prog.debug', 1), true, c, changes, pair)).toBeUndefined();
     expect(reads).toEqual([]);
-    expect(await updateDebugLink(section('prog.debug', 1), true, c, changes)).toBeUndefined(); // absent
+    expect(await updateDebugLink(section('prog.debug', 1), true, c, changes, pair)).toBeUndefined(); // absent
     expect(reads).toEqual(['prog.debug', '.debug/prog.debug']);
     expect(notices).toEqual([]);
     expect(changes).toEqual([]);
   });
   it('a sibling that cannot be read, or that is not the pair: a notice, the CRC kept', async () => {
-    const { updateDebugLink } = await import('../formats/elf/debuglink.js');
+    const { updateDebugLink } = await import('../formats/debuglink.js');
     const { crc32 } = await import('../formats/crc32.js');
     const notices: string[] = [];
-    const changes: never[] = [];
+    const changes: Array<{ what: string }> = [];
+    const pair = () => undefined;
     const throwing = fake(async () => {
       throw new RangeError('file too large');
     }, notices);
-    expect(await updateDebugLink(section('prog.debug', 1), true, throwing, changes)).toBeUndefined();
+    expect(await updateDebugLink(section('prog.debug', 1), true, throwing, changes as never[], pair)).toBeUndefined();
     expect(notices.at(-1)).toMatch(/could not be checked \(file too large\); CRC kept/);
     const other = Buffer.from('not the debug file');
     const stranger = fake(async () => other, notices);
-    expect(await updateDebugLink(section('prog.debug', 1), true, stranger, changes)).toBeUndefined();
-    expect(notices.at(-1)).toMatch(/matches neither/);
+    expect(await updateDebugLink(section('prog.debug', 1), true, stranger, changes as never[], () => 'another build')).toBeUndefined();
+    expect(notices.at(-1)).toBe(".gnu_debuglink: the CRC does not match the normalized debug file, which is not this binary's (prog.debug: another build; .debug/prog.debug: another build); CRC kept");
     // The right CRC and a file that normalizing does not change: nothing to do, nothing said.
     const n = notices.length;
-    expect(await updateDebugLink(section('prog.debug', crc32(other) >>> 0), true, stranger, changes)).toBeUndefined();
+    expect(await updateDebugLink(section('prog.debug', crc32(other) >>> 0), true, stranger, changes as never[], () => 'never asked')).toBeUndefined();
     expect(notices.length).toBe(n);
     expect(changes).toEqual([]);
+    // The pair with a stale CRC: the CRC of the file (as normalized), in the target byte order.
+    const be = await updateDebugLink(section('prog.debug', 1), false, stranger, changes as never[], pair);
+    expect(new DataView(be!.buffer).getUint32(be!.length - 4, false)).toBe(crc32(other) >>> 0);
+    expect(changes.map((c) => c.what)).toEqual(['.gnu_debuglink CRC set to that of the normalized prog.debug']);
+    // GDB's order: beside the binary first, then .debug/; the first that is the pair wins.
+    const both = fake(async (rel) => Buffer.from(rel), notices);
+    const second = await updateDebugLink(section('prog.debug', 1), true, both, [], (d) => (Buffer.from(d).toString() === 'prog.debug' ? 'not it' : undefined));
+    expect(new DataView(second!.buffer).getUint32(second!.length - 4, true)).toBe(crc32(Buffer.from('.debug/prog.debug')) >>> 0);
   });
 });
 

@@ -27,7 +27,7 @@ function dwarfPaths(elf: Elf, ctx: Context): Set<string> {
 }
 
 /** The pairs of prefixes (A's, B's) that make the DWARF paths of one side the other's, most telling first. */
-function buildDirs(pa: Set<string>, pb: Set<string>): Array<{ a: string; b: string; count: number }> {
+export function buildDirs(pa: Set<string>, pb: Set<string>): Array<{ a: string; b: string; count: number }> {
   let onlyA = [...pa].filter((p) => !pb.has(p)).sort();
   let onlyB = [...pb].filter((p) => !pa.has(p)).sort();
   const found: Array<{ a: string; b: string; count: number }> = [];

@@ -1,68 +1,45 @@
-// .gnu_debuglink (GDB manual, "Debugging Information in Separate Files"): the debug file's
-// name, a NUL, zero padding to a multiple of 4, then the CRC-32 of the whole debug file in the
-// target byte order. GDB ignores a debug file whose CRC differs. When the debug file is in the
-// tree being normalized, its bytes change too, so the binary must carry the CRC of the
-// normalized debug file. That CRC is computed here by normalizing the debug file's bytes with
-// the same options (normalizing is idempotent, so it does not matter whether the tree walk
-// has already rewritten the file on disk): the binary's output then depends on the pair alone.
-import { crc32, crcOf } from '../crc32.js';
-import { BufferSource } from '../../src/io.js';
-import type { Change, Context } from '../../src/types.js';
-import { Bin } from './elf.js';
+// .gnu_debuglink of an ELF binary: the rule is formats/debuglink.ts's (the CRC of the debug file
+// as detnorm normalizes it, whatever the order of work); this module gives its ELF pairing test.
+// objcopy --only-keep-debug (and strip --only-keep-debug, eu-strip -f) keep every section header
+// of the binary: the loaded (SHF_ALLOC) sections with the same names, addresses and sizes, most
+// of them as SHT_NOBITS, the notes (the build-id among them) with their contents. Normalizing
+// changes none of that, in the binary or in the debug file.
+import { FormatError } from '../../src/types.js';
+import type { PairCheck } from '../debuglink.js';
+import { SHF_ALLOC, SHT_NOBITS, parseElf, rawSection, type Elf, type Section } from './elf.js';
 
-export interface DebugLink {
-  readonly name: string;
-  /** Offset of the CRC within the section. */
-  readonly crcOffset: number;
-  readonly crc: number;
-}
+export { parseDebugLink, updateDebugLink, type DebugLink } from '../debuglink.js';
 
-export function parseDebugLink(data: Uint8Array, le: boolean): DebugLink | undefined {
-  const nul = data.indexOf(0);
-  if (nul <= 0) return undefined;
-  const crcOffset = (nul + 4) & ~3;
-  if (crcOffset + 4 !== data.length) return undefined;
-  const name = Buffer.from(data.buffer, data.byteOffset, nul).toString('utf8');
-  return { name, crcOffset, crc: new Bin(data, le).u32(crcOffset) };
-}
-
-/**
- * The section's new bytes when the debug file it names is in the tree and normalizing that
- * file changes its CRC; undefined when nothing is to change (or nothing can be known).
- */
-export async function updateDebugLink(data: Uint8Array, le: boolean, ctx: Context, changes: Change[]): Promise<Uint8Array | undefined> {
-  const link = parseDebugLink(data, le);
-  if (!link || !ctx.sibling) return undefined;
-  // GDB looks beside the binary, then in .debug/ beside it. A name with a directory in it is
-  // not a debuglink GDB would follow that way: left alone.
-  if (link.name.includes('/') || link.name === '.' || link.name === '..') return undefined;
-  let found: { rel: string; bytes: Uint8Array } | undefined;
-  let before: number;
-  let after: number;
-  try {
-    for (const rel of [link.name, `.debug/${link.name}`]) {
-      const bytes = await ctx.sibling(rel);
-      if (bytes) {
-        found = { rel, bytes };
-        break;
-      }
-    }
-    if (!found) return undefined;
-    before = crc32(found.bytes) >>> 0;
-    const r = await ctx.normalizeMember(link.name, new BufferSource(found.bytes));
-    after = r.changed ? (await crcOf(r.output)) >>> 0 : before;
-  } catch (e) {
-    // A debug file that cannot be read (too large to hold, gone): the binary is still normalized.
-    ctx.notice(`.gnu_debuglink: ${found?.rel ?? link.name} could not be checked (${(e as Error).message}); CRC kept`);
-    return undefined;
+function loaded(elf: Elf): Map<string, Section> {
+  const out = new Map<string, Section>();
+  for (const s of elf.sections) {
+    if (!(s.flags & SHF_ALLOC)) continue;
+    let k = s.name || `#${s.index}`;
+    for (let i = 2; out.has(k); i++) k = `${s.name}#${i}`;
+    out.set(k, s);
   }
-  if (link.crc === after) return undefined;
-  if (link.crc !== before) {
-    ctx.notice(`.gnu_debuglink: the CRC matches neither ${found.rel} nor its normalized form; kept`);
-    return undefined;
-  }
-  const out = Uint8Array.from(data);
-  new Bin(out, le).setU32(link.crcOffset, after);
-  changes.push({ kind: 'metadata', what: `.gnu_debuglink CRC set to that of the normalized ${found.rel}` });
   return out;
+}
+
+/** Whether a (normalized) debug file is this binary's: same machine, same loaded sections. */
+export function elfPairCheck(exe: Elf): PairCheck {
+  return (bytes) => {
+    let dbg: Elf;
+    try {
+      dbg = parseElf(bytes);
+    } catch (e) {
+      if (e instanceof FormatError || e instanceof RangeError) return `not an ELF file (${e.message})`;
+      throw e;
+    }
+    const [x, y] = [exe.header, dbg.header];
+    if (x.is64 !== y.is64 || x.le !== y.le || x.machine !== y.machine) return 'another ELF class, byte order or machine';
+    const [lx, ly] = [loaded(exe), loaded(dbg)];
+    for (const k of new Set([...lx.keys(), ...ly.keys()])) {
+      const [a, b] = [lx.get(k), ly.get(k)];
+      if (!a || !b) return `loaded section ${k} only in ${a ? 'the binary' : 'the debug file'}`;
+      if (a.addr !== b.addr || a.size !== b.size) return `loaded section ${k} at another address or of another size`;
+      if (a.type !== SHT_NOBITS && b.type !== SHT_NOBITS && !Buffer.from(rawSection(exe, a)).equals(rawSection(dbg, b))) return `loaded section ${k} differs (a build-id note, or another build)`;
+    }
+    return undefined;
+  };
 }

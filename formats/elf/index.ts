@@ -15,7 +15,7 @@ import { compareElf } from './compare.js';
 import { bytesEq, rewriteDebug, Unsupported, type DebugRewrite } from './debug.js';
 import { makePathMapper } from '../dwarf/strings.js';
 import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
-import { updateDebugLink } from './debuglink.js';
+import { elfPairCheck, updateDebugLink } from './debuglink.js';
 import { isFixed, layout, type NewSection } from './layout.js';
 
 const MAX_ELF_BYTES = 1 << 30;
@@ -87,7 +87,7 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
   // A separate debug file's CRC, when that file is in the tree and changes too.
   const link = elf.sections.find((s) => s.name === '.gnu_debuglink' && s.type !== SHT_NOBITS && !isCompressed(s));
   if (link && !contents.has(link.index) && !isFixed(elf, link)) {
-    const data = await updateDebugLink(rawSection(elf, link), elf.header.le, ctx, changes);
+    const data = await updateDebugLink(rawSection(elf, link), elf.header.le, ctx, changes, elfPairCheck(elf));
     if (data) contents.set(link.index, { data, flags: link.flags, addralign: link.addralign });
   }
   const lay = layout(elf, contents);

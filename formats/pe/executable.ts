@@ -21,10 +21,11 @@ import type { Change, Context, HandlerResult, Sink } from '../../src/types.js';
 import { Unsupported } from '../dwarf/container.js';
 import { rewriteDebug } from '../dwarf/rewrite.js';
 import { makePathMapper } from '../dwarf/strings.js';
-import { updateDebugLink } from '../elf/debuglink.js';
 import type { Image } from '../elf/image.js';
 import { PeChecksum } from './checksum.js';
 import { SYMBOL_SIZE, SYM_CLASS_STATIC, latin1, le32, putU32, readSymbols, u32 } from './coff.js';
+import { updateDebugLink } from '../debuglink.js';
+import { pePairCheck } from './debuglink.js';
 import { coffDwarf } from './dwarf.js';
 import { findFields, type ImageFields } from './fields.js';
 import { DIR_CLR, DIR_SECURITY, OPT_CHECKSUM, parseImage, sectionBytes, type PeImage } from './image.js';
@@ -129,7 +130,7 @@ export async function normalizeImage(bytes: Uint8Array, output: Sink, ctx: Conte
   }
   const link = img.coff.sections.find((s) => s.name === '.gnu_debuglink' && s.rawPtr !== 0);
   if (link) {
-    const data = await updateDebugLink(sectionBytes(img, link), true, ctx, changes);
+    const data = await updateDebugLink(sectionBytes(img, link), true, ctx, changes, pePairCheck(img));
     if (data) contents.set(link.number, data);
   }
   let lay;

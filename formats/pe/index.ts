@@ -8,9 +8,9 @@
 // access, and the hash that derives the stamps covers the whole image.
 import { readAll } from '../../src/io.js';
 import type { Context, Handler, HandlerResult, Probe, Sink, Source } from '../../src/types.js';
+import { comparePe } from './compare.js';
 import { FILE_HEADER_SIZE, MACHINES, SECTION_HEADER_SIZE, readFileHeader, u32 } from './coff.js';
 import { normalizeImage } from './executable.js';
-import { explainPe } from './explain.js';
 import { peOffset } from './image.js';
 import { normalizeObject } from './object.js';
 import { isAnonymous, normalizeAnonymous, normalizeShortImport } from './short-import.js';
@@ -67,5 +67,5 @@ export const peHandler: Handler = {
     return looksLikeObject(h, probe.size);
   },
   normalize,
-  explain: explainPe,
+  compare: comparePe,
 };
