@@ -3,7 +3,7 @@
 // "Import Directory Table", "Delay-Load Directory Table"; CodeView RSDS records as written
 // by link.exe, lld-link and GNU ld --build-id). Finds the fields; changes nothing.
 import { latin1, need, u16, u32 } from './coff.js';
-import { DIR_BOUND_IMPORT, DIR_DEBUG, DIR_DELAY_IMPORT, DIR_EXPORT, DIR_IMPORT, DIR_LOAD_CONFIG, DIR_RESOURCE, locate, rvaToOffset, type PeImage } from './image.js';
+import { DIR_BOUND_IMPORT, DIR_DEBUG, DIR_DELAY_IMPORT, DIR_EXPORT, DIR_IMPORT, DIR_LOAD_CONFIG, DIR_RESOURCE, locate, rvaToOffset, sectionAt, type PeImage } from './image.js';
 
 export const DEBUG_TYPE_CODEVIEW = 2;
 export const DEBUG_TYPE_REPRO = 16;
@@ -89,21 +89,34 @@ export function findFields(img: PeImage): ImageFields {
     }
   }
 
+  // The walks below end at an all-zero entry: the bytes they read must be none this handler
+  // rewrites (a stamp, a CodeView record), or the next run would read a table of another length.
+  const rewritten: Array<readonly [number, number]> = [
+    ...[coffStamp, ...otherStamps, ...debugStamps].map((f) => [f.at, f.at + 4] as const),
+    ...codeViews.map((c) => [c.at, c.at + c.size] as const),
+  ];
   const bound: string[] = [];
   const imp = img.dirs[DIR_IMPORT]!;
-  if (imp.size > 0) descriptors(img, imp.rva, 20, 4, 'import descriptor', bound);
+  if (imp.size > 0) descriptors(img, imp.rva, 20, 4, 'import descriptor', bound, rewritten);
   const delay = img.dirs[DIR_DELAY_IMPORT]!;
-  if (delay.size > 0) descriptors(img, delay.rva, 32, 28, 'delay-import descriptor', bound);
+  if (delay.size > 0) descriptors(img, delay.rva, 32, 28, 'delay-import descriptor', bound, rewritten);
   if (img.dirs[DIR_BOUND_IMPORT]!.size > 0) bound.push('bound import table');
   return { coffStamp, debugStamps, otherStamps, codeViews, bound, reproData };
 }
 
 /** Descriptors up to the all-zero one; those with a non-zero stamp are bound. */
-function descriptors(img: PeImage, rva: number, size: number, stampAt: number, what: string, bound: string[]): void {
+function descriptors(img: PeImage, rva: number, size: number, stampAt: number, what: string, bound: string[], rewritten: ReadonlyArray<readonly [number, number]>): void {
   const b = img.bytes;
   if (locate(img, rva, size, what) === undefined) return;
+  // The table ends at its all-zero entry inside the section it starts in: a walk that would
+  // go on into another section (a debug section the DWARF rewrite lays out again, say) is
+  // malformed, or the next run would read other bytes there.
+  const home = sectionAt(img, rva, size);
   for (let i = 0; ; i++) {
+    const here = sectionAt(img, rva + i * size, size);
+    need(here === home, `${what} table at RVA 0x${rva.toString(16)} has no all-zero end inside its section`);
     const at = rvaToOffset(img, rva + i * size, size, what);
+    need(!rewritten.some(([from, to]) => at < to && from < at + size), `${what} ${i} overlaps a stamp or CodeView record this handler rewrites`);
     if (b.subarray(at, at + size).every((x) => x === 0)) return;
     const t = u32(b, at + stampAt);
     if (t !== 0) bound.push(`${what} ${i} (TimeDateStamp 0x${t.toString(16)})`);
