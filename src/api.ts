@@ -34,6 +34,8 @@ export interface NormalizeOptions {
   pycSortSets?: boolean;
   /** PE images: stamps derived from the content ('content', default, as lld-link /Brepro) or T ('T') (CLI --pe-timestamp). */
   peTimestamp?: 'content' | 'T';
+  /** RPM packages: the BUILDHOST to write (default "reproducible"; CLI --rpm-buildhost). */
+  rpmBuildHost?: string;
   /** Container image layers: keep numeric owners ('keep', default) or set them to 0 (CLI --oci-owners). */
   ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (CLI --keep-layers). */
@@ -140,6 +142,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     sortArMembers: Boolean(o.sortArMembers),
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
     ...(o.pycSortSets ? { pycSortSets: true } : {}),
+    ...(o.rpmBuildHost !== undefined ? { rpmBuildHost: o.rpmBuildHost } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.peTimestamp ? { peTimestamp: o.peTimestamp } : {}),
     ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),
