@@ -83,7 +83,10 @@ export const TAG = {
   PAYLOADDIGEST: 5092,
   PAYLOADDIGESTALGO: 5093,
   PAYLOADDIGESTALT: 5097,
-  VERITYSIGNATURES: 5099,
+  /** RPMTAG_SIG_BASE + 20: also the tag number in the main header. */
+  VERITYSIGNATURES: 276,
+  /** The expanded spec file of a source package (rpm 4.18). */
+  SPEC: 5099,
 } as const;
 
 /** RPMFILE_GHOST: listed in the header, not in the payload. */

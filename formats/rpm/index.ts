@@ -139,11 +139,12 @@ function filePaths(main: Header): string[] {
     return names.map((n, i) => {
       const d = dirs[idx[i]!];
       if (d === undefined) throw new FormatError('main header: DIRINDEXES out of range');
-      return `.${d}${n}`;
+      // rpm names payload members "./usr/bin/x"; a source package's files have no directory.
+      return d.startsWith('/') ? `.${d}${n}` : `${d}${n}`;
     });
   }
   const old = getEntry(main, TAG.OLDFILENAMES);
-  return old ? strings(old).map((p) => `.${p}`) : [];
+  return old ? strings(old).map((p) => (p.startsWith('/') ? `.${p}` : p)) : [];
 }
 
 function fail(reason: string): never {
@@ -237,6 +238,19 @@ export async function decodePackage(input: Source, ctx: Context): Promise<Decode
   return { pkg, codec, compressed, parsed };
 }
 
+/**
+ * Every occurrence of a mapped prefix in free text, where it starts a path (not preceded by a
+ * path character) and ends at a component boundary; longest prefix first. Latin-1 text, as
+ * rpm's strings are bytes.
+ */
+export function mapPathsInText(text: string, maps: readonly { from: string; to: string }[]): string {
+  const sorted = [...maps].map((m) => ({ from: Buffer.from(m.from).toString('latin1'), to: Buffer.from(m.to).toString('latin1') })).sort((a, b) => b.from.length - a.from.length);
+  if (!sorted.length) return text;
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`(?<![\\w.~/-])(${sorted.map((m) => esc(m.from.replace(/\/+$/, ''))).join('|')})(?=[/\\s"'):;,]|$)`, 'g');
+  return text.replace(re, (m) => sorted.find((x) => x.from.replace(/\/+$/, '') === m)!.to.replace(/\/+$/, ''));
+}
+
 function cookieOf(host: string, time: number): string {
   return `${host} ${time}`;
 }
@@ -270,6 +284,17 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     if (strings(ck)[0] !== cookie) {
       replace(entries, stringEntry(TAG.COOKIE, T_STRING, [cookie]));
       tally.add('metadata', 'COOKIE rebuilt from build host and time');
+    }
+  }
+
+  // The expanded spec a source package carries (SPEC, rpm 4.18): build paths under --map-path.
+  const spec = getEntry(main, TAG.SPEC);
+  if (spec && o.mapPaths.length) {
+    const text = strings(spec)[0]!;
+    const mapped = mapPathsInText(text, o.mapPaths);
+    if (mapped !== text) {
+      replace(entries, stringEntry(TAG.SPEC, spec.type, [mapped]));
+      tally.add('path', 'SPEC: build paths mapped');
     }
   }
 

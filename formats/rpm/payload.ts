@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
 import { FormatError, type Change, type Context, type Sink, type Source } from '../../src/types.js';
-import { S_IFMT, S_IFREG, TRAILER, decodeCpio, encodeCpio, padTo } from '../cpio/header.js';
+import { S_IFMT, S_IFREG, TRAILER, decodeCpio, encodeCpio, padTo, type CpioHeader } from '../cpio/header.js';
 import { Unsupported } from './header.js';
 
 const HS = 110;
@@ -66,6 +66,16 @@ class Out {
   }
 }
 
+/** A newc header as rpm writes it: lower-case hex (rpm's "%08x"; GNU cpio writes upper case). */
+export function encodeRpmCpio(h: CpioHeader): Uint8Array {
+  return Buffer.from(Buffer.from(encodeCpio(h, 'newc')).toString('latin1').toLowerCase(), 'latin1');
+}
+
+/** A payload name as a member path: "./usr/bin/x" -> "usr/bin/x". */
+export function memberName(name: string): string {
+  return name.replace(/^\.\//, '');
+}
+
 export async function hashSource(algo: string, src: Source): Promise<string> {
   const h = createHash(algo);
   for (let at = 0; at < src.size; at += SMALL) h.update(await src.read(at, Math.min(SMALL, src.size - at)));
@@ -114,18 +124,18 @@ export async function rewritePayload(payload: Source, table: FileTable, output: 
     let data: Source = h.filesize <= SMALL ? new BufferSource(await payload.read(dataOffset, h.filesize)) : new SliceSource(payload, dataOffset, h.filesize);
     let release: (() => void) | undefined;
     if ((h.mode & S_IFMT) === S_IFREG && h.filesize > 0) {
-      const r = await ctx.normalizeMember(Buffer.from(name.replace(/^\.\//, ''), 'latin1').toString('utf8'), data);
+      const r = await ctx.normalizeMember(Buffer.from(memberName(name), 'latin1').toString('utf8'), data);
       if (r.changed) {
         data = r.output;
         release = () => r.output.release?.();
-        for (const c of r.changes) nested.push({ ...c, member: c.member ?? name.slice(2) });
+        for (const c of r.changes) nested.push({ ...c, member: c.member ?? memberName(name) });
         files.set(fx, { digest: await hashSource(table.digestAlgo, data), size: data.size });
         changed = true;
       }
     }
-    const nh = { ...h, mtime: table.mtimes[fx]!, ino: table.inodes[fx]!, filesize: data.size };
-    if (nh.mtime !== h.mtime || nh.ino !== h.ino) changed = true;
-    await out.put(encodeCpio(nh, 'newc'));
+    const nh = encodeRpmCpio({ ...h, mtime: table.mtimes[fx]!, ino: table.inodes[fx]!, filesize: data.size });
+    if (!Buffer.from(nh).equals(Buffer.from(hb))) changed = true;
+    await out.put(nh);
     await out.put(nb);
     await out.pad4();
     if (data.size <= SMALL) await out.put(await data.read(0, data.size));
