@@ -60,6 +60,7 @@ async function side(input: Source, ctx: Context): Promise<Side> {
     BUILDTIME: int(main, TAG.BUILDTIME),
     BUILDHOST: str(main, TAG.BUILDHOST),
     COOKIE: str(main, TAG.COOKIE),
+    SOURCEPKGID: getEntry(main, 1146) ? Buffer.from(getEntry(main, 1146)!.data).toString('hex') : undefined,
     compression: `${str(main, TAG.PAYLOADCOMPRESSOR) ?? 'gzip'} ${str(main, TAG.PAYLOADFLAGS) ?? ''}`.trim(),
   };
   return { main, files, fields };
@@ -90,6 +91,16 @@ export async function compareRpm(a: Source, b: Source, ctx: Context): Promise<Co
   }
   if (sa.fields.compression !== sb.fields.compression) {
     differences.push({ kind: 'compression', field: 'PAYLOADCOMPRESSOR/PAYLOADFLAGS', a: String(sa.fields.compression), b: String(sb.fields.compression), cause: 'built with another %_binary_payload setting' });
+  }
+  if (sa.fields.SOURCEPKGID !== sb.fields.SOURCEPKGID) {
+    differences.push({
+      kind: 'content',
+      field: 'SOURCEPKGID',
+      a: String(sa.fields.SOURCEPKGID ?? 'none'),
+      b: String(sb.fields.SOURCEPKGID ?? 'none'),
+      cause: 'the MD5 of the source package rpmbuild -ba built alongside: it differs because the source packages do',
+      unfixable: true,
+    });
   }
   const c = await compareMemberLists(sa.files, sb.files, { fields: FIELDS });
   return { differences: [...differences, ...c.differences], members: c.members ?? [] };
