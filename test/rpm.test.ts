@@ -100,7 +100,7 @@ describe('canonical fields: BUILDTIME, BUILDHOST, COOKIE, FILEMTIMES, FILEINODES
 describe('digests: rpm -K --nosignature passes; idempotent', () => {
   for (const n of INPUTS.filter((x) => !x.startsWith('signed'))) {
     it.skipIf(!haveTool('rpm'))(`${n}`, async () => {
-      for (const opts of [{ timestamp: T }, {}, { timestamp: T, rpmBuildHost: 'a-much-longer-build-host.example.org' }]) {
+      for (const opts of [{ timestamp: T }, { rpmBuildHost: 'a-much-longer-build-host.example.org' }]) {
         const r = await norm(corpus(n), n, opts);
         expect(r.status).toBe('changed');
         const f = join(tmp.dir, `k-${n}`);
@@ -187,6 +187,17 @@ describe('signed, truncated, corrupt: untouched and reported', () => {
       expect(['error', 'untouched', 'changed', 'unchanged', 'ignored'], `offset ${at}`).toContain(r.status);
       if (r.status !== 'changed') expect(Buffer.from(r.output).equals(b)).toBe(true);
     }
+  });
+  it('header data items that overlap are refused (they would make the string scans quadratic)', async () => {
+    const b = Buffer.from(base);
+    const h = headers(b);
+    const mainStart = h.payloadStart - h.mainBytes.length;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    // Point the second entry's offset at the first's data.
+    dv.setInt32(mainStart + 16 + 32 + 8, dv.getInt32(mainStart + 16 + 16 + 8));
+    const r = await norm(b, 'x.rpm', { timestamp: T });
+    expect(['error', 'untouched']).toContain(r.status);
+    expect(r.reason).toContain('overlaps');
   });
   it('a header whose entries lie outside its region (a header changed after it was built) is left alone', async () => {
     const b = Buffer.from(base);

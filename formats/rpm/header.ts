@@ -161,7 +161,12 @@ export function decodeHeader(b: Uint8Array, where: string, maxBytes: number): He
   if (ril !== il) throw new Unsupported(`${where}: ${il - ril} entries outside the ${first.tag === TAG_HEADERIMMUTABLE ? 'HEADERIMMUTABLE' : 'HEADERSIGNATURES'} region (a header changed after it was built)`);
   const entries: TagEntry[] = [];
   const seen = new Set<number>();
-  for (const e of raw.slice(1)) {
+  // Data items may not overlap (rpm writes each once, in tag order): checked in offset order,
+  // which also bounds the string scans below by the size of the data store.
+  const byOffset = raw.slice(1).map((e, i) => ({ e, i })).sort((a, b) => a.e.offset - b.e.offset || a.i - b.i);
+  const slots = new Array<TagEntry>(raw.length - 1);
+  let prevEnd = 0;
+  for (const { e, i } of byOffset) {
     if (e.type < 1 || e.type > 9) throw new FormatError(`${where}: tag ${e.tag} has unknown type ${e.type}`);
     if (e.count < 1 || e.count > dl) throw new FormatError(`${where}: tag ${e.tag} has bad count ${e.count}`);
     if (e.offset < 0 || e.offset >= first.offset) throw new FormatError(`${where}: tag ${e.tag} data offset ${e.offset} outside the region`);
@@ -174,6 +179,7 @@ export function decodeHeader(b: Uint8Array, where: string, maxBytes: number): He
     else {
       if (e.type === T_STRING && e.count !== 1) throw new FormatError(`${where}: tag ${e.tag}: a STRING has count 1`);
       let at = e.offset;
+      if (e.offset < prevEnd) throw new FormatError(`${where}: tag ${e.tag} data overlaps another entry's`);
       for (let n = 0; n < e.count; n++) {
         const nul = store.indexOf(0, at);
         if (nul < 0 || nul >= first.offset) throw new FormatError(`${where}: tag ${e.tag}: string runs past the data`);
@@ -182,8 +188,11 @@ export function decodeHeader(b: Uint8Array, where: string, maxBytes: number): He
       len = at - e.offset;
     }
     if (e.offset + len > first.offset) throw new FormatError(`${where}: tag ${e.tag} data runs past the region`);
-    entries.push({ tag: e.tag, type: e.type, count: e.count, data: store.slice(e.offset, e.offset + len) });
+    if (e.offset < prevEnd) throw new FormatError(`${where}: tag ${e.tag} data overlaps another entry's`);
+    prevEnd = e.offset + len;
+    slots[i] = { tag: e.tag, type: e.type, count: e.count, data: store.slice(e.offset, e.offset + len) };
   }
+  entries.push(...slots);
   return { region: first.tag, entries, byteLength: size };
 }
 
