@@ -124,6 +124,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
   if (o.clamp && o.timestamp === undefined) throw new TypeError('clamp needs a timestamp');
   if (o.ociOwners !== undefined && o.ociOwners !== 'keep' && o.ociOwners !== 'zero') throw new TypeError(`ociOwners must be 'keep' or 'zero', got ${o.ociOwners}`);
   if (o.peTimestamp !== undefined && o.peTimestamp !== 'content' && o.peTimestamp !== 'T') throw new TypeError(`peTimestamp must be 'content' or 'T', got ${o.peTimestamp}`);
+  if (o.rpmBuildHost !== undefined && (typeof o.rpmBuildHost !== 'string' || o.rpmBuildHost.includes('\0'))) throw new TypeError('rpmBuildHost must be a string without NUL bytes');
   if (o.keepLayers !== undefined && !(Number.isSafeInteger(o.keepLayers) && o.keepLayers >= 0)) throw new TypeError(`keepLayers must be a non-negative integer, got ${o.keepLayers}`);
   if (o.timestamp !== undefined && o.timestamp > MAX_TIMESTAMP) {
     throw new TypeError(

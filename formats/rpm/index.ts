@@ -251,10 +251,6 @@ export function mapPathsInText(text: string, maps: readonly { from: string; to: 
   return text.replace(re, (m) => sorted.find((x) => x.from.replace(/\/+$/, '') === m)!.to.replace(/\/+$/, ''));
 }
 
-function cookieOf(host: string, time: number): string {
-  return `${host} ${time}`;
-}
-
 async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
   const d = await decodePackage(input, ctx);
   if ('untouched' in d) return { status: 'untouched', reason: d.untouched };
@@ -275,14 +271,15 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   const host = o.rpmBuildHost ?? DEFAULT_BUILDHOST;
   const bh = getEntry(main, TAG.BUILDHOST);
   if (bh && strings(bh)[0] !== host) {
-    replace(entries, stringEntry(TAG.BUILDHOST, T_STRING, [host]));
+    replace(entries, stringEntry(TAG.BUILDHOST, bh.type, [host]));
     tally.add('metadata', `BUILDHOST -> ${host}`, `BUILDHOST ${JSON.stringify(strings(bh)[0])} -> ${JSON.stringify(host)}`);
   }
   const ck = getEntry(main, TAG.COOKIE);
   if (ck) {
-    const cookie = cookieOf(host, bt ? newTime : Number(strings(ck)[0]!.split(' ').pop()));
-    if (strings(ck)[0] !== cookie) {
-      replace(entries, stringEntry(TAG.COOKIE, T_STRING, [cookie]));
+    const old = strings(ck)[0]!;
+    const cookie = `${host} ${bt ? newTime : old.slice(old.lastIndexOf(' ') + 1)}`;
+    if (old !== cookie) {
+      replace(entries, stringEntry(TAG.COOKIE, ck.type, [cookie]));
       tally.add('metadata', 'COOKIE rebuilt from build host and time');
     }
   }
