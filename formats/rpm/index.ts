@@ -186,9 +186,9 @@ function sameEntry(a: TagEntry | undefined, b: TagEntry | undefined): boolean {
 
 function signedBy(pkg: Package): string | undefined {
   const s = pkg.sig.entries.find((e) => SIGNATURE_TAGS.includes(e.tag as (typeof SIGNATURE_TAGS)[number]));
-  if (s) return `signed package (signature tag ${SIGNATURE_NAMES[s.tag] ?? s.tag}): left as it is; normalize before signing`;
+  if (s) return `signed package (signature tag ${SIGNATURE_NAMES[s.tag] ?? s.tag}): normalize before signing`;
   const f = pkg.main.entries.find((e) => e.tag === TAG.FILESIGNATURES || e.tag === TAG.VERITYSIGNATURES);
-  if (f) return `signed files (${f.tag === TAG.FILESIGNATURES ? 'FILESIGNATURES' : 'VERITYSIGNATURES'}): left as it is; normalize before signing`;
+  if (f) return `signed files (${f.tag === TAG.FILESIGNATURES ? 'FILESIGNATURES' : 'VERITYSIGNATURES'}): normalize before signing`;
   return undefined;
 }
 
