@@ -21,6 +21,7 @@ import { uimageHandler } from './uimage.js';
 import { bfltHandler } from './bflt.js';
 import { javadocHandler } from './javadoc.js';
 import { javaPropertiesHandler } from './javaproperties.js';
+import { rpmHandler } from './rpm/index.js';
 
 export const HANDLERS: readonly Handler[] = [
   pycHandler,
@@ -29,6 +30,7 @@ export const HANDLERS: readonly Handler[] = [
   zstdHandler,
   bzip2Handler,
   lz4Handler,
+  rpmHandler, // RPM packages: a lead magic no other format claims
   debHandler, // Debian packages: before ar, which would take them as plain archives
   arHandler,
   ociHandler, // container image tars: before tar, which would take them as plain tars

@@ -34,6 +34,8 @@ export interface NormalizeOptions {
   pycSortSets?: boolean;
   /** PE images: stamps derived from the content ('content', default, as lld-link /Brepro) or T ('T') (CLI --pe-timestamp). */
   peTimestamp?: 'content' | 'T';
+  /** RPM packages: the BUILDHOST to write (default "reproducible"; CLI --rpm-buildhost). */
+  rpmBuildHost?: string;
   /** Container image layers: keep numeric owners ('keep', default) or set them to 0 (CLI --oci-owners). */
   ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (CLI --keep-layers). */
@@ -122,6 +124,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
   if (o.clamp && o.timestamp === undefined) throw new TypeError('clamp needs a timestamp');
   if (o.ociOwners !== undefined && o.ociOwners !== 'keep' && o.ociOwners !== 'zero') throw new TypeError(`ociOwners must be 'keep' or 'zero', got ${o.ociOwners}`);
   if (o.peTimestamp !== undefined && o.peTimestamp !== 'content' && o.peTimestamp !== 'T') throw new TypeError(`peTimestamp must be 'content' or 'T', got ${o.peTimestamp}`);
+  if (o.rpmBuildHost !== undefined && (typeof o.rpmBuildHost !== 'string' || o.rpmBuildHost.includes('\0'))) throw new TypeError('rpmBuildHost must be a string without NUL bytes');
   if (o.keepLayers !== undefined && !(Number.isSafeInteger(o.keepLayers) && o.keepLayers >= 0)) throw new TypeError(`keepLayers must be a non-negative integer, got ${o.keepLayers}`);
   if (o.timestamp !== undefined && o.timestamp > MAX_TIMESTAMP) {
     throw new TypeError(
@@ -140,6 +143,7 @@ export function resolveOptions(o: NormalizeOptions = {}): Options {
     sortArMembers: Boolean(o.sortArMembers),
     ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
     ...(o.pycSortSets ? { pycSortSets: true } : {}),
+    ...(o.rpmBuildHost !== undefined ? { rpmBuildHost: o.rpmBuildHost } : {}),
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.peTimestamp ? { peTimestamp: o.peTimestamp } : {}),
     ...(o.keepLayers ? { keepLayers: o.keepLayers } : {}),

@@ -104,6 +104,7 @@ export interface CliOpts {
   deadline?: number;
   force?: boolean;
   peTimestamp?: 'content' | 'T';
+  rpmBuildhost?: string;
   progress: boolean;
 }
 
@@ -130,6 +131,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(['checked-hash', 'unchecked-hash']))
     .option('--pyc-sort-sets', 'pyc: also sort frozenset constants of Python < 3.11 pycs, whose order follows PYTHONHASHSEED (add-determinism keeps it)')
     .addOption(new Option('--pe-timestamp <mode>', 'PE images: COFF and debug stamps from a hash of the content, as lld-link /Brepro (content, default), or T (every PE stamp T, or 0 without T)').choices(['content', 'T']))
+    .option('--rpm-buildhost <name>', 'RPM packages: the BUILDHOST to write (default "reproducible")')
     .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
     .option('--keep-layers <n|digests>', 'container images: leave byte-identical the first N layers, or the layers with these digests (sha256:HEX,...), so a published base keeps its digests', layersArg)
     .option('--stdin-name <name>', 'with "-": a file name to break a detection tie the bytes leave open (e.g. app.jar)')
@@ -166,6 +168,7 @@ export function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOpt
     ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
     ...(o.pycSortSets ? { pycSortSets: true } : {}),
     ...(o.peTimestamp ? { peTimestamp: o.peTimestamp } : {}),
+    ...(o.rpmBuildhost !== undefined ? { rpmBuildHost: o.rpmBuildhost } : {}),
     ...(typeof o.keepLayers === 'number' ? { keepLayers: o.keepLayers } : {}),
     ...(Array.isArray(o.keepLayers) ? { keepLayerDigests: o.keepLayers } : {}),
     ...(o.deadline !== undefined ? { deadlineMs: o.deadline } : {}),

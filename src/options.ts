@@ -59,7 +59,7 @@ export function parseMapPath(spec: string): { from: string; to: string } {
  */
 export function optionsFromJson(obj: Record<string, unknown>): Options {
   const o: { -readonly [K in keyof Options]?: Options[K] } = {};
-  const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'pycSortSets', 'formats', 'comment', 'ociOwners', 'keepLayers', 'keepLayerDigests', 'peTimestamp']);
+  const known = new Set(['timestamp', 'clamp', 'mapPaths', 'sortArMembers', 'pycInvalidation', 'pycSortSets', 'formats', 'comment', 'ociOwners', 'keepLayers', 'keepLayerDigests', 'peTimestamp', 'rpmBuildHost']);
   for (const k of Object.keys(obj)) if (!known.has(k)) throw new Error(`unknown option "${k}" in options file`);
   if (obj.timestamp !== undefined) o.timestamp = Number(obj.timestamp);
   if (obj.clamp !== undefined) o.clamp = Boolean(obj.clamp);
@@ -71,6 +71,7 @@ export function optionsFromJson(obj: Record<string, unknown>): Options {
     if (obj.peTimestamp !== 'content' && obj.peTimestamp !== 'T') throw new Error(`peTimestamp must be "content" or "T", got ${String(obj.peTimestamp)}`);
     o.peTimestamp = obj.peTimestamp;
   }
+  if (obj.rpmBuildHost !== undefined) o.rpmBuildHost = String(obj.rpmBuildHost);
   if (obj.ociOwners !== undefined) o.ociOwners = obj.ociOwners === 'zero' ? 'zero' : 'keep';
   if (obj.keepLayers !== undefined) o.keepLayers = Number(obj.keepLayers);
   if (Array.isArray(obj.keepLayerDigests)) o.keepLayerDigests = obj.keepLayerDigests.map((d) => String(d).replace(/^sha256:/, ''));

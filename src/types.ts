@@ -63,6 +63,8 @@ export interface Options {
    * without T). COFF objects and import members always get 0.
    */
   readonly peTimestamp?: 'content' | 'T';
+  /** RPM packages: the BUILDHOST to write (default "reproducible"). */
+  readonly rpmBuildHost?: string;
   /** Container image layers: keep numeric owners (default) or set them to 0. */
   readonly ociOwners?: 'keep' | 'zero';
   /** Container images: leave the first N layers of each image byte-identical (default 0). */
