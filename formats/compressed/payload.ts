@@ -13,9 +13,24 @@
 // larger than limits.spillBytes is decoded again into a spill, and its normalized form is
 // compressed straight into the output (ctx.normalizeMemberInto and the codec's push encoder):
 // a .tar.zst with a 1 GiB tar needs 1 GiB of temp space, not 2.
-import { BufferSink, BufferSource, CHUNK, copyRange } from '../../src/io.js';
+import { BufferSink, BufferSource, CHUNK, SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
 import { feedAndFinish, type EncodingSink } from '../../src/codecs/stream.js';
-import { HEAD_BYTES, TAIL_BYTES, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
+import {
+  FormatError,
+  HEAD_BYTES,
+  TAIL_BYTES,
+  type Change,
+  type Comparison,
+  type Context,
+  type FieldDifference,
+  type Handler,
+  type HandlerResult,
+  type MemberInfo,
+  type MemberPair,
+  type Probe,
+  type Sink,
+  type Source,
+} from '../../src/types.js';
 
 export interface Parsed<S> {
   /** Offset just past the last stream; what follows is kept as it is. */
@@ -288,6 +303,52 @@ export function payloadHandler<S>(codec: PayloadCodec<S>): Handler {
     yield { name: codec.innerName(baseName(ctx.path)), data: payload, type: 'file', meta };
   }
 
+  /**
+   * For `detnorm diff`: the first stream's header fields, the stream count, bytes after the
+   * last stream, and the payloads as a member pair (the core compares them with whatever
+   * handler detects them: a tar's member fields, a cpio's); when the payloads are equal, whether
+   * the compressed streams still differ.
+   */
+  async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> {
+    const da = await decodeToSpill(codec, a, ctx);
+    if ('untouched' in da) throw new FormatError(da.untouched);
+    const db = await decodeToSpill(codec, b, ctx);
+    if ('untouched' in db) throw new FormatError(db.untouched);
+    const [pa, pb] = [da.parsed, db.parsed];
+    const differences: FieldDifference[] = [];
+    const settings: string[] = [];
+    for (const k of new Set([...Object.keys(pa.meta), ...Object.keys(pb.meta)])) {
+      const [va, vb] = [pa.meta[k], pb.meta[k]];
+      if (String(va) === String(vb)) continue;
+      settings.push(k);
+      differences.push({ kind: 'compression', field: `${codec.name} ${k}`, a: String(va ?? '(none)'), b: String(vb ?? '(none)') });
+    }
+    if (pa.streams !== pb.streams) {
+      differences.push({
+        kind: 'layout',
+        field: `${codec.streamWord}s`,
+        a: String(pa.streams),
+        b: String(pb.streams),
+        cause: `written as several concatenated ${codec.streamWord}s on one side (appended, or a parallel compressor)`,
+      });
+    }
+    const [ta, tb] = [a.size - pa.end, b.size - pb.end];
+    if (ta !== tb) differences.push({ kind: 'layout', field: `bytes after the last ${codec.streamWord}`, a: String(ta), b: String(tb) });
+    const members: MemberPair[] = [];
+    if (await sourcesEqual(da.payload, db.payload)) {
+      const streams = [new SliceSource(a, 0, pa.end), new SliceSource(b, 0, pb.end)] as const;
+      if (!(await sourcesEqual(...streams))) {
+        differences.push({
+          kind: 'compression',
+          field: `${codec.name} data`,
+          note: 'the same payload compressed differently',
+          ...(settings.length ? { cause: `compressed with other settings (${settings.join(', ')} differ)` } : {}),
+        });
+      }
+    } else members.push({ name: codec.innerName(baseName(ctx.path)), a: da.payload, b: db.payload });
+    return { differences, members };
+  }
+
   return {
     name: codec.name,
     description: codec.description,
@@ -295,5 +356,6 @@ export function payloadHandler<S>(codec: PayloadCodec<S>): Handler {
     detect: (probe) => codec.detect(probe.head),
     normalize,
     members,
+    compare,
   };
 }

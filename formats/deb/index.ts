@@ -15,7 +15,9 @@
 // A signed package (an `_gpg*` member) and packages with other extra members are left alone.
 import { SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
+import { AR_FIELDS } from '../ar.js';
+import { compareMemberLists, type FieldSpec } from '../compare.js';
 import { GLOBAL_MAGIC, encodeHeader } from '../ar/header.js';
 import { Unsupported, parseArchive, type Entry } from '../ar/parse.js';
 import { bzip2Codec } from '../compressed/bzip2.js';
@@ -229,6 +231,32 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
   }
 }
 
+/** What `detnorm diff` compares of a package's members: the ar header fields, and the compressor. */
+const DEB_FIELDS: readonly FieldSpec[] = [
+  ...AR_FIELDS,
+  {
+    kind: 'compression',
+    label: 'compressor',
+    value: (m) => m.meta.compression ?? 'none',
+    cause: () => 'dpkg-deb -Z chooses the compressor (its default is xz)',
+  },
+];
+
+/**
+ * For `detnorm diff`: the ar header fields of debian-binary, control.tar and data.tar, their
+ * compressors, and the tars decompressed as member pairs (the core then says which tar member
+ * and field differ).
+ */
+async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> {
+  const list = async (s: Source) => {
+    const out: MemberInfo[] = [];
+    for await (const m of members(s, ctx)) out.push(m);
+    if (!out.length) throw new FormatError('a Debian package left as it is (signed, extra members or another format version)');
+    return out;
+  };
+  return compareMemberLists(await list(a), await list(b), { fields: DEB_FIELDS, order: false });
+}
+
 export const debHandler: Handler = {
   name: 'deb',
   description: 'Debian packages (.deb/.udeb/.ddeb): dpkg-deb --build --root-owner-group form (ar headers, tar order, owners, modes, times; compressor kept)',
@@ -236,4 +264,5 @@ export const debHandler: Handler = {
   detect: (probe) => isDebHead(probe.head),
   normalize,
   members,
+  compare,
 };
