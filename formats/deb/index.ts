@@ -199,8 +199,10 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     if (h.mode !== AR_MODE) tally.add('mode', 'ar member mode -> 100644', `ar member mode ${h.mode?.toString(8) ?? 'blank'} -> 100644`);
     if (h.rawName.trimEnd() !== e.name) tally.add('header', 'ar member names as dpkg writes them (no "/")');
     await output.write(encodeHeader({ name: e.name, mtime, uid: 0, gid: 0, mode: AR_MODE, size }));
-    if (replaced) await copyRange(replaced, 0, replaced.size, output);
-    else await copyRange(input, e.dataOffset, e.dataSize, output);
+    if (replaced) {
+      await copyRange(replaced, 0, replaced.size, output);
+      replaced.release?.();
+    } else await copyRange(input, e.dataOffset, e.dataSize, output);
     if (size % 2 === 1) await output.write(Uint8Array.of(0x0a));
   }
   return { status: 'normalized', changes: [...tally.changes(), ...mergeNested(nested)] };
