@@ -2,7 +2,8 @@
 // reference CLIs of Debian 12 on the same payload, and peak RSS on 1 GiB archives.
 // Needs the bundle (`npm run build`). Inputs are generated in $TMPDIR and deleted after.
 //   node bench/compress-bench.mjs [--mb 64] [--gib 1] [--reps 1] [--skip-big] [--xz-big-changed]
-//        [--temp | --temp-only] [--zeros-gib 4] [--member-mib 1024] [--xz-member-mib 64] [--cli PATH]
+//        [--temp | --temp-only] [--zeros-gib 4] [--member-mib 1024] [--xz-member-mib 64]
+//        [--xz-canonical-mib 0] [--cli PATH]
 // Part 1, throughput: a --mb MiB tar as a build leaves it (Python tarfile, owner 1000, unsorted)
 //   compressed by each CLI; detnorm (decode, normalize the tar, recompress: `-o OUT`) against
 //   the CLI compressing and decompressing the canonical tar alone; detnorm's output is checked
@@ -16,7 +17,8 @@
 //   (256 MiB tmpfs: nothing may be spilled) and a .tar.zst with one --member-mib MiB member
 //   (default 1024) and a .tar.xz with one --xz-member-mib MiB member (default 64) whose tar
 //   changes (the payload is spilled once; its new form is compressed straight into the
-//   output). `--temp-only` skips parts 1 and 2; `--cli PATH` runs another build (before/after).
+//   output); `--xz-canonical-mib N` adds a .tar.xz whose N MiB tar is already canonical.
+//   `--temp-only` skips parts 1 and 2; `--cli PATH` runs another build (before/after).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     'zeros-gib': { type: 'string' },
     'member-mib': { type: 'string' },
     'xz-member-mib': { type: 'string' },
+    'xz-canonical-mib': { type: 'string' },
     cli: { type: 'string' },
   },
 });
@@ -179,6 +182,24 @@ async function tempDisk() {
     const size = `${Math.ceil(tarMib * 1.25) + 64}m`;
     const r = await withTempWatch(join(work, `tmp-${ext}`), size, ['-q', f]);
     console.log(`   .${ext}, one ${mib} MiB member, tar changes (${tarMib.toFixed(0)} MiB payload, ${size} tmpfs): exit ${r.status}, ${r.secs.toFixed(0)} s, peak temp ${r.peakMib.toFixed(0)} MiB (${(r.peakMib / tarMib).toFixed(2)}x the payload), peak RSS ${r.rss.toFixed(0)} MiB ${r.stderr}`);
+    rmSync(f);
+  }
+  const canonMib = Number(values['xz-canonical-mib'] ?? 0);
+  if (canonMib > 0) {
+    // A .tar.xz whose tar is already canonical: decoded and verified, spilled once, normalized to
+    // find it unchanged; nothing is re-encoded or written.
+    const tar = join(work, 'member.tar');
+    const canon = join(work, 'canon.tar');
+    textTarFile(tar, canonMib * 1048576);
+    sh(`node ${cli} -q -o ${canon} ${tar}`);
+    rmSync(tar);
+    const tarMib = statSync(canon).size / 1048576;
+    const f = join(work, 'canon.tar.xz');
+    sh(`xz -0 -T0 -c ${canon} > ${f}`);
+    rmSync(canon);
+    const size = `${Math.ceil(tarMib * 1.25) + 64}m`;
+    const r = await withTempWatch(join(work, 'tmp-canon'), size, ['-q', f]);
+    console.log(`   .tar.xz, one ${canonMib} MiB member, tar already canonical (${size} tmpfs): exit ${r.status}, ${r.secs.toFixed(0)} s, peak temp ${r.peakMib.toFixed(0)} MiB (${(r.peakMib / tarMib).toFixed(2)}x the payload), peak RSS ${r.rss.toFixed(0)} MiB ${r.stderr}`);
     rmSync(f);
   }
 }
