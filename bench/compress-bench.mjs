@@ -164,7 +164,7 @@ async function tempDisk() {
   const xzMemberMib = Number(values['xz-member-mib'] ?? 64);
   console.log(`\n3. temp disk (TMPDIR on its own tmpfs, used space polled every 20 ms) and peak RSS`);
   const zeros = join(work, 'zeros.gz');
-  sh(`head -c ${zerosGib * 1024 ** 3} /dev/zero | gzip -1 > ${zeros}`);
+  sh(`head -c ${Math.round(zerosGib * 1024 ** 3)} /dev/zero | gzip -1 > ${zeros}`);
   sh(`printf '\\001\\002\\003\\004' | dd of=${zeros} bs=1 seek=4 conv=notrunc status=none`); // MTIME set: the header changes
   const z = await withTempWatch(join(work, 'tmp-zeros'), '256m', ['-q', zeros]);
   console.log(`   gzip of ${zerosGib} GiB of zeros (256 MiB tmpfs): exit ${z.status}, ${z.secs.toFixed(0)} s, peak temp ${z.peakMib.toFixed(1)} MiB, peak RSS ${z.rss.toFixed(0)} MiB ${z.stderr}`);
