@@ -230,7 +230,7 @@ const arOwners = (ms: readonly MemberInfo[]) => ms.map((m) => `${m.meta.uid}/${m
 const arModes = (ms: readonly MemberInfo[]) => ms.map((m) => parseInt(String(m.meta.mode), 8));
 
 /** The ar header fields as `detnorm diff` compares them. */
-const AR_FIELDS: readonly FieldSpec[] = [
+export const AR_FIELDS: readonly FieldSpec[] = [
   {
     kind: 'timestamp',
     label: 'mtime',
