@@ -379,11 +379,12 @@ export function parseNotes(data: Uint8Array, le: boolean): Note[] {
     const descsz = bin.u32(p + 4);
     const type = bin.u32(p + 8);
     const nameAt = p + 12;
-    const descAt = nameAt + ((namesz + 3) & ~3);
+    // Arithmetic, not `& ~3`: a 32-bit size near 2^32 would wrap to a small one.
+    const descAt = nameAt + Math.ceil(namesz / 4) * 4;
     need(descAt <= data.length && descAt + descsz <= data.length, `note at ${p} runs past its section`);
     const name = Buffer.from(data.buffer, data.byteOffset + nameAt, Math.max(0, namesz - 1)).toString('latin1');
     out.push({ type, name, descOffset: descAt, descSize: descsz });
-    p = descAt + ((descsz + 3) & ~3);
+    p = descAt + Math.ceil(descsz / 4) * 4;
   }
   return out;
 }
