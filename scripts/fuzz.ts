@@ -18,6 +18,8 @@ interface Job {
   readonly slowMs: number;
   /** Executions already done for this format (a restarted worker goes on from there). */
   readonly start: number;
+  /** This format's seeds (loaded once, by the main thread). */
+  readonly seeds: readonly Seed[];
 }
 
 type FromWorker =
@@ -34,7 +36,7 @@ const BOOT = `const { register } = await import(${JSON.stringify(import.meta.res
 
 async function workerMain(job: Job): Promise<void> {
   const port = parentPort!;
-  const seeds = (await loadSeeds()).filter((s) => s.format === job.format);
+  const seeds = job.seeds;
   port.postMessage({ type: 'ready', seeds: seeds.length } satisfies FromWorker);
   if (seeds.length === 0) {
     port.postMessage({ type: 'done', execs: 0 } satisfies FromWorker);
@@ -95,7 +97,7 @@ function parseArgs(argv: string[]) {
 }
 
 /** Fuzz one format for `seconds`, restarting the worker after a hang or a crash. */
-async function fuzzFormat(format: string, args: ReturnType<typeof parseArgs>): Promise<Stats> {
+async function fuzzFormat(format: string, args: ReturnType<typeof parseArgs>, seeds: readonly Seed[]): Promise<Stats> {
   const stats: Stats = { format, seeds: 0, execs: 0, statuses: {}, findings: new Map() };
   const deadline = performance.now() + args.seconds * 1000;
   const record = (kind: FindingKind, verdict: Verdict, cur: Extract<FromWorker, { type: 'begin' }>) => {
@@ -112,7 +114,7 @@ async function fuzzFormat(format: string, args: ReturnType<typeof parseArgs>): P
   };
   while (performance.now() < deadline) {
     const seconds = Math.max(1, (deadline - performance.now()) / 1000);
-    const job: Job = { format, seconds, seed: args.seed, slowMs: args.slowMs, start: stats.execs };
+    const job: Job = { format, seconds, seed: args.seed, slowMs: args.slowMs, start: stats.execs, seeds };
     const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(BOOT)}`), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 2048 } });
     let cur: Extract<FromWorker, { type: 'begin' }> | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -163,10 +165,11 @@ async function main(): Promise<void> {
   const formats = args.formats.length > 0 ? args.formats : HANDLERS.map((h) => h.name);
   for (const f of formats) if (!HANDLERS.some((h) => h.name === f)) throw new Error(`unknown format ${f}`);
   console.log(`fuzz: ${formats.length} format(s), ${args.seconds} s each, seed ${args.seed}, slow after ${args.slowMs} ms, hang after ${args.hangMs} ms`);
+  const seeds = await loadSeeds();
   const all: Stats[] = [];
   for (const f of formats) {
     const t = performance.now();
-    const s = await fuzzFormat(f, args);
+    const s = await fuzzFormat(f, args, seeds.filter((x) => x.format === f));
     all.push(s);
     const found = [...s.findings.values()].reduce((n, x) => n + x.count, 0);
     console.log(`${f.padEnd(16)} seeds ${String(s.seeds).padStart(4)}  execs ${String(s.execs).padStart(7)}  (${Math.round(s.execs / ((performance.now() - t) / 1000))}/s)  findings ${found} (${s.findings.size} distinct)  ${Object.entries(s.statuses).map(([k, v]) => `${k} ${v}`).join(', ')}`);
