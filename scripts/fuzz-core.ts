@@ -16,6 +16,7 @@ import { normalizeBytes } from '../src/engine.js';
 import { optionsFromJson } from '../src/options.js';
 import { FormatError, type Handler, type Options, type Source } from '../src/types.js';
 import { HANDLERS } from '../formats/index.js';
+import { crc32 } from '../formats/crc32.js';
 
 export const CORPUS = new URL('../corpus/', import.meta.url).pathname;
 const SIDE = /\.(out|json|error|md|fixed|txt|py|c|h|java|sh)$/;
@@ -148,7 +149,9 @@ export type Mutation =
   | { readonly t: 'splice'; readonly from: number; readonly pos: number; readonly len: number }
   | { readonly t: 'insert'; readonly from: number; readonly pos: number; readonly len: number }
   | { readonly t: 'int'; readonly pos: number; readonly width: 2 | 4 | 8; readonly le: boolean; readonly v: IntChoice }
-  | { readonly t: 'digits'; readonly pos: number; readonly text: string };
+  | { readonly t: 'digits'; readonly pos: number; readonly text: string }
+  /** Recompute the format's header checksums afterwards (tar header sums, PNG chunk CRCs), so mutations reach past them. */
+  | { readonly t: 'fix' };
 
 type IntChoice = 'zero' | 'one' | 'max' | 'sign' | 'len' | 'len+1' | 'double' | 'inc' | 'dec' | 'huge';
 const INT_CHOICES: readonly IntChoice[] = ['zero', 'one', 'max', 'sign', 'len', 'len+1', 'double', 'inc', 'dec', 'huge'];
@@ -180,6 +183,7 @@ export function mutationArb(n: number): fc.Arbitrary<Mutation> {
       arbitrary: fc.record({ t: fc.constant('int' as const), pos, width: fc.constantFrom(2 as const, 4 as const, 8 as const), le: fc.boolean(), v: fc.constantFrom(...INT_CHOICES) }),
     },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('digits' as const), pos, text: fc.constantFrom(...DIGIT_TEXTS) }) },
+    { weight: 3, arbitrary: fc.constant({ t: 'fix' as const }) },
   );
 }
 
@@ -205,8 +209,36 @@ function intValue(choice: IntChoice, old: bigint, width: number, n: number): big
   return ((v[choice] % (max + 1n)) + max + 1n) % (max + 1n);
 }
 
+/** Tar: every block with a ustar magic gets its header checksum recomputed. */
+function fixTar(b: Buffer): void {
+  for (let at = 0; at + 512 <= b.length; at += 512) {
+    if (b.toString('latin1', at + 257, at + 262) !== 'ustar') continue;
+    b.fill(0x20, at + 148, at + 156);
+    let sum = 0;
+    for (let i = at; i < at + 512; i++) sum += b[i]!;
+    b.write(`${(sum % 0o1000000).toString(8).padStart(6, '0')}\0 `, at + 148, 'latin1');
+  }
+}
+
+/** PNG: every whole chunk gets its CRC recomputed. */
+function fixPng(b: Buffer): void {
+  let at = 8;
+  while (at + 12 <= b.length) {
+    const len = b.readUInt32BE(at);
+    if (at + 12 + len > b.length) return;
+    b.writeUInt32BE(crc32(b.subarray(at + 4, at + 8 + len)) >>> 0, at + 8 + len);
+    at += 12 + len;
+  }
+}
+
 export function applyMutations(input: Uint8Array, muts: readonly Mutation[]): Uint8Array {
   let b = Buffer.from(input);
+  if (muts.some((m) => m.t === 'fix')) {
+    b = applyMutations(input, muts.filter((m) => m.t !== 'fix')) as Buffer;
+    if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47) fixPng(b);
+    else fixTar(b);
+    return b;
+  }
   for (const m of muts) {
     const n = b.length;
     if (n === 0) break;
@@ -246,6 +278,8 @@ export function applyMutations(input: Uint8Array, muts: readonly Mutation[]): Ui
         else m.le ? b.writeBigUInt64LE(v, p) : b.writeBigUInt64BE(v, p);
         break;
       }
+      case 'fix':
+        break;
       case 'digits': {
         // The ASCII number fields of tar, ar, cpio: the run of digits at or after pos (within
         // 64 bytes), overwritten in place (padded with spaces, or cut, to the run's length).
