@@ -369,6 +369,11 @@ export interface FindingCase {
   readonly detail: string;
   /** The seed and mutations that made it. */
   readonly origin: string;
+  /**
+   * Set while the bug is not fixed (it lies in another helper's module): why, and whose. The
+   * property test then expects the case to still fail (it.fails), so the fix must remove it.
+   */
+  readonly open?: string;
 }
 
 function casesFile(format: string): string {

@@ -3,14 +3,17 @@
 // real corpus file by a small edit: each must end well under a second (synchronously: the
 // per-file deadline is not what stops them), refused with a typed error (the reason names
 // what is wrong), the input untouched; inside a container the member is kept as it was.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalizeBytes } from '../src/engine.js';
 import { defaultOptions, optionsFromJson } from '../src/options.js';
 import { FormatError } from '../src/types.js';
 import { parseElf } from '../formats/elf/elf.js';
 import { check, instrument } from '../scripts/fuzz-core.js';
-import { arOf, tarOf, wheelOf, zipOf } from './safety-helpers.js';
+import { tempDir } from './helpers.js';
+import { CLI, arOf, tarOf, wheelOf, zipOf } from './safety-helpers.js';
 
 const C = new URL('../corpus/', import.meta.url).pathname;
 const corpus = (p: string) => Buffer.from(readFileSync(C + p));
@@ -161,6 +164,33 @@ cases('elf', [
   },
   { title: 'DWARF: zeroed .debug_info bytes under a REL relocation (came back as abbreviation 23)', bytes: () => corpus('elf/regress-dwarf-zeroed.o'), name: 'x.o', reason: /not at a string reference/, options: { mapPaths: ['/tmp/detnorm-corpus=/build/src'] } },
 ]);
+
+describe('elf: the issue\'s object through the CLI ends in seconds, alone, in an .a, in a wheel (a regression would be stopped by the spawn timeout, not hang npm test)', () => {
+  it('alone: exit 3, the reason, untouched; in an .a and a wheel: the member kept, the archive normalized', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const files = { 'x.o': issueElf(), 'libx.a': arOf([{ name: 'evil.o', data: issueElf() }]), 'pkg-1.0-py3-none-any.whl': wheelOf([{ name: 'pkg/_evil.so', data: issueElf() }]) };
+      for (const [n, b] of Object.entries(files)) writeFileSync(join(dir, n), b);
+      for (const [n, b] of Object.entries(files)) {
+        const t = performance.now();
+        const r = spawnSync(process.execPath, [CLI, '--deadline', '120', '-v', join(dir, n)], { encoding: 'utf8', timeout: 60_000 });
+        const ms = performance.now() - t;
+        expect(r.signal, `${n}: killed by the spawn timeout (a hang)`).toBeNull();
+        expect(ms, n).toBeLessThan(15_000);
+        expect(`${r.stdout}${r.stderr}`).toMatch(/names a section of type 0/);
+        if (n === 'x.o') {
+          expect(r.status).toBe(3);
+          expect(readFileSync(join(dir, n)).equals(Buffer.from(b))).toBe(true);
+        } else {
+          expect(r.status, r.stderr).toBe(0);
+          expect(`${r.stdout}${r.stderr}`).toMatch(/member kept as it was/);
+        }
+      }
+    } finally {
+      cleanup();
+    }
+  }, 90_000);
+});
 
 // ---- ar ----
 

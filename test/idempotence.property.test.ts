@@ -62,7 +62,8 @@ describe('the fuzzer\'s findings (corpus/<format>/fuzz/cases.json) hold now', ()
   const findings = loadFindings();
   it('are listed', () => expect(findings.length).toBeGreaterThan(0));
   for (const f of findings) {
-    it(`${f.format}/fuzz/${f.file} (found: ${f.found})`, async () => {
+    // An open finding (a module another helper owns) must still fail: fixing it means removing `open`.
+    (f.open ? it.fails : it)(`${f.format}/fuzz/${f.file} (found: ${f.found})${f.open ? ` [open: ${f.open}]` : ''}`, async () => {
       const v = await check(readFileSync(f.path), f.name, f.options, { slowMs: SLOW_MS });
       expect(v.ok, show(v)).toBe(true);
     });
