@@ -18,7 +18,7 @@ import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
 import { AR_FIELDS } from '../ar.js';
 import { compareMemberLists, type FieldSpec } from '../compare.js';
-import { GLOBAL_MAGIC, encodeHeader } from '../ar/header.js';
+import { GLOBAL_MAGIC, encodeHeader, showField } from '../ar/header.js';
 import { Unsupported, parseArchive, type Entry } from '../ar/parse.js';
 import { bzip2Codec } from '../compressed/bzip2.js';
 import { DivergingSink, decodeToSpill, encodePayload, type PayloadCodec } from '../compressed/payload.js';
@@ -194,9 +194,9 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const h = e.header;
     const mtime = canonicalTime(ctx.options, h.mtime !== undefined && !Number.isNaN(h.mtime) ? h.mtime : undefined, 0);
     const size = replaced ? replaced.size : e.dataSize;
-    if (h.mtime !== mtime) tally.add('timestamp', `ar member mtime -> ${mtime}`, `ar member mtime ${h.mtime ?? 'blank'} -> ${mtime}`);
+    if (h.mtime !== mtime) tally.add('timestamp', `ar member mtime -> ${mtime}`, `ar member mtime ${showField(h, 'mtime')} -> ${mtime}`);
     if (h.uid !== 0 || h.gid !== 0) tally.add('owner', 'ar member uid/gid -> 0');
-    if (h.mode !== AR_MODE) tally.add('mode', 'ar member mode -> 100644', `ar member mode ${h.mode?.toString(8) ?? 'blank'} -> 100644`);
+    if (h.mode !== AR_MODE) tally.add('mode', 'ar member mode -> 100644', `ar member mode ${showField(h, 'mode')} -> 100644`);
     if (h.rawName.trimEnd() !== e.name) tally.add('header', 'ar member names as dpkg writes them (no "/")');
     await output.write(encodeHeader({ name: e.name, mtime, uid: 0, gid: 0, mode: AR_MODE, size }));
     if (replaced) {
