@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { deadlineFailure } from './errors.js';
 import type { FileJob } from './normalize-file.js';
 import type { FileReport } from './report.js';
+import type { Options } from './types.js';
 import { removeOwnSpillDirs } from './spill-dir.js';
 import { tempPathFor } from './write.js';
 
@@ -85,6 +86,16 @@ export interface PoolOptions {
 /** Worker -> pool messages. */
 type FromWorker = { type: 'done'; id: number; report: FileReport };
 
+/** A job as sent to a worker: its options by the key an earlier (or the same) message gave them. */
+export type WireJob = Omit<FileJob, 'options'> & { readonly optionsKey: number };
+
+/** Pool -> worker messages: jobs, and the options objects they refer to that the worker lacks. */
+export interface ToWorker {
+  readonly type: 'jobs';
+  readonly batch: ReadonlyArray<{ readonly id: number; readonly job: WireJob }>;
+  readonly options?: ReadonlyArray<{ readonly key: number; readonly options: Options }>;
+}
+
 /** state[1]: 0 working, 1 replacing a file (never stopped), 2 being stopped (may not start replacing). */
 const STOPPING = 2;
 
@@ -99,6 +110,8 @@ interface Slot {
   outstanding: number[];
   outstandingBytes: number;
   dead: boolean;
+  /** Options objects this worker already holds, by the number jobs refer to them with. */
+  options: Map<Options, number>;
 }
 
 /** Small files are sent to a worker in batches: a hand-over costs about as much as a small file. */
@@ -140,7 +153,7 @@ export class WorkerPool {
     const started = new Float64Array(shared, 8, 1);
     const worker = new Worker(source, { eval: isEval, execArgv: workerExecArgv(), workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
     worker.unref();
-    const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: [], outstandingBytes: 0, dead: false };
+    const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: [], outstandingBytes: 0, dead: false, options: new Map() };
     // Listening from the start: a worker that fails before a run begins is noticed then.
     worker.on('message', (m: FromWorker) => this.events?.message(slot, m));
     worker.on('error', (e: Error) => {
@@ -194,21 +207,26 @@ export class WorkerPool {
     };
     const feed = (slot: Slot) => {
       if (slot.dead) return;
-      const batch: Array<{ id: number; job: FileJob }> = [];
-      while (queue.length && slot.outstanding.length <= AHEAD) {
-        const id = queue.shift()!;
+      const batch: Array<{ id: number; job: WireJob }> = [];
+      // A run's jobs share one options object: it is sent to each worker once, not with every
+      // job (its structured clone costs as much as a small job's whole hand-over).
+      const options: Array<{ key: number; options: Options }> = [];
+      const take = (id: number) => {
         slot.outstanding.push(id);
         slot.outstandingBytes += sizeOf(id);
-        batch.push({ id, job: jobs[id]! });
-      }
+        const { options: o, ...rest } = jobs[id]!;
+        let key = slot.options.get(o);
+        if (key === undefined) {
+          key = slot.options.size;
+          slot.options.set(o, key);
+          options.push({ key, options: o });
+        }
+        batch.push({ id, job: { ...rest, optionsKey: key } });
+      };
+      while (queue.length && slot.outstanding.length <= AHEAD) take(queue.shift()!);
       // Small files: fill the batch up to BATCH_FILES / BATCH_BYTES.
-      while (queue.length && batch.length < BATCH_FILES && slot.outstandingBytes + sizeOf(queue[0]!) <= BATCH_BYTES) {
-        const id = queue.shift()!;
-        slot.outstanding.push(id);
-        slot.outstandingBytes += sizeOf(id);
-        batch.push({ id, job: jobs[id]! });
-      }
-      if (batch.length) slot.worker.postMessage({ type: 'jobs', batch });
+      while (queue.length && batch.length < BATCH_FILES && slot.outstandingBytes + sizeOf(queue[0]!) <= BATCH_BYTES) take(queue.shift()!);
+      if (batch.length) slot.worker.postMessage({ type: 'jobs', batch, ...(options.length ? { options } : {}) } satisfies ToWorker);
     };
     const fail = (slot: Slot, currentReason: string) => {
       // The worker is gone: its current job is reported, the jobs it had not started go back.
@@ -274,6 +292,9 @@ export class WorkerPool {
       if (!jobs.length) return [];
       // Workers that died before the run are replaced first.
       for (let i = 0; i < this.slots.length; i++) if (this.slots[i]!.dead) this.slots[i] = this.spawn();
+      // Option keys are per run (a persistent pool sees new options with every request): the
+      // first job of this run that uses each sends it again, overwriting the worker's old key.
+      for (const slot of this.slots) slot.options.clear();
       for (const slot of this.slots) feed(slot);
       await all;
       return results as FileReport[];

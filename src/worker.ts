@@ -7,6 +7,7 @@ import { HANDLERS } from '../formats/index.js';
 import { normalizeFileJob, type FileJob } from './normalize-file.js';
 import { FileFailure } from './errors.js';
 import type { Handler } from './types.js';
+import type { ToWorker } from './pool.js';
 
 interface Data {
   readonly shared: SharedArrayBuffer;
@@ -38,6 +39,8 @@ function replacing(on: boolean): void {
 
 const loaded = loadHandlers();
 const queue: Array<{ id: number; job: FileJob }> = [];
+/** The options objects jobs refer to by key (see ToWorker in pool.ts). */
+const optionsByKey = new Map<number, FileJob['options']>();
 let running = false;
 
 async function drain(): Promise<void> {
@@ -56,8 +59,12 @@ async function drain(): Promise<void> {
   running = false;
 }
 
-parentPort!.on('message', (m: { type: 'jobs'; batch: Array<{ id: number; job: FileJob }> }) => {
+parentPort!.on('message', (m: ToWorker) => {
   if (m.type !== 'jobs') return;
-  queue.push(...m.batch);
+  for (const o of m.options ?? []) optionsByKey.set(o.key, o.options);
+  for (const { id, job } of m.batch) {
+    const { optionsKey, ...rest } = job;
+    queue.push({ id, job: { ...rest, options: optionsByKey.get(optionsKey)! } });
+  }
   void drain();
 });
