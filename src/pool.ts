@@ -83,8 +83,8 @@ export interface PoolOptions {
   readonly handlerModules?: readonly string[];
 }
 
-/** Worker -> pool messages. */
-type FromWorker = { type: 'done'; id: number; report: FileReport };
+/** Worker -> pool messages: reports of finished jobs, in the order they finished. */
+export type FromWorker = { type: 'done'; reports: ReadonlyArray<{ readonly id: number; readonly report: FileReport }> };
 
 /** A job as sent to a worker: its options by the key an earlier (or the same) message gave them. */
 export type WireJob = Omit<FileJob, 'options'> & { readonly optionsKey: number };
@@ -106,8 +106,8 @@ interface Slot {
   state: Int32Array;
   /** [Date.now() when the current job started] */
   started: Float64Array;
-  /** Job ids sent to this worker and not yet reported. */
-  outstanding: number[];
+  /** Job ids sent to this worker and not yet reported (in the order sent). */
+  outstanding: Set<number>;
   outstandingBytes: number;
   dead: boolean;
   /** Options objects this worker already holds, by the number jobs refer to them with. */
@@ -119,6 +119,11 @@ const BATCH_BYTES = 256 * 1024;
 const BATCH_FILES = 64;
 /** Jobs a worker holds beyond the one it works on, so it never waits for the main thread. */
 const AHEAD = 1;
+/**
+ * A worker holding more small jobs than this is not sent more: refills come in batches of at
+ * least BATCH_FILES - LOW_WATER jobs, not one message per finished file.
+ */
+const LOW_WATER = BATCH_FILES / 2;
 
 /** Pools alive in this process, for abortAllPools (the CLI's SIGINT/SIGTERM handler). */
 const livePools = new Set<WorkerPool>();
@@ -153,7 +158,7 @@ export class WorkerPool {
     const started = new Float64Array(shared, 8, 1);
     const worker = new Worker(source, { eval: isEval, execArgv: workerExecArgv(), workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
     worker.unref();
-    const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: [], outstandingBytes: 0, dead: false, options: new Map() };
+    const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: new Set(), outstandingBytes: 0, dead: false, options: new Map() };
     // Listening from the start: a worker that fails before a run begins is noticed then.
     worker.on('message', (m: FromWorker) => this.events?.message(slot, m));
     worker.on('error', (e: Error) => {
@@ -176,8 +181,15 @@ export class WorkerPool {
     if (this.closed) throw new Error('pool closed');
     this.active = jobs;
     const results: (FileReport | undefined)[] = new Array(jobs.length);
-    const queue = jobs.map((_, i) => i);
-    if (sizes) queue.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+    // The jobs not yet sent: `order` from `head` on, after `retry` (jobs a dead worker had not
+    // started, taken first, last pushed first). No shift(): a queue of a million jobs is common.
+    const order = jobs.map((_, i) => i);
+    if (sizes) order.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+    let head = 0;
+    const retry: number[] = [];
+    const pending = () => retry.length > 0 || head < order.length;
+    const peek = () => (retry.length ? retry[retry.length - 1]! : order[head]!);
+    const next = () => (retry.length ? retry.pop()! : order[head++]!);
     const sizeOf = (i: number) => sizes?.[i] ?? 0;
     let emitted = 0;
     let finished = 0;
@@ -212,7 +224,7 @@ export class WorkerPool {
       // job (its structured clone costs as much as a small job's whole hand-over).
       const options: Array<{ key: number; options: Options }> = [];
       const take = (id: number) => {
-        slot.outstanding.push(id);
+        slot.outstanding.add(id);
         slot.outstandingBytes += sizeOf(id);
         const { options: o, ...rest } = jobs[id]!;
         let key = slot.options.get(o);
@@ -223,24 +235,28 @@ export class WorkerPool {
         }
         batch.push({ id, job: { ...rest, optionsKey: key } });
       };
-      while (queue.length && slot.outstanding.length <= AHEAD) take(queue.shift()!);
-      // Small files: fill the batch up to BATCH_FILES / BATCH_BYTES.
-      while (queue.length && batch.length < BATCH_FILES && slot.outstandingBytes + sizeOf(queue[0]!) <= BATCH_BYTES) take(queue.shift()!);
+      if (slot.outstanding.size > LOW_WATER) return;
+      while (pending() && slot.outstanding.size <= AHEAD) take(next());
+      // Small files: fill up to BATCH_FILES / BATCH_BYTES held by the worker.
+      while (pending() && slot.outstanding.size < BATCH_FILES && slot.outstandingBytes + sizeOf(peek()) <= BATCH_BYTES) take(next());
       if (batch.length) slot.worker.postMessage({ type: 'jobs', batch, ...(options.length ? { options } : {}) } satisfies ToWorker);
     };
     const fail = (slot: Slot, currentReason: string) => {
       // The worker is gone: its current job is reported, the jobs it had not started go back.
       slot.dead = true;
       const current = Atomics.load(slot.state, 0) - 1;
-      const remaining = slot.outstanding.filter((id) => !results[id]);
+      const remaining = [...slot.outstanding].filter((id) => !results[id]);
       for (const id of remaining) {
         if (id === current) {
           const job = jobs[id]!;
           removeTempOf(job);
           complete(id, { path: job.reportPath ?? job.path, status: 'error', changes: [], notices: [], reason: currentReason, ...(job.links?.length ? { links: job.links } : {}) });
-        } else queue.unshift(id);
+        }
       }
-      slot.outstanding = [];
+      // The others go back, to be taken first and in the order they were sent.
+      for (let i = remaining.length - 1; i >= 0; i--) if (remaining[i] !== current) retry.push(remaining[i]!);
+      slot.outstanding = new Set();
+      slot.outstandingBytes = 0;
       try {
         removeOwnSpillDirs(slot.threadId);
       } catch {
@@ -256,10 +272,10 @@ export class WorkerPool {
     this.events = {
       message: (slot, m) => {
         if (m.type !== 'done') return;
-        const k = slot.outstanding.indexOf(m.id);
-        if (k >= 0) slot.outstanding.splice(k, 1);
-        slot.outstandingBytes = slot.outstanding.reduce((a, id) => a + sizeOf(id), 0);
-        complete(m.id, m.report);
+        for (const { id, report } of m.reports) {
+          if (slot.outstanding.delete(id)) slot.outstandingBytes -= sizeOf(id);
+          complete(id, report);
+        }
         feed(slot);
       },
       error: (slot, e) => {

@@ -7,7 +7,8 @@ import { HANDLERS } from '../formats/index.js';
 import { normalizeFileJob, type FileJob } from './normalize-file.js';
 import { FileFailure } from './errors.js';
 import type { Handler } from './types.js';
-import type { ToWorker } from './pool.js';
+import type { FromWorker, ToWorker } from './pool.js';
+import type { FileReport } from './report.js';
 
 interface Data {
   readonly shared: SharedArrayBuffer;
@@ -43,6 +44,22 @@ const queue: Array<{ id: number; job: FileJob }> = [];
 const optionsByKey = new Map<number, FileJob['options']>();
 let running = false;
 
+/**
+ * Reports not yet posted. Only those of files this worker left as they were (ignored,
+ * unchanged; in --check every file) wait, so that a tree of small files costs one message per
+ * REPORT_BATCH files, not one each: if the worker is stopped (deadline) before posting them, the
+ * pool runs those jobs again, which gives the same reports since nothing was written. A report of
+ * a file written (or of an error, or untouched) is posted at once, with those waiting before it.
+ */
+const waiting: Array<{ id: number; report: FileReport }> = [];
+let waitingSince = 0;
+const REPORT_BATCH = 16;
+const REPORT_WAIT_MS = 20;
+
+function post(): void {
+  if (waiting.length) parentPort!.postMessage({ type: 'done', reports: waiting.splice(0) } satisfies FromWorker);
+}
+
 async function drain(): Promise<void> {
   if (running) return;
   running = true;
@@ -54,7 +71,10 @@ async function drain(): Promise<void> {
     const options = extra.length ? { ...job.options, formats: [...extra, ...job.options.formats] } : job.options;
     const report = await normalizeFileJob({ ...job, options }, handlers, { replacing });
     Atomics.store(state, 0, 0);
-    parentPort!.postMessage({ type: 'done', id, report });
+    const kept = Boolean(job.check) || (!job.output && (report.status === 'ignored' || (report.status === 'unchanged' && !report.touched)));
+    waiting.push({ id, report });
+    if (waiting.length === 1) waitingSince = Date.now();
+    if (!kept || !queue.length || waiting.length >= REPORT_BATCH || Date.now() - waitingSince >= REPORT_WAIT_MS) post();
   }
   running = false;
 }
