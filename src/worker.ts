@@ -8,6 +8,7 @@ import { normalizeFileJob, type FileJob } from './normalize-file.js';
 import { FileFailure } from './errors.js';
 import type { Handler } from './types.js';
 import type { FromWorker, ToWorker } from './pool.js';
+import { enableCompileCache } from './compile-cache.js';
 import type { FileReport } from './report.js';
 
 interface Data {
@@ -15,6 +16,7 @@ interface Data {
   readonly handlerModules: readonly string[];
 }
 
+enableCompileCache();
 const data = workerData as Data;
 const state = new Int32Array(data.shared, 0, 2);
 const started = new Float64Array(data.shared, 8, 1);
