@@ -450,6 +450,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const result = await normalizeTree(paths, {
     ...lib,
     jobs: o.jobs,
+    // Printed as they come, counted in the summary: not held (a tree may hold a million files).
+    keepReports: false,
     ...(o.check ? { check: true } : {}),
     onStart: (files) => progress?.start(files),
     onReport: (r) => {
@@ -474,7 +476,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         `, ${count(s.errors, 'error', 'errors')} (${secs} s)`,
     );
   }
-  if (o.check && result.reports.length === 0 && s.errors === 0) {
+  if (o.check && result.summary.files === 0 && s.errors === 0) {
     // `detnorm --check DIR` that found nothing to check must not pass as if it had.
     err(`detnorm: nothing to check under ${paths.join(' ')}: no regular file found`);
     return 2;

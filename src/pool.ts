@@ -177,10 +177,14 @@ export class WorkerPool {
    * as each prefix is complete), whatever order they finish in. Workers take the largest jobs
    * first (`sizes`), so one big archive does not finish alone at the end.
    */
-  async runAll(jobs: readonly FileJob[], onReport: (r: FileReport, index: number) => void, sizes?: readonly number[]): Promise<FileReport[]> {
+  async runAll(jobs: readonly FileJob[], onReport: (r: FileReport, index: number) => void, sizes?: readonly number[], opts: { keep?: boolean } = {}): Promise<FileReport[]> {
     if (this.closed) throw new Error('pool closed');
     this.active = jobs;
+    // keep false (the CLI): a report is dropped once delivered, and [] returned, so memory holds
+    // only the reports that wait for an earlier one, not one per file of the tree.
+    const keep = opts.keep ?? true;
     const results: (FileReport | undefined)[] = new Array(jobs.length);
+    const done = new Uint8Array(jobs.length);
     // The jobs not yet sent: `order` from `head` on, after `retry` (jobs a dead worker had not
     // started, taken first, last pushed first). No shift(): a queue of a million jobs is common.
     const order = jobs.map((_, i) => i);
@@ -201,12 +205,15 @@ export class WorkerPool {
     });
     const deliver = () => {
       while (emitted < jobs.length && results[emitted]) {
-        onReport(results[emitted]!, emitted);
+        const r = results[emitted]!;
+        if (!keep) results[emitted] = undefined;
+        onReport(r, emitted);
         emitted++;
       }
     };
     const complete = (id: number, report: FileReport) => {
-      if (results[id]) return;
+      if (done[id]) return;
+      done[id] = 1;
       results[id] = report;
       finished++;
       try {
@@ -245,7 +252,7 @@ export class WorkerPool {
       // The worker is gone: its current job is reported, the jobs it had not started go back.
       slot.dead = true;
       const current = Atomics.load(slot.state, 0) - 1;
-      const remaining = [...slot.outstanding].filter((id) => !results[id]);
+      const remaining = [...slot.outstanding].filter((id) => !done[id]);
       for (const id of remaining) {
         if (id === current) {
           const job = jobs[id]!;
@@ -313,7 +320,7 @@ export class WorkerPool {
       for (const slot of this.slots) slot.options.clear();
       for (const slot of this.slots) feed(slot);
       await all;
-      return results as FileReport[];
+      return keep ? (results as FileReport[]) : [];
     } finally {
       if (watch) clearInterval(watch);
       this.events = undefined;
