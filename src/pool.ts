@@ -142,8 +142,10 @@ export class WorkerPool {
   private events: { message(s: Slot, m: FromWorker): void; error(s: Slot, e: Error): void; exit(s: Slot, code: number): void } | undefined;
   constructor(private readonly opts: PoolOptions) {
     this.grace = Math.min(2000, Math.max(50, opts.deadlineMs / 4));
-    // Started at once: they load while the main thread walks the tree.
-    for (let i = 0; i < opts.threads; i++) this.slots.push(this.spawn());
+    // One is started at once (it loads while the main thread walks the tree); the others when a
+    // run has work for them (runAll): a worker costs its start-up and its own warm-up of the
+    // handlers' code, which `detnorm app.jar` with the default -j would pay for nothing.
+    if (opts.threads > 0) this.slots.push(this.spawn());
     livePools.add(this);
   }
 
@@ -313,8 +315,10 @@ export class WorkerPool {
       : undefined;
     try {
       if (!jobs.length) return [];
-      // Workers that died before the run are replaced first.
+      // Workers that died before the run are replaced first; then as many more as the run has
+      // jobs for, up to the thread count.
       for (let i = 0; i < this.slots.length; i++) if (this.slots[i]!.dead) this.slots[i] = this.spawn();
+      while (this.slots.length < Math.min(this.opts.threads, jobs.length)) this.slots.push(this.spawn());
       // Option keys are per run (a persistent pool sees new options with every request): the
       // first job of this run that uses each sends it again, overwriting the worker's old key.
       for (const slot of this.slots) slot.options.clear();
