@@ -1,7 +1,8 @@
-// Time detnorm on a generated tree against `cp -a` of the same tree, at several job counts.
+// Time detnorm on a generated tree against `cp -a` of the same tree and against Node's in-place
+// floor from as many threads (bench/floor.mjs -j N), at several job counts.
 //   npm run bench -- [--mb 500] [--seed 1] [--jobs 1,2] [--tree DIR] [--reps 3]
 // Every detnorm run works on a fresh `cp -a` copy (normalizing is in place), so each run does the
-// full job. Reports the median wall time of --reps runs and the ratio to `cp -a`.
+// full job. Reports the median wall time of --reps runs and the ratios to `cp -a` and the floor.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,15 @@ try {
   }));
   console.log(`cp -a:            ${cp.toFixed(2)} s`);
   const results = {};
+  const floorOf = {};
+  const floorJs = fileURLToPath(new URL('./floor.mjs', import.meta.url));
+  for (const j of (values.jobs ?? '1,2').split(',').map(Number)) {
+    floorOf[j] = median(Array.from({ length: reps }, () => {
+      fresh();
+      return time(() => execFileSync(process.execPath, [floorJs, 'inplace', copy, '-j', String(j)]));
+    }));
+    console.log(`floor ${j} thread${j > 1 ? 's' : ' '}:  ${floorOf[j].toFixed(2)} s   (${(floorOf[j] / cp).toFixed(2)}x cp -a; bench/floor.mjs inplace -j ${j})`);
+  }
   for (const j of (values.jobs ?? '1,2').split(',').map(Number)) {
     const times = [];
     let last;
@@ -55,10 +65,14 @@ try {
     }
     const t = median(times);
     results[j] = t;
-    console.log(`detnorm -j${j}:       ${t.toFixed(2)} s   (${(t / cp).toFixed(2)}x cp -a)`);
+    console.log(`detnorm -j${j}:       ${t.toFixed(2)} s   (${(t / cp).toFixed(2)}x cp -a, ${(t / floorOf[j]).toFixed(2)}x the ${j}-thread floor)`);
   }
   const js = Object.keys(results).map(Number);
-  if (js.length > 1) console.log(`speed-up -j${js[0]} -> -j${js[js.length - 1]}: ${(results[js[0]] / results[js[js.length - 1]]).toFixed(2)}x`);
+  if (js.length > 1) {
+    const [a, b] = [js[0], js[js.length - 1]];
+    console.log(`speed-up -j${a} -> -j${b}: ${(results[a] / results[b]).toFixed(2)}x (floor ${(floorOf[a] / floorOf[b]).toFixed(2)}x)`);
+  }
+  console.log(`load: ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

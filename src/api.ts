@@ -8,7 +8,7 @@ import { handleLeftovers } from './leftovers.js';
 import { identityOf, normalizeFileJob } from './normalize-file.js';
 import { MAX_TIMESTAMP, applyFormatsSpec, defaultOptions, parseMapPath } from './options.js';
 import { WorkerPool, defaultJobs, effectiveJobs } from './pool.js';
-import { summarize, type FileReport, type FileStatus, type Summary } from './report.js';
+import { count, summarize, type FileReport, type FileStatus, type Summary } from './report.js';
 import { reapStaleSpillDirs } from './spill-dir.js';
 import { DEFAULT_LIMITS, type Change, type Limits, type Options, type PathMap } from './types.js';
 import { byteCompare, walk, type WalkProblem } from './walk.js';
@@ -83,6 +83,12 @@ export interface TreeOptions extends NormalizeOptions {
   onReport?: (report: FileReport) => void;
   /** Called when the walk is done with the number of files to process. */
   onStart?: (files: number, bytes: number) => void;
+  /**
+   * Keep every report for TreeResult.reports (default true). false: reports go only to
+   * onReport and reports is empty (the summary still counts them all), so a tree of a million
+   * files does not hold a million reports.
+   */
+  keepReports?: boolean;
 }
 
 export interface TreeResult {
@@ -219,6 +225,8 @@ export async function normalizeTree(paths: string | readonly string[], options: 
     const problems = [...walked.problems, ...handleLeftovers(walked.leftovers, !options.check)];
     if (!options.check) reapStaleSpillDirs();
     options.onStart?.(files.length, files.reduce((a, f) => a + f.size, 0));
+    const keep = options.keepReports ?? true;
+    const summary = summarize([]);
     const reports = await pool.runAll(
       files.map((f) => ({
         path: f.path,
@@ -230,12 +238,16 @@ export async function normalizeTree(paths: string | readonly string[], options: 
         ...(f.ident ? { ident: f.ident } : {}),
         ...(f.parentIdent ? { parentIdent: f.parentIdent } : {}),
       })),
-      (r) => options.onReport?.(shown(r)),
+      (r) => {
+        count(summary, r);
+        options.onReport?.(shown(r));
+      },
       files.map((f) => f.size),
+      { keep },
     );
     problems.sort((a, b) => byteCompare(a.path, b.path));
-    const named = reports.map(shown);
-    return { reports: named, problems, summary: summarize(named), threads };
+    const named = keep ? reports.map(shown) : [];
+    return { reports: named, problems, summary, threads };
   } finally {
     await pool.close();
   }

@@ -12,6 +12,7 @@ import { Progress } from './progress.js';
 import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
 import { parseEpoch } from './time.js';
 import { ArgFileError, expandArgFiles } from './argfile.js';
+import { enableCompileCache } from './compile-cache.js';
 
 declare const __DETNORM_VERSION__: string | undefined;
 /** The bundle's version, else package.json's: two levels up from lib/src/cli.js, one from src/cli.ts. */
@@ -138,7 +139,8 @@ export function buildProgram(): Command {
     .option('-f, --force', 'with "-": write to stdout even when it is a terminal')
     .option('--deadline <seconds>', 'per-file deadline: a file not done by then is reported and left untouched (default 600; 0: none)', deadlineArg)
     .option('--no-progress', 'never show a progress bar')
-    .addHelpText('after', formatsHelp() + EXAMPLES)
+    // A function: the handler list is built only when help is shown.
+    .addHelpText('after', () => formatsHelp() + EXAMPLES)
     .showHelpAfterError('(run detnorm --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: prefixed('detnorm') });
@@ -220,9 +222,12 @@ export class Printer {
   }
 }
 
-/** Run one job in a worker thread (so the deadline holds), with the run's options. */
-async function runOne(job: FileJob): Promise<FileReport> {
-  const pool = new WorkerPool({ threads: 1, deadlineMs: job.options.limits.deadlineMs ?? 0 });
+/**
+ * Run one job in a worker thread (so the deadline holds), with the run's options. `pool`: one
+ * started earlier with the same deadline (the worker loads meanwhile), else one is started here.
+ */
+async function runOne(job: FileJob, started?: WorkerPool): Promise<FileReport> {
+  const pool = started ?? new WorkerPool({ threads: 1, deadlineMs: job.options.limits.deadlineMs ?? 0 });
   try {
     const [r] = await pool.runAll([job], () => {});
     return r!;
@@ -260,6 +265,9 @@ async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) =>
   }
   const dir = new SpillDir();
   const err = (l: string) => process.stderr.write(l + '\n');
+  const options = resolveOptions(lib);
+  // Started first: the worker thread loads its code while stdin is copied.
+  const pool = new WorkerPool({ threads: 1, deadlineMs: options.limits.deadlineMs ?? 0 });
   try {
     const input = dir.newFile();
     const fd = openSync(input, 'w', 0o600);
@@ -275,14 +283,14 @@ async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) =>
       closeSync(fd);
     }
     const out = target ?? (o.check ? undefined : dir.newFile());
-    const options = resolveOptions(lib);
-    const r = await runOne({ path: input, options, name: o.stdinName ?? '-', reportPath: '-', ...(o.check ? { check: true } : {}), ...(out ? { output: out } : {}) });
+    const r = await runOne({ path: input, options, name: o.stdinName ?? '-', reportPath: '-', ...(o.check ? { check: true } : {}), ...(out ? { output: out } : {}) }, pool);
     // stdout carries the data: reports go to stderr (JSON too).
     new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : err, err).report(r);
     if (!o.check && !target) await toStdout(out && existsSync(out) ? out : input);
     if (r.status === 'error') return 3;
     return o.check && r.status === 'changed' ? 1 : 0;
   } finally {
+    await pool.close();
     dir.remove();
   }
 }
@@ -445,6 +453,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const result = await normalizeTree(paths, {
     ...lib,
     jobs: o.jobs,
+    // Printed as they come, counted in the summary: not held (a tree may hold a million files).
+    keepReports: false,
     ...(o.check ? { check: true } : {}),
     onStart: (files) => progress?.start(files),
     onReport: (r) => {
@@ -469,7 +479,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         `, ${count(s.errors, 'error', 'errors')} (${secs} s)`,
     );
   }
-  if (o.check && result.reports.length === 0 && s.errors === 0) {
+  if (o.check && result.summary.files === 0 && s.errors === 0) {
     // `detnorm --check DIR` that found nothing to check must not pass as if it had.
     err(`detnorm: nothing to check under ${paths.join(' ')}: no regular file found`);
     return 2;
@@ -479,6 +489,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain) {
+  // Before the worker threads and the lazily imported parts (diff, execlog) are compiled.
+  enableCompileCache();
   // `detnorm --json dir | head`: a closed pipe ends the output, not with a stack trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

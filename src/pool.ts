@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { deadlineFailure } from './errors.js';
 import type { FileJob } from './normalize-file.js';
 import type { FileReport } from './report.js';
+import type { Options } from './types.js';
 import { removeOwnSpillDirs } from './spill-dir.js';
 import { tempPathFor } from './write.js';
 
@@ -82,8 +83,18 @@ export interface PoolOptions {
   readonly handlerModules?: readonly string[];
 }
 
-/** Worker -> pool messages. */
-type FromWorker = { type: 'done'; id: number; report: FileReport };
+/** Worker -> pool messages: reports of finished jobs, in the order they finished. */
+export type FromWorker = { type: 'done'; reports: ReadonlyArray<{ readonly id: number; readonly report: FileReport }> };
+
+/** A job as sent to a worker: its options by the key an earlier (or the same) message gave them. */
+export type WireJob = Omit<FileJob, 'options'> & { readonly optionsKey: number };
+
+/** Pool -> worker messages: jobs, and the options objects they refer to that the worker lacks. */
+export interface ToWorker {
+  readonly type: 'jobs';
+  readonly batch: ReadonlyArray<{ readonly id: number; readonly job: WireJob }>;
+  readonly options?: ReadonlyArray<{ readonly key: number; readonly options: Options }>;
+}
 
 /** state[1]: 0 working, 1 replacing a file (never stopped), 2 being stopped (may not start replacing). */
 const STOPPING = 2;
@@ -95,10 +106,12 @@ interface Slot {
   state: Int32Array;
   /** [Date.now() when the current job started] */
   started: Float64Array;
-  /** Job ids sent to this worker and not yet reported. */
-  outstanding: number[];
+  /** Job ids sent to this worker and not yet reported (in the order sent). */
+  outstanding: Set<number>;
   outstandingBytes: number;
   dead: boolean;
+  /** Options objects this worker already holds, by the number jobs refer to them with. */
+  options: Map<Options, number>;
 }
 
 /** Small files are sent to a worker in batches: a hand-over costs about as much as a small file. */
@@ -106,6 +119,11 @@ const BATCH_BYTES = 256 * 1024;
 const BATCH_FILES = 64;
 /** Jobs a worker holds beyond the one it works on, so it never waits for the main thread. */
 const AHEAD = 1;
+/**
+ * A worker holding more small jobs than this is not sent more: refills come in batches of at
+ * least BATCH_FILES - LOW_WATER jobs, not one message per finished file.
+ */
+const LOW_WATER = BATCH_FILES / 2;
 
 /** Pools alive in this process, for abortAllPools (the CLI's SIGINT/SIGTERM handler). */
 const livePools = new Set<WorkerPool>();
@@ -124,8 +142,10 @@ export class WorkerPool {
   private events: { message(s: Slot, m: FromWorker): void; error(s: Slot, e: Error): void; exit(s: Slot, code: number): void } | undefined;
   constructor(private readonly opts: PoolOptions) {
     this.grace = Math.min(2000, Math.max(50, opts.deadlineMs / 4));
-    // Started at once: they load while the main thread walks the tree.
-    for (let i = 0; i < opts.threads; i++) this.slots.push(this.spawn());
+    // One is started at once (it loads while the main thread walks the tree); the others when a
+    // run has work for them (runAll): a worker costs its start-up and its own warm-up of the
+    // handlers' code, which `detnorm app.jar` with the default -j would pay for nothing.
+    if (opts.threads > 0) this.slots.push(this.spawn());
     livePools.add(this);
   }
 
@@ -140,7 +160,7 @@ export class WorkerPool {
     const started = new Float64Array(shared, 8, 1);
     const worker = new Worker(source, { eval: isEval, execArgv: workerExecArgv(), workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
     worker.unref();
-    const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: [], outstandingBytes: 0, dead: false };
+    const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: new Set(), outstandingBytes: 0, dead: false, options: new Map() };
     // Listening from the start: a worker that fails before a run begins is noticed then.
     worker.on('message', (m: FromWorker) => this.events?.message(slot, m));
     worker.on('error', (e: Error) => {
@@ -159,12 +179,23 @@ export class WorkerPool {
    * as each prefix is complete), whatever order they finish in. Workers take the largest jobs
    * first (`sizes`), so one big archive does not finish alone at the end.
    */
-  async runAll(jobs: readonly FileJob[], onReport: (r: FileReport, index: number) => void, sizes?: readonly number[]): Promise<FileReport[]> {
+  async runAll(jobs: readonly FileJob[], onReport: (r: FileReport, index: number) => void, sizes?: readonly number[], opts: { keep?: boolean } = {}): Promise<FileReport[]> {
     if (this.closed) throw new Error('pool closed');
     this.active = jobs;
+    // keep false (the CLI): a report is dropped once delivered, and [] returned, so memory holds
+    // only the reports that wait for an earlier one, not one per file of the tree.
+    const keep = opts.keep ?? true;
     const results: (FileReport | undefined)[] = new Array(jobs.length);
-    const queue = jobs.map((_, i) => i);
-    if (sizes) queue.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+    const done = new Uint8Array(jobs.length);
+    // The jobs not yet sent: `order` from `head` on, after `retry` (jobs a dead worker had not
+    // started, taken first, last pushed first). No shift(): a queue of a million jobs is common.
+    const order = jobs.map((_, i) => i);
+    if (sizes) order.sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+    let head = 0;
+    const retry: number[] = [];
+    const pending = () => retry.length > 0 || head < order.length;
+    const peek = () => (retry.length ? retry[retry.length - 1]! : order[head]!);
+    const next = () => (retry.length ? retry.pop()! : order[head++]!);
     const sizeOf = (i: number) => sizes?.[i] ?? 0;
     let emitted = 0;
     let finished = 0;
@@ -176,12 +207,15 @@ export class WorkerPool {
     });
     const deliver = () => {
       while (emitted < jobs.length && results[emitted]) {
-        onReport(results[emitted]!, emitted);
+        const r = results[emitted]!;
+        if (!keep) results[emitted] = undefined;
+        onReport(r, emitted);
         emitted++;
       }
     };
     const complete = (id: number, report: FileReport) => {
-      if (results[id]) return;
+      if (done[id]) return;
+      done[id] = 1;
       results[id] = report;
       finished++;
       try {
@@ -194,35 +228,44 @@ export class WorkerPool {
     };
     const feed = (slot: Slot) => {
       if (slot.dead) return;
-      const batch: Array<{ id: number; job: FileJob }> = [];
-      while (queue.length && slot.outstanding.length <= AHEAD) {
-        const id = queue.shift()!;
-        slot.outstanding.push(id);
+      const batch: Array<{ id: number; job: WireJob }> = [];
+      // A run's jobs share one options object: it is sent to each worker once, not with every
+      // job (its structured clone costs as much as a small job's whole hand-over).
+      const options: Array<{ key: number; options: Options }> = [];
+      const take = (id: number) => {
+        slot.outstanding.add(id);
         slot.outstandingBytes += sizeOf(id);
-        batch.push({ id, job: jobs[id]! });
-      }
-      // Small files: fill the batch up to BATCH_FILES / BATCH_BYTES.
-      while (queue.length && batch.length < BATCH_FILES && slot.outstandingBytes + sizeOf(queue[0]!) <= BATCH_BYTES) {
-        const id = queue.shift()!;
-        slot.outstanding.push(id);
-        slot.outstandingBytes += sizeOf(id);
-        batch.push({ id, job: jobs[id]! });
-      }
-      if (batch.length) slot.worker.postMessage({ type: 'jobs', batch });
+        const { options: o, ...rest } = jobs[id]!;
+        let key = slot.options.get(o);
+        if (key === undefined) {
+          key = slot.options.size;
+          slot.options.set(o, key);
+          options.push({ key, options: o });
+        }
+        batch.push({ id, job: { ...rest, optionsKey: key } });
+      };
+      if (slot.outstanding.size > LOW_WATER) return;
+      while (pending() && slot.outstanding.size <= AHEAD) take(next());
+      // Small files: fill up to BATCH_FILES / BATCH_BYTES held by the worker.
+      while (pending() && slot.outstanding.size < BATCH_FILES && slot.outstandingBytes + sizeOf(peek()) <= BATCH_BYTES) take(next());
+      if (batch.length) slot.worker.postMessage({ type: 'jobs', batch, ...(options.length ? { options } : {}) } satisfies ToWorker);
     };
     const fail = (slot: Slot, currentReason: string) => {
       // The worker is gone: its current job is reported, the jobs it had not started go back.
       slot.dead = true;
       const current = Atomics.load(slot.state, 0) - 1;
-      const remaining = slot.outstanding.filter((id) => !results[id]);
+      const remaining = [...slot.outstanding].filter((id) => !done[id]);
       for (const id of remaining) {
         if (id === current) {
           const job = jobs[id]!;
           removeTempOf(job);
           complete(id, { path: job.reportPath ?? job.path, status: 'error', changes: [], notices: [], reason: currentReason, ...(job.links?.length ? { links: job.links } : {}) });
-        } else queue.unshift(id);
+        }
       }
-      slot.outstanding = [];
+      // The others go back, to be taken first and in the order they were sent.
+      for (let i = remaining.length - 1; i >= 0; i--) if (remaining[i] !== current) retry.push(remaining[i]!);
+      slot.outstanding = new Set();
+      slot.outstandingBytes = 0;
       try {
         removeOwnSpillDirs(slot.threadId);
       } catch {
@@ -238,10 +281,10 @@ export class WorkerPool {
     this.events = {
       message: (slot, m) => {
         if (m.type !== 'done') return;
-        const k = slot.outstanding.indexOf(m.id);
-        if (k >= 0) slot.outstanding.splice(k, 1);
-        slot.outstandingBytes = slot.outstanding.reduce((a, id) => a + sizeOf(id), 0);
-        complete(m.id, m.report);
+        for (const { id, report } of m.reports) {
+          if (slot.outstanding.delete(id)) slot.outstandingBytes -= sizeOf(id);
+          complete(id, report);
+        }
         feed(slot);
       },
       error: (slot, e) => {
@@ -272,11 +315,16 @@ export class WorkerPool {
       : undefined;
     try {
       if (!jobs.length) return [];
-      // Workers that died before the run are replaced first.
+      // Workers that died before the run are replaced first; then as many more as the run has
+      // jobs for, up to the thread count.
       for (let i = 0; i < this.slots.length; i++) if (this.slots[i]!.dead) this.slots[i] = this.spawn();
+      while (this.slots.length < Math.min(this.opts.threads, jobs.length)) this.slots.push(this.spawn());
+      // Option keys are per run (a persistent pool sees new options with every request): the
+      // first job of this run that uses each sends it again, overwriting the worker's old key.
+      for (const slot of this.slots) slot.options.clear();
       for (const slot of this.slots) feed(slot);
       await all;
-      return results as FileReport[];
+      return keep ? (results as FileReport[]) : [];
     } finally {
       if (watch) clearInterval(watch);
       this.events = undefined;

@@ -56,14 +56,18 @@ export interface Summary {
 }
 
 export function summarize(reports: readonly FileReport[]): Summary {
-  const s: Summary = { files: reports.length, changed: 0, unchanged: 0, untouched: 0, ignored: 0, errors: 0, touched: 0 };
-  for (const r of reports) {
-    s.touched += r.touched ?? 0;
-    if (r.status === 'changed') s.changed++;
-    else if (r.status === 'unchanged') s.unchanged++;
-    else if (r.status === 'untouched') s.untouched++;
-    else if (r.status === 'ignored') s.ignored++;
-    else s.errors++;
-  }
+  const s: Summary = { files: 0, changed: 0, unchanged: 0, untouched: 0, ignored: 0, errors: 0, touched: 0 };
+  for (const r of reports) count(s, r);
   return s;
+}
+
+/** Add one report to a summary (reports streamed, not kept). */
+export function count(s: Summary, r: FileReport): void {
+  s.files++;
+  s.touched += r.touched ?? 0;
+  if (r.status === 'changed') s.changed++;
+  else if (r.status === 'unchanged') s.unchanged++;
+  else if (r.status === 'untouched') s.untouched++;
+  else if (r.status === 'ignored') s.ignored++;
+  else s.errors++;
 }

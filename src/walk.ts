@@ -56,19 +56,54 @@ export interface WalkResult {
   readonly names: ReadonlyMap<string, string>;
 }
 
+/**
+ * Order of the UTF-8 bytes of two strings. Code units below U+D800 order as their UTF-8 bytes
+ * do, so up to the first difference between two such units no bytes are made (a million paths
+ * sort without 40 million buffers); past a surrogate or U+E000 and above, the bytes decide.
+ */
 export function byteCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x < y ? -1 : 1;
+    return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 /** Device, inode and (where kept) birth time: see FileIdentity in normalize-file.ts. */
-function identity(st: BigIntStats): { dev: string; ino: string; btime?: string } {
-  return { dev: String(st.dev), ino: String(st.ino), ...(st.birthtimeNs ? { btime: String(st.birthtimeNs) } : {}) };
+function identity(st: BigIntStats, devs?: Map<bigint, string>): { dev: string; ino: string; btime?: string } {
+  let dev = devs?.get(st.dev);
+  if (dev === undefined) {
+    dev = String(st.dev);
+    devs?.set(st.dev, dev);
+  }
+  return { dev, ino: String(st.ino), ...(st.birthtimeNs ? { btime: String(st.birthtimeNs) } : {}) };
+}
+
+interface Found {
+  path: string;
+  size: number;
+  links: string[];
+  directory?: string;
+  ident?: WalkEntry['ident'];
+  parentIdent?: WalkEntry['parentIdent'];
 }
 
 export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResult {
-  const found = new Map<string, { path: string; size: number; links: string[]; directory?: string; ident?: WalkEntry['ident'] }>();
+  // Files are kept by inode only where a second path can lead to the same one: a file with
+  // several links, or any file when there are several roots (they may overlap). The others (most
+  // files of most trees) cost no map entry. Memory per file matters: trees of a million files.
+  const found = new Map<string, Found>();
+  const single: Found[] = [];
+  const byInode = roots.length > 1;
+  /** Device numbers as strings, one per device (not one per file). */
+  const devs = new Map<bigint, string>();
   const problems: WalkProblem[] = [];
   const leftovers: Leftover[] = [];
+  /** The parent directory's identity of each path met of a file kept by inode (one is chosen at the end). */
   const parents = new Map<string, WalkEntry['parentIdent']>();
   const shownNames = new Map<string, string>();
   const realRoots: string[] = [];
@@ -111,7 +146,7 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
         found.set(`directory:${path}`, { path, size: treeBytes(path), links: [], directory });
         return;
       }
-      const self = identity(st);
+      const self = identity(st, devs);
       for (const name of names.sort(byteCompare)) visit(join(path, name), false, join(shown, name), self);
       return;
     }
@@ -125,22 +160,26 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
       leftovers.push({ path, target: join(path.slice(0, path.length - base.length), temp[1]!), pid: Number(temp[2]), tag: temp[3]!, inplace: Boolean(temp[4]) });
       return;
     }
-    const key = `${st.dev}:${st.ino}`;
-    if (parent) parents.set(path, parent);
-    else if (explicit) {
+    let parentIdent = parent;
+    if (!parent && explicit) {
       try {
-        const d = statSync(dirname(path), { bigint: true });
-        parents.set(path, identity(d));
+        parentIdent = identity(statSync(dirname(path), { bigint: true }), devs);
       } catch {
         /* checked again when the file is opened */
       }
     }
+    if (!byInode && st.nlink <= 1n) {
+      single.push({ path, size: Number(st.size), links: [], ident: identity(st, devs), ...(parentIdent ? { parentIdent } : {}) });
+      return;
+    }
+    if (parentIdent) parents.set(path, parentIdent);
+    const key = `${st.dev}:${st.ino}`;
     const seen = found.get(key);
     if (seen) {
       if (seen.path !== path && !seen.links.includes(path)) seen.links.push(path);
       return;
     }
-    found.set(key, { path, size: Number(st.size), links: [], ident: identity(st) });
+    found.set(key, { path, size: Number(st.size), links: [], ident: identity(st, devs) });
   };
   for (const root of roots) {
     realRoots.push(root);
@@ -148,17 +187,20 @@ export function walk(roots: readonly string[], opts: WalkOptions = {}): WalkResu
   }
   const shownOf = (p: string) => shownNames.get(p) ?? p;
   const files: WalkEntry[] = [];
+  const entry = (f: Found, first: string, links: readonly string[], parentIdent: WalkEntry['parentIdent']): WalkEntry => ({
+    path: first,
+    size: f.size,
+    links,
+    ...(f.directory ? { directory: f.directory } : {}),
+    ...(f.ident ? { ident: f.ident } : {}),
+    ...(parentIdent ? { parentIdent } : {}),
+  });
+  const none: readonly string[] = [];
+  for (const f of single) files.push(entry(f, f.path, none, f.parentIdent));
+  single.length = 0;
   for (const f of found.values()) {
     const all = [f.path, ...f.links].sort((a, b) => byteCompare(shownOf(a), shownOf(b)));
-    const parentIdent = parents.get(all[0]!);
-    files.push({
-      path: all[0]!,
-      size: f.size,
-      links: all.slice(1),
-      ...(f.directory ? { directory: f.directory } : {}),
-      ...(f.ident ? { ident: f.ident } : {}),
-      ...(parentIdent ? { parentIdent } : {}),
-    });
+    files.push(entry(f, all[0]!, all.slice(1), parents.get(all[0]!)));
   }
   files.sort((a, b) => byteCompare(shownOf(a.path), shownOf(b.path)));
   problems.sort((a, b) => byteCompare(a.path, b.path));

@@ -7,12 +7,16 @@ import { HANDLERS } from '../formats/index.js';
 import { normalizeFileJob, type FileJob } from './normalize-file.js';
 import { FileFailure } from './errors.js';
 import type { Handler } from './types.js';
+import type { FromWorker, ToWorker } from './pool.js';
+import { enableCompileCache } from './compile-cache.js';
+import type { FileReport } from './report.js';
 
 interface Data {
   readonly shared: SharedArrayBuffer;
   readonly handlerModules: readonly string[];
 }
 
+enableCompileCache();
 const data = workerData as Data;
 const state = new Int32Array(data.shared, 0, 2);
 const started = new Float64Array(data.shared, 8, 1);
@@ -38,7 +42,25 @@ function replacing(on: boolean): void {
 
 const loaded = loadHandlers();
 const queue: Array<{ id: number; job: FileJob }> = [];
+/** The options objects jobs refer to by key (see ToWorker in pool.ts). */
+const optionsByKey = new Map<number, FileJob['options']>();
 let running = false;
+
+/**
+ * Reports not yet posted. Only those of files this worker left as they were (ignored,
+ * unchanged; in --check every file) wait, so that a tree of small files costs one message per
+ * REPORT_BATCH files, not one each: if the worker is stopped (deadline) before posting them, the
+ * pool runs those jobs again, which gives the same reports since nothing was written. A report of
+ * a file written (or of an error, or untouched) is posted at once, with those waiting before it.
+ */
+const waiting: Array<{ id: number; report: FileReport }> = [];
+let waitingSince = 0;
+const REPORT_BATCH = 16;
+const REPORT_WAIT_MS = 20;
+
+function post(): void {
+  if (waiting.length) parentPort!.postMessage({ type: 'done', reports: waiting.splice(0) } satisfies FromWorker);
+}
 
 async function drain(): Promise<void> {
   if (running) return;
@@ -51,13 +73,20 @@ async function drain(): Promise<void> {
     const options = extra.length ? { ...job.options, formats: [...extra, ...job.options.formats] } : job.options;
     const report = await normalizeFileJob({ ...job, options }, handlers, { replacing });
     Atomics.store(state, 0, 0);
-    parentPort!.postMessage({ type: 'done', id, report });
+    const kept = Boolean(job.check) || (!job.output && (report.status === 'ignored' || (report.status === 'unchanged' && !report.touched)));
+    waiting.push({ id, report });
+    if (waiting.length === 1) waitingSince = Date.now();
+    if (!kept || !queue.length || waiting.length >= REPORT_BATCH || Date.now() - waitingSince >= REPORT_WAIT_MS) post();
   }
   running = false;
 }
 
-parentPort!.on('message', (m: { type: 'jobs'; batch: Array<{ id: number; job: FileJob }> }) => {
+parentPort!.on('message', (m: ToWorker) => {
   if (m.type !== 'jobs') return;
-  queue.push(...m.batch);
+  for (const o of m.options ?? []) optionsByKey.set(o.key, o.options);
+  for (const { id, job } of m.batch) {
+    const { optionsKey, ...rest } = job;
+    queue.push({ id, job: { ...rest, options: optionsByKey.get(optionsKey)! } });
+  }
   void drain();
 });

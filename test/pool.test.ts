@@ -81,6 +81,25 @@ describe('the per-file deadline: a file that never finishes is an error, left un
       expect(took).toBeLessThan(hanging.length * 15_000);
     }, 90_000);
   }
+  it('reports held back in a batch when a worker is stopped are not lost: those files run again, each reported once', async () => {
+    // Files left as they were (here: not artifacts) report in batches; the 30 text files are
+    // worked on first (largest first), then the spinning one, with some of their reports still
+    // waiting in the worker when it is terminated. The gzips, after, must still say "changed".
+    const d = join(dir, 'batch-deadline');
+    mkdirSync(d);
+    for (let i = 0; i < 30; i++) writeFileSync(join(d, `p${i}.txt`), `plain text ${i} `.repeat(8));
+    writeFileSync(join(d, 'm.spin'), Buffer.concat([Buffer.from('SPIN'), Buffer.alloc(60)]));
+    for (let i = 0; i < 10; i++) writeFileSync(join(d, `z${i}.gz`), gzipOf(Buffer.from(`z${i}`), 6));
+    const seen: string[] = [];
+    const r = await normalizeTree(d, { jobs: 1, deadlineMs: 1000, handlerModules: [LOOPS], onReport: (x) => seen.push(x.path) });
+    expect(seen).toEqual(sorted(readdirSync(d).map((n) => join(d, n))));
+    const by = Object.fromEntries(r.reports.map((x) => [x.path.slice(d.length + 1), x.status]));
+    expect(by['m.spin']).toBe('error');
+    for (let i = 0; i < 30; i++) expect(by[`p${i}.txt`]).toBe('ignored');
+    for (let i = 0; i < 10; i++) expect(by[`z${i}.gz`]).toBe('changed');
+    expect(r.summary).toEqual({ files: 41, changed: 10, unchanged: 0, untouched: 0, ignored: 30, errors: 1, touched: 0 });
+  }, 60_000);
+
   it('on the calling thread (normalizeFile), a handler that reads is stopped by the deadline checks', async () => {
     const p = join(dir, 'inline.rloop');
     writeFileSync(p, files['e.rloop']!);
