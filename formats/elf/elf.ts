@@ -21,6 +21,7 @@ export const SHT_REL = 9;
 export const SHT_DYNSYM = 11;
 export const SHT_SYMTAB_SHNDX = 18;
 
+export const SHF_WRITE = 0x1;
 export const SHF_ALLOC = 0x2;
 export const SHF_COMPRESSED = 0x800;
 

@@ -4,8 +4,13 @@
 // gold and lld already do. In a relocatable file (no segments) the layout is GNU as's: the
 // sections in index order except relocations, then the relocation sections, then .shstrtab,
 // then the header table. Every byte not covered by a header, a segment or a section is zero.
+// A separate debug file (objcopy --only-keep-debug, eu-strip -f, rpm's find-debuginfo) keeps
+// the program headers of the binary it was split from: they describe the binary's file, not
+// this one (eu-strip keeps their file sizes, so a "segment" spans the DWARF). There only the
+// headers and the loaded sections that still have contents (the notes) stay; the segments
+// pin nothing.
 import { FormatError } from '../../src/types.js';
-import { Bin, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, shdrFieldOffsets, type Elf, type Header, type Section } from './elf.js';
+import { Bin, ET_REL, SHF_ALLOC, SHF_WRITE, SHT_NOBITS, SHT_NOTE, SHT_NULL, SHT_REL, SHT_RELA, shdrFieldOffsets, type Elf, type Header, type Section } from './elf.js';
 import { Image, type Piece } from './image.js';
 
 export interface Layout {
@@ -22,12 +27,35 @@ function align(x: number, a: number): number {
   return a > 1 ? Math.ceil(x / a) * a : x;
 }
 
+const debugOnlyCache = new WeakMap<Elf, boolean>();
+
+/**
+ * True for a separate debug file: a linked file (not ET_REL) whose loaded sections all lost
+ * their contents (SHT_NOBITS) except the notes, one of them at least a read-only or code
+ * section. A program or library always has loaded contents (code, .dynsym, .rodata), and its
+ * only SHT_NOBITS sections are writable (.bss, .tbss), so none is taken for a debug file.
+ */
+export function isDebugOnly(elf: Elf): boolean {
+  let r = debugOnlyCache.get(elf);
+  if (r === undefined) {
+    const loaded = elf.sections.filter((s) => s.type !== SHT_NULL && s.flags & SHF_ALLOC);
+    r =
+      elf.header.type !== ET_REL &&
+      loaded.every((s) => s.type === SHT_NOBITS || s.type === SHT_NOTE) &&
+      loaded.some((s) => s.type === SHT_NOBITS && !(s.flags & SHF_WRITE));
+    debugOnlyCache.set(elf, r);
+  }
+  return r;
+}
+
 /** True when a section must stay where it is (it is loaded, or lies inside a segment). */
 export function isFixed(elf: Elf, s: Section): boolean {
   if (s.type === SHT_NULL) return true;
   if (elf.header.type === ET_REL) return false;
   if (s.flags & SHF_ALLOC) return true;
   if (s.type === SHT_NOBITS || s.size === 0) return false;
+  // A debug file's program headers are the binary's: no section lies in them.
+  if (isDebugOnly(elf)) return false;
   return elf.segments.some((p) => p.filesz > 0 && s.offset >= p.offset && s.offset + s.size <= p.offset + p.filesz);
 }
 
@@ -50,7 +78,7 @@ export function layout(elf: Elf, contents: ReadonlyMap<number, NewSection>): Lay
   // The fixed region: headers, segments and fixed sections.
   const covered: Array<[number, number]> = [[0, h.ehsize]];
   if (phEnd > 0) covered.push([h.phoff, phEnd]);
-  for (const p of elf.segments) if (p.filesz > 0) covered.push([p.offset, Math.min(bytes.length, p.offset + p.filesz)]);
+  if (!isDebugOnly(elf)) for (const p of elf.segments) if (p.filesz > 0) covered.push([p.offset, Math.min(bytes.length, p.offset + p.filesz)]);
   for (const s of sections) if (fixed[s.index] && s.type !== SHT_NOBITS && s.type !== SHT_NULL && s.size > 0) covered.push([s.offset, s.offset + s.size]);
   let cur = 0;
   for (const [, e] of covered) cur = Math.max(cur, e);
