@@ -2,6 +2,8 @@
 // reference CLIs of Debian 12 on the same payload, and peak RSS on 1 GiB archives.
 // Needs the bundle (`npm run build`). Inputs are generated in $TMPDIR and deleted after.
 //   node bench/compress-bench.mjs [--mb 64] [--gib 1] [--reps 1] [--skip-big] [--xz-big-changed]
+//        [--temp | --temp-only] [--zeros-gib 4] [--member-mib 1024] [--xz-member-mib 64]
+//        [--xz-canonical-mib 0] [--cli PATH]
 // Part 1, throughput: a --mb MiB tar as a build leaves it (Python tarfile, owner 1000, unsorted)
 //   compressed by each CLI; detnorm (decode, normalize the tar, recompress: `-o OUT`) against
 //   the CLI compressing and decompressing the canonical tar alone; detnorm's output is checked
@@ -10,17 +12,37 @@
 //   zstd -3) and a --gib GiB .tar.xz whose tar is already canonical (decode and verify; with
 //   --xz-big-changed also one that changes, which re-encodes at xz -6: slow), under
 //   /usr/bin/time for the peak RSS of the whole detnorm process.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+// Part 3 (--temp; root: mounts tmpfs), temp disk: with TMPDIR on its own tmpfs, the peak of its
+//   used space (polled every 20 ms) and the peak RSS, for a gzip of --zeros-gib GiB of zeros
+//   (256 MiB tmpfs: nothing may be spilled) and a .tar.zst with one --member-mib MiB member
+//   (default 1024) and a .tar.xz with one --xz-member-mib MiB member (default 64) whose tar
+//   changes (the payload is spilled once; its new form is compressed straight into the
+//   output); `--xz-canonical-mib N` adds a .tar.xz whose N MiB tar is already canonical.
+//   `--temp-only` skips parts 1 and 2; `--cli PATH` runs another build (before/after).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const { values } = parseArgs({
-  options: { mb: { type: 'string' }, gib: { type: 'string' }, reps: { type: 'string' }, 'skip-big': { type: 'boolean' }, 'xz-big-changed': { type: 'boolean' } },
+  options: {
+    mb: { type: 'string' },
+    gib: { type: 'string' },
+    reps: { type: 'string' },
+    'skip-big': { type: 'boolean' },
+    'xz-big-changed': { type: 'boolean' },
+    temp: { type: 'boolean' },
+    'temp-only': { type: 'boolean' },
+    'zeros-gib': { type: 'string' },
+    'member-mib': { type: 'string' },
+    'xz-member-mib': { type: 'string' },
+    'xz-canonical-mib': { type: 'string' },
+    cli: { type: 'string' },
+  },
 });
-const cli = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
+const cli = values.cli ?? fileURLToPath(new URL('../dist/cli.mjs', import.meta.url)); // --cli: another build, for a before/after figure
 if (!existsSync(cli)) throw new Error('dist/cli.mjs is missing: run `npm run build` first');
 const T = 1700000000;
 const MB = Number(values.mb ?? 64);
@@ -69,8 +91,125 @@ const CASES = [
   { name: 'lz4 -9', ext: 'tar.lz4', build: 'lz4 -q -1 -c', oracle: 'lz4 -q -9 -c', decode: 'lz4 -qdc' },
 ];
 
+/** Bytes used on the file system at `dir`. */
+function usedBytes(dir) {
+  const s = statfsSync(dir);
+  return (s.blocks - s.bfree) * s.bsize;
+}
+
+/**
+ * Run `node cli args` with TMPDIR on a fresh tmpfs of `size` at `tmp`: seconds, exit status,
+ * stderr, peak RSS (MiB, /usr/bin/time) and peak temp space used (MiB, polled every 20 ms).
+ */
+async function withTempWatch(tmp, size, args) {
+  mkdirSync(tmp, { recursive: true });
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', tmp]).status !== 0) throw new Error('cannot mount a tmpfs (part 3 needs root)');
+  try {
+    const base = usedBytes(tmp);
+    let peak = 0;
+    const t0 = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', process.execPath, cli, ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setInterval(() => (peak = Math.max(peak, usedBytes(tmp) - base)), 20);
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    clearInterval(timer);
+    peak = Math.max(peak, usedBytes(tmp) - base);
+    const rss = Number(/MAXRSS (\d+)/.exec(stderr)?.[1] ?? NaN) / 1024;
+    return { secs: (performance.now() - t0) / 1000, status, stderr: stderr.replace(/MAXRSS \d+\n?/, '').trim(), rss, peakMib: peak / 1048576 };
+  } finally {
+    spawnSync('umount', ['-l', tmp]);
+  }
+}
+
+/** A ustar archive holding one member of `bytes` bytes of numbered text lines (owner 1000: it changes). */
+function textTarFile(path, bytes) {
+  const octal = (n, w) => n.toString(8).padStart(w - 1, '0') + '\0';
+  const h = Buffer.alloc(512);
+  h.write('big.txt', 0);
+  h.write(octal(0o644, 8), 100);
+  h.write(octal(1000, 8), 108);
+  h.write(octal(1000, 8), 116);
+  h.write(octal(bytes, 12), 124);
+  h.write(octal(1600000000, 12), 136);
+  h.write('        ', 148);
+  h.write('0', 156);
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(octal(sum, 7) + ' ', 148);
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, h);
+    let done = 0;
+    for (let i = 0; done < bytes; ) {
+      let text = '';
+      while (text.length < 1 << 20) text += `line ${i++} of a build log, step ${(i * 7919) % 100003}\n`;
+      const chunk = Buffer.from(text).subarray(0, Math.min(bytes - done, 1 << 20));
+      writeSync(fd, chunk);
+      done += chunk.length;
+    }
+    const end = 512 + bytes + ((512 - (bytes % 512)) % 512) + 1024;
+    writeSync(fd, Buffer.alloc(end - 512 - bytes + ((10240 - (end % 10240)) % 10240)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function tempDisk() {
+  const zerosGib = Number(values['zeros-gib'] ?? 4);
+  const memberMib = Number(values['member-mib'] ?? 1024);
+  // xz -6 re-encoding runs at about 1 MB/s in WebAssembly on a busy 2-core machine: a smaller member by default.
+  const xzMemberMib = Number(values['xz-member-mib'] ?? 64);
+  console.log(`\n3. temp disk (TMPDIR on its own tmpfs, used space polled every 20 ms) and peak RSS`);
+  const zeros = join(work, 'zeros.gz');
+  sh(`head -c ${Math.round(zerosGib * 1024 ** 3)} /dev/zero | gzip -1 > ${zeros}`);
+  sh(`printf '\\001\\002\\003\\004' | dd of=${zeros} bs=1 seek=4 conv=notrunc status=none`); // MTIME set: the header changes
+  const z = await withTempWatch(join(work, 'tmp-zeros'), '256m', ['-q', zeros]);
+  console.log(`   gzip of ${zerosGib} GiB of zeros (256 MiB tmpfs): exit ${z.status}, ${z.secs.toFixed(0)} s, peak temp ${z.peakMib.toFixed(1)} MiB, peak RSS ${z.rss.toFixed(0)} MiB ${z.stderr}`);
+  rmSync(zeros);
+  for (const [ext, mib, cmd] of [
+    ['tar.zst', memberMib, 'zstd -q -3 -T0 -c'],
+    ['tar.xz', xzMemberMib, 'xz -1 -T0 -c'],
+  ]) {
+    const tar = join(work, 'member.tar');
+    textTarFile(tar, mib * 1048576);
+    const tarMib = statSync(tar).size / 1048576;
+    const f = join(work, `member.${ext}`);
+    sh(`${cmd} ${tar} > ${f}`);
+    rmSync(tar);
+    const size = `${Math.ceil(tarMib * 1.25) + 64}m`;
+    const r = await withTempWatch(join(work, `tmp-${ext}`), size, ['-q', f]);
+    console.log(`   .${ext}, one ${mib} MiB member, tar changes (${tarMib.toFixed(0)} MiB payload, ${size} tmpfs): exit ${r.status}, ${r.secs.toFixed(0)} s, peak temp ${r.peakMib.toFixed(0)} MiB (${(r.peakMib / tarMib).toFixed(2)}x the payload), peak RSS ${r.rss.toFixed(0)} MiB ${r.stderr}`);
+    rmSync(f);
+  }
+  const canonMib = Number(values['xz-canonical-mib'] ?? 0);
+  if (canonMib > 0) {
+    // A .tar.xz whose tar is already canonical: decoded and verified, spilled once, normalized to
+    // find it unchanged; nothing is re-encoded or written.
+    const tar = join(work, 'member.tar');
+    const canon = join(work, 'canon.tar');
+    textTarFile(tar, canonMib * 1048576);
+    sh(`node ${cli} -q -o ${canon} ${tar}`);
+    rmSync(tar);
+    const tarMib = statSync(canon).size / 1048576;
+    const f = join(work, 'canon.tar.xz');
+    sh(`xz -0 -T0 -c ${canon} > ${f}`);
+    rmSync(canon);
+    const size = `${Math.ceil(tarMib * 1.25) + 64}m`;
+    const r = await withTempWatch(join(work, 'tmp-canon'), size, ['-q', f]);
+    console.log(`   .tar.xz, one ${canonMib} MiB member, tar already canonical (${size} tmpfs): exit ${r.status}, ${r.secs.toFixed(0)} s, peak temp ${r.peakMib.toFixed(0)} MiB (${(r.peakMib / tarMib).toFixed(2)}x the payload), peak RSS ${r.rss.toFixed(0)} MiB ${r.stderr}`);
+    rmSync(f);
+  }
+}
+
 try {
   console.log(`machine: ${sh('nproc').trim()} cores, load ${sh('cat /proc/loadavg').split(' ').slice(0, 3).join(' ')} (shared: figures are noisy)`);
+  if (values['temp-only']) {
+    await tempDisk();
+    process.exit(0);
+  }
   const tar = join(work, 'build.tar');
   makeTar(tar, MB * 1024 * 1024, 1);
   // The canonical tar (what detnorm makes of the build's), for the oracle and the CLI timings.
@@ -126,6 +265,7 @@ try {
       console.log(`   .tar.xz, tar changes (decode, normalize, xz -6 re-encode, multi-threaded layout): ${r3.secs.toFixed(0)} s, peak RSS ${r3.mib.toFixed(0)} MiB`);
     }
   }
+  if (values.temp) await tempDisk();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -119,6 +119,12 @@ export function gzipZerosFile(path, bytes) {
 
 /** Write a .tar.gz of one member of `memberBytes` pseudo-random bytes (GNU gzip -1). */
 export function bigTarGzFile(path, memberBytes) {
+  bigTarCompressedFile(path, memberBytes, 'gzip -1 -c');
+  stampGzip(path);
+}
+
+/** Write a tar of one member `big.bin` of `memberBytes` pseudo-random bytes, compressed by `compress` (a shell command, stdout). */
+export function bigTarCompressedFile(path, memberBytes, compress) {
   const tar = `${path}.tmp-tar`;
   const fd = openSync(tar, 'w');
   try {
@@ -140,9 +146,8 @@ export function bigTarGzFile(path, memberBytes) {
   } finally {
     closeSync(fd);
   }
-  execFileSync('sh', ['-c', 'gzip -1 -c "$1" > "$2"', 'sh', tar, path]);
+  execFileSync('sh', ['-c', `${compress} "$1" > "$2"`, 'sh', tar, path]);
   rmSync(tar);
-  stampGzip(path);
 }
 
 /** Write a tar of `count` members of `memberBytes` each (for the stdin case). */

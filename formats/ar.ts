@@ -11,7 +11,7 @@ import { SliceSource, copyRange } from '../src/io.js';
 import { canonicalTime } from '../src/time.js';
 import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
 import { clockCause, compareMemberLists, numbers, ownerCause, showMode, showTime, umaskCause, type FieldSpec } from './compare.js';
-import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, type ArHeaderFields } from './ar/header.js';
+import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, showField, type ArHeaderFields } from './ar/header.js';
 import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
 import { rewriteBsdSymtab, rewriteGnuSymtab, rewriteMsSymtab } from './ar/symtab.js';
 import { Tally, mergeNested } from './tally.js';
@@ -108,6 +108,12 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const end = msvc ? '\0' : '/\n';
     for (const m of ordered) {
       const name = m.entry.name;
+      // Names GNU ar cannot write back as they were read: a NUL or newline ends a name (binutils
+      // stops there; the long-name table separates entries with them), "/" alone is the symbol
+      // table. Refused rather than turned into a name the next run would read differently.
+      if (/[\0\n]/.test(name) || name === '/') {
+        throw new FormatError(`member name ${JSON.stringify(display(name))} at offset ${m.entry.headerOffset} holds ${name === '/' ? 'only "/"' : 'a NUL or newline byte'}: GNU ar names cannot hold it`);
+      }
       if (name.length <= GNU_SHORT_MAX) m.nameField = `${name}/`;
       else {
         m.nameField = `/${size}`;
@@ -153,7 +159,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     if (!Buffer.from(symData).equals(Buffer.from(old))) tally.add('layout', 'symbol table offsets rewritten');
     const h = symtab.header;
     if (h.mtime !== 0 || h.uid !== 0 || h.gid !== 0 || h.mode !== 0 || (msSymtab && (msSymtab.header.mtime !== 0 || msSymtab.header.uid !== 0 || msSymtab.header.gid !== 0 || msSymtab.header.mode !== 0))) {
-      tally.add('timestamp', 'symbol table header -> 0 0 0 0', `symbol table header (mtime ${h.mtime ?? ''}, uid ${h.uid ?? ''}, gid ${h.gid ?? ''}, mode ${h.mode?.toString(8) ?? ''}) -> 0 0 0 0`);
+      tally.add('timestamp', 'symbol table header -> 0 0 0 0', `symbol table header (mtime ${showField(h, 'mtime')}, uid ${showField(h, 'uid')}, gid ${showField(h, 'gid')}, mode ${showField(h, 'mode')}) -> 0 0 0 0`);
     }
   }
 
@@ -193,9 +199,9 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const mtime = canonicalTime(ctx.options, original, 0);
     const size = e.bsdNameLength + (m.changed?.size ?? e.dataSize);
     const fields: ArHeaderFields = { name: m.nameField ?? h.rawName, mtime, uid: 0, gid: 0, mode: MEMBER_MODE, size };
-    if (h.mtime !== mtime) tally.add('timestamp', `member mtime -> ${mtime}`, `member mtime ${h.mtime ?? 'blank'} -> ${mtime}`);
-    if (h.uid !== 0 || h.gid !== 0) tally.add('owner', 'member uid/gid -> 0', `member uid/gid ${h.uid ?? ''}/${h.gid ?? ''} -> 0/0`);
-    if (h.mode !== MEMBER_MODE) tally.add('mode', 'member mode -> 644', `member mode ${h.mode?.toString(8) ?? 'blank'} -> 644`);
+    if (h.mtime !== mtime) tally.add('timestamp', `member mtime -> ${mtime}`, `member mtime ${showField(h, 'mtime')} -> ${mtime}`);
+    if (h.uid !== 0 || h.gid !== 0) tally.add('owner', 'member uid/gid -> 0', `member uid/gid ${showField(h, 'uid')}/${showField(h, 'gid')} -> 0/0`);
+    if (h.mode !== MEMBER_MODE) tally.add('mode', 'member mode -> 644', `member mode ${showField(h, 'mode')} -> 644`);
     if (m.nameField !== undefined && m.nameField.padEnd(16) !== h.rawName && !m.nameField.startsWith('/')) {
       tally.add('header', 'member name field re-encoded', `member name field "${h.rawName.trimEnd()}" -> "${m.nameField}"`);
     }
@@ -230,7 +236,7 @@ const arOwners = (ms: readonly MemberInfo[]) => ms.map((m) => `${m.meta.uid}/${m
 const arModes = (ms: readonly MemberInfo[]) => ms.map((m) => parseInt(String(m.meta.mode), 8));
 
 /** The ar header fields as `detnorm diff` compares them. */
-const AR_FIELDS: readonly FieldSpec[] = [
+export const AR_FIELDS: readonly FieldSpec[] = [
   {
     kind: 'timestamp',
     label: 'mtime',

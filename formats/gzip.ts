@@ -2,9 +2,11 @@
 // writes (FLG 0, MTIME 0, XFL kept, OS 3; FEXTRA, FNAME, FCOMMENT and FHCRC removed), the
 // compressed data copied raw, the CRC32/ISIZE trailer kept (both are verified). The payload
 // (all members' data, concatenated) goes through ctx.normalizeMember (a .tgz payload is a
-// tar; the shared mechanism of formats/compressed/payload.ts); when it changes, it is
-// recompressed with pako 2.1.0 as one member at the level XFL indicates. BGZF and dictzip files (FEXTRA block indexes) are left untouched; bytes after the
-// last member (tape padding, appended data) are kept as they are and reported as a notice.
+// tar; the shared mechanism of formats/compressed/payload.ts, which decides from the payload's
+// head and tail whether to keep it at all); when it changes, it is recompressed with pako 2.1.0
+// as one member at the level XFL indicates, deflated as it arrives. BGZF and dictzip files
+// (FEXTRA block indexes) are left untouched; bytes after the last member (tape padding,
+// appended data) are kept as they are and reported as a notice.
 import { copyRange, sourcesEqual } from '../src/io.js';
 import { FormatError, type Comparison, type Context, type FieldDifference, type Handler, type Sink, type Source } from '../src/types.js';
 import { showTime } from './compare.js';
@@ -24,7 +26,7 @@ import {
   levelForXfl,
   type GzipHeader,
 } from './gzip/header.js';
-import { DeflatingSink, deflateRaw, inflateRaw } from './gzip/stream.js';
+import { DeflatingSink, inflateRaw } from './gzip/stream.js';
 import { Tally } from './tally.js';
 
 /** Longest header (FNAME + FCOMMENT) we accept before calling it malformed. */
@@ -196,8 +198,8 @@ export const gzipCodec: PayloadCodec<number> & { members?: readonly Member[] } =
   streamWord: 'member',
   detect: isGzipMagic,
   innerName: gzipInner,
-  async parse(input, ctx) {
-    const parsed = await parse(input, ctx);
+  async parse(input, ctx, sink, again) {
+    const parsed = await parseMembers(input, ctx, sink, !again);
     if ('untouched' in parsed) return parsed;
     const tally = new Tally();
     for (const m of parsed.members) noteHeaderChanges(m.header, tally);
@@ -206,7 +208,6 @@ export const gzipCodec: PayloadCodec<number> & { members?: readonly Member[] } =
     if (h.name) meta.fname = Buffer.from(h.name).toString('latin1');
     return {
       end: parsed.end,
-      payload: parsed.payload,
       settings: h.xfl,
       streams: parsed.members.length,
       headerChanges: tally.changes(),
@@ -220,13 +221,22 @@ export const gzipCodec: PayloadCodec<number> & { members?: readonly Member[] } =
       await copyRange(input, m.dataStart, m.end - m.dataStart, output);
     }
   },
-  async encode(payload, xfl, output) {
-    const level = levelForXfl(xfl);
+  async encoder(xfl, _size, output) {
+    // One member: the canonical header, the payload deflated by pako as it arrives, the trailer.
     await output.write(encodeCanonicalHeader(xfl));
-    const { crc, size } = await deflateRaw(payload, level, output);
-    await output.write(encodeTrailer(crc, size));
-    return `pako deflate level ${level}`;
+    const deflater = new DeflatingSink(levelForXfl(xfl), output);
+    return {
+      get length() {
+        return deflater.length;
+      },
+      write: (chunk) => deflater.write(chunk),
+      async finish() {
+        const { crc, size } = await deflater.finish();
+        await output.write(encodeTrailer(crc, size));
+      },
+    };
   },
+  describe: (xfl) => `pako deflate level ${levelForXfl(xfl)}`,
 };
 
 export const gzipHandler: Handler = { ...payloadHandler(gzipCodec), compare };

@@ -181,7 +181,15 @@ export class Engine {
    * at any depth fails the whole file: below the top it is thrown on, never turned into a
    * "member kept as it was" notice; at the top it is the file's error.
    */
-  async normalize(input: Source, name: string, path: string, depth: number, open: () => Promise<Sink | undefined>): Promise<Outcome> {
+  async normalize(
+    input: Source,
+    name: string,
+    path: string,
+    depth: number,
+    open: () => Promise<Sink | undefined>,
+    /** Told the size of the new bytes when the output differs (with or without a sink). */
+    sized?: (size: number) => void,
+  ): Promise<Outcome> {
     const { options } = this.env;
     const guard = this.guard;
     if (depth === 0) guard.setInputSize(input.size);
@@ -217,6 +225,7 @@ export class Engine {
       }
       const same = await sink.finish();
       guard.check();
+      if (!same) sized?.(sink.length);
       const touch = depth === 0 && result.touch?.length ? { touch: result.touch } : {};
       return same
         ? { format: handler.name, status: 'unchanged', changes: [], notices, ...touch }
@@ -254,25 +263,28 @@ export class Engine {
   private async memberInto(
     name: string,
     member: Source,
-    into: () => Promise<Sink>,
+    into: (size: number) => Promise<Sink>,
     path: string,
     depth: number,
     parentNotices: string[],
   ): Promise<StreamedMemberResult> {
     const where = `${path}!/${name}`;
-    const first = await this.normalize(member, name, where, depth, async () => undefined);
+    let size = -1;
+    const first = await this.normalize(member, name, where, depth, async () => undefined, (n) => (size = n));
     for (const n of first.notices) parentNotices.push(`${name}: ${n}`);
     if (first.status === 'error' || first.status === 'untouched') {
       parentNotices.push(`${name}: ${first.format ?? 'member'}: ${first.reason}; member kept as it was`);
       return { changed: false, format: first.format };
     }
     if (first.status !== 'changed') return { changed: false, format: first.format };
-    const second = await this.normalize(member, name, where, depth, into);
+    let again = -1;
+    const second = await this.normalize(member, name, where, depth, () => into(size), (n) => (again = n));
     if (second.status !== 'changed') {
       // Both passes see the same bytes and options: they cannot disagree unless something
       // outside the bytes changed between them.
       throw new FileFailure('environment', `${where}: the second pass over the member gave ${second.status}${second.reason ? ` (${second.reason})` : ''} after the first gave changed`);
     }
+    if (again !== size) throw new FileFailure('environment', `${where}: the second pass over the member gave ${again} bytes after the first gave ${size}`);
     return { changed: true, format: second.format!, changes: prefixChanges(name, second.changes) };
   }
 }

@@ -168,9 +168,11 @@ export interface Context {
    * are written into the sink `open` returns (called once, only then). The member is normalized
    * twice when it changes (first only to learn whether it does), so a member that fails is kept
    * as it was before any of it is written. For large payloads (a .tar.gz's tar): no temp copy
-   * of the output. A Context that overrides normalizeMember must drop or override this too.
+   * of the output. `open` is told the size of the new bytes (known from the first pass), which
+   * an encoder may need before the first byte (zstd and lz4 record it in the frame header).
+   * A Context that overrides normalizeMember must drop or override this too.
    */
-  normalizeMemberInto?(name: string, member: Source, open: () => Promise<Sink>): Promise<StreamedMemberResult>;
+  normalizeMemberInto?(name: string, member: Source, open: (size: number) => Promise<Sink>): Promise<StreamedMemberResult>;
   /**
    * Optional: would any enabled handler take a member with this probe? Lets a handler decide
    * from a payload's head whether it can change at all before keeping any of it.

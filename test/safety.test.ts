@@ -155,6 +155,52 @@ describe('4. temp disk is bounded: a payload is kept only when a handler may cha
     const tar = spawnSync('tar', ['tvzf', f, '--numeric-owner'], { encoding: 'utf8' }).stdout;
     expect(tar).toMatch(/^-rw-r--r-- 0\/0 +41943040 1970-01-01 00:00 f$/m);
   });
+  for (const [tool, ext] of [['xz', 'xz'], ['zstd', 'zst']] as const) {
+    it.skipIf(!haveTool(tool))(`a .${ext} of 17 MiB that is no artifact is verified without any temp space (TMPDIR unusable)`, () => {
+      // Before (the shared payload mechanism): the payload, over limits.spillBytes (16 MiB), was
+      // spilled to $TMPDIR whole. (Zeros would do for gzip; an .xz or .zst of zeros is over
+      // limits.maxRatio, refused as a bomb before anything is kept.)
+      const d = fresh(`plain-${ext}`);
+      const f = join(d, `data.${ext}`);
+      const lines: string[] = [];
+      let len = 0;
+      for (let i = 0, x = 1; len < 17 << 20; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        const line = `${i} ${x.toString(36)} ${(x >>> 7).toString(16)}\n`;
+        lines.push(line);
+        len += line.length;
+      }
+      const input = spawnSync(tool, ['-0', '-T1', '-q', '-c'], { input: Buffer.from(lines.join('')), maxBuffer: 1 << 28 }).stdout;
+      writeFileSync(f, input);
+      const r = detnorm(['-q', f], { env: { TMPDIR: join(d, 'no-such-dir') } });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(readFileSync(f).equals(input)).toBe(true);
+      // A corrupt copy is still refused: the stream is verified, only not kept.
+      const bad = Buffer.from(input);
+      bad[bad.length >> 1]! ^= 0x55;
+      writeFileSync(f, bad);
+      const rb = detnorm(['-q', f], { env: { TMPDIR: join(d, 'no-such-dir') } });
+      expect(rb.status).toBe(3);
+      expect(rb.stderr).toMatch(new RegExp(`data\\.${ext}: ${tool}: .*(corrupt|checksum)`));
+    });
+  }
+  it.skipIf(!MOUNT || !haveTool('zstd'))('a .tar.zst with a 40 MiB member needs temp space for the payload only, not twice', async () => {
+    // Before: the decompressed payload and the normalized tar were both spilled (80 MiB in 56 MiB).
+    const d = fresh('tarzst');
+    const f = join(d, 'big.tar.zst');
+    const member = Buffer.alloc(40 << 20);
+    for (let i = 0, x = 1; i < member.length; i += 4) member.writeUInt32LE((x = (Math.imul(x, 1103515245) + 12345) >>> 0), i);
+    writeFileSync(f, spawnSync('zstd', ['-1', '-q', '-c'], { input: tarOf(member), maxBuffer: 1 << 28 }).stdout);
+    await withTmpfs(join(d, 'tmp'), '56m', () => {
+      const r = detnorm(['-v', f], { env: { TMPDIR: join(d, 'tmp') } });
+      expect(r.stdout + r.stderr).not.toMatch(/kept as it was|ENOSPC/);
+      expect(r.status).toBe(0);
+      expect(readdirSync(join(d, 'tmp'))).toEqual([]);
+    });
+    const tar = spawnSync('sh', ['-c', `zstd -dc "$0" | tar tv --numeric-owner -f -`, f], { encoding: 'utf8' }).stdout;
+    expect(tar).toMatch(/^-rw-r--r-- 0\/0 +41943040 1970-01-01 00:00 f$/m);
+  });
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal} removes the run's spill directories and temp files, and leaves the file as it was`, async () => {
       // Before: /tmp/detnorm-spill-* directories survived SIGTERM and SIGINT.

@@ -29,6 +29,16 @@ export interface ArHeader {
   /** Octal mode as a number. */
   readonly mode: number | undefined;
   readonly size: number;
+  /** The numeric fields' text as stored, trailing spaces removed (for messages about odd values). */
+  readonly text: { readonly mtime: string; readonly uid: string; readonly gid: string; readonly mode: string };
+}
+
+/** A numeric field for messages: "blank", the number (mode in octal), or the stored text quoted when it is no number. */
+export function showField(h: ArHeader, key: 'mtime' | 'uid' | 'gid' | 'mode'): string {
+  const v = h[key];
+  if (v === undefined) return 'blank';
+  if (Number.isNaN(v)) return JSON.stringify(h.text[key]);
+  return key === 'mode' ? v.toString(8) : String(v);
 }
 
 /** The fields a header is written from: undefined writes a blank field. */
@@ -70,6 +80,12 @@ export function decodeHeader(b: Uint8Array, at: number): ArHeader {
     gid: parseNumber(field(b, FIELDS.gid), 10),
     mode: parseNumber(field(b, FIELDS.mode), 8),
     size,
+    text: {
+      mtime: field(b, FIELDS.mtime).replace(/ +$/, ''),
+      uid: field(b, FIELDS.uid).replace(/ +$/, ''),
+      gid: field(b, FIELDS.gid).replace(/ +$/, ''),
+      mode: field(b, FIELDS.mode).replace(/ +$/, ''),
+    },
   };
 }
 

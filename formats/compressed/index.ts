@@ -1,7 +1,7 @@
 // The payload codecs by name, and where a compressed segment ends (for containers that hold
 // several segments back to back: an initramfs is cpio archives and compressed cpio archives,
 // concatenated, as the kernel's unpack_to_rootfs reads them).
-import type { Context, SpillSink, Source } from '../../src/types.js';
+import type { Context, Sink, Source } from '../../src/types.js';
 import { gzipCodec } from '../gzip.js';
 import { bzip2Codec } from './bzip2.js';
 import { lz4Codec } from './lz4.js';
@@ -16,8 +16,8 @@ export function codecFor(head: Uint8Array): PayloadCodec<unknown> | undefined {
   return PAYLOAD_CODECS.find((c) => c.detect(head));
 }
 
-/** A spill that keeps nothing: decoding only to find where the streams end. */
-function discard(): SpillSink {
+/** A sink that keeps nothing: decoding only to find where the streams end. */
+function discard(): Sink {
   let length = 0;
   return {
     get length() {
@@ -25,9 +25,6 @@ function discard(): SpillSink {
     },
     async write(chunk) {
       length += chunk.length;
-    },
-    async close(): Promise<Source> {
-      return { size: 0, read: async () => new Uint8Array(0) };
     },
   };
 }
@@ -37,6 +34,6 @@ function discard(): SpillSink {
  * (decoded and verified, the payload discarded), or the reason they cannot be read.
  */
 export async function compressedExtent(codec: PayloadCodec<unknown>, input: Source, ctx: Context): Promise<number | { untouched: string }> {
-  const parsed = await codec.parse(input, { ...ctx, spill: discard, notice: () => {} });
+  const parsed = await codec.parse(input, { ...ctx, notice: () => {} }, discard());
   return 'untouched' in parsed ? parsed : parsed.end;
 }

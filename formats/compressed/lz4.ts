@@ -3,7 +3,7 @@
 // (`lz4 -l`, the kernel's and Android's) decoded and verified; the payload nested. Unchanged
 // payload: the bytes are kept. Changed: the first frame's format and flags, as the lz4 1.9.4
 // CLI writes them at level 9 (`lz4 -9 ...`, or `lz4 -l -9` for the legacy format).
-import { decodeLz4Frame, decodeLz4Legacy, describeLz4Settings, encodeLz4, isLz4FrameMagic, isLz4LegacyMagic, lz4SettingsOf, type Lz4Settings } from '../../src/codecs/lz4.js';
+import { decodeLz4Frame, decodeLz4Legacy, describeLz4Settings, lz4Encoder, isLz4FrameMagic, isLz4LegacyMagic, lz4SettingsOf, type Lz4Settings } from '../../src/codecs/lz4.js';
 import { isSkippableMagic, skippableEnd } from '../../src/codecs/zstd.js';
 import { FormatError } from '../../src/types.js';
 import { innerNameBySuffix, payloadHandler, type PayloadCodec } from './payload.js';
@@ -15,8 +15,7 @@ export const lz4Codec: PayloadCodec<Lz4Settings> = {
   streamWord: 'frame',
   detect: (head) => isLz4FrameMagic(head) || isLz4LegacyMagic(head),
   innerName: innerNameBySuffix([['.lz4', '']]),
-  async parse(input, ctx) {
-    const sink = ctx.spill();
+  async parse(input, ctx, sink) {
     let settings: Lz4Settings | undefined;
     let frames = 0;
     let skippable = 0;
@@ -42,12 +41,11 @@ export const lz4Codec: PayloadCodec<Lz4Settings> = {
       frames++;
     }
     const meta = { format: settings!.format, ...(settings!.format === 'frame' ? { blockSizeId: settings!.blockSizeId, contentSize: settings!.contentSize ? 1 : 0 } : {}) };
-    return { end: pos, payload: await sink.close(), settings: settings!, streams: frames, meta, dropped: skippable ? `${skippable} skippable frame(s)` : undefined };
+    return { end: pos, settings: settings!, streams: frames, meta, dropped: skippable ? `${skippable} skippable frame(s)` : undefined };
   },
-  async encode(payload, settings, output) {
-    await encodeLz4(payload, settings, output);
-    return describeLz4Settings(settings);
-  },
+  needsSize: true,
+  encoder: (settings, size, output) => lz4Encoder(settings, size, output),
+  describe: describeLz4Settings,
 };
 
 export const lz4Handler = payloadHandler(lz4Codec);

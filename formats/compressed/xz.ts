@@ -4,7 +4,7 @@
 // stream from liblzma 5.4.1 at preset 6 with what the first stream's headers record (check type,
 // filter chain, LZMA2 dictionary up to 64 MiB, and the Block layout: single-threaded as
 // `xz -T1`, or multi-threaded as `xz -T0` and dpkg-deb write, when its Block Headers carry sizes).
-import { CHECK_NAMES, decodeXzStream, describeXzSettings, encodeXz, isXzMagic, type XzSettings } from '../../src/codecs/xz.js';
+import { CHECK_NAMES, decodeXzStream, describeXzSettings, xzEncoder, isXzMagic, type XzSettings } from '../../src/codecs/xz.js';
 import { FormatError, type Source } from '../../src/types.js';
 import { innerNameBySuffix, payloadHandler, type PayloadCodec } from './payload.js';
 
@@ -35,9 +35,8 @@ export const xzCodec: PayloadCodec<XzSettings> = {
     ['.txz', '.tar'],
     ['.xz', ''],
   ]),
-  async parse(input, ctx) {
+  async parse(input, ctx, sink) {
     if (!isXzMagic(await input.read(0, Math.min(6, input.size)))) throw new FormatError('not an xz file: bad magic at offset 0');
-    const sink = ctx.spill();
     let settings: XzSettings | undefined;
     let streams = 0;
     let pos: number | undefined = 0;
@@ -50,12 +49,10 @@ export const xzCodec: PayloadCodec<XzSettings> = {
       pos = await nextStream(input, end);
     }
     const meta = { check: CHECK_NAMES[settings!.check] ?? settings!.check, layout: settings!.layout, dict: settings!.dictSize };
-    return { end, payload: await sink.close(), settings: settings!, streams, meta };
+    return { end, settings: settings!, streams, meta };
   },
-  async encode(payload, settings, output) {
-    await encodeXz(payload, settings, output);
-    return describeXzSettings(settings);
-  },
+  encoder: (settings, _size, output) => xzEncoder(settings, output),
+  describe: describeXzSettings,
 };
 
 export const xzHandler = payloadHandler(xzCodec);

@@ -4,7 +4,7 @@
 // bytes are kept. Changed: one frame as the zstd 1.5.4 CLI writes it, with the first frame's
 // checksum and content-size flags, at the level the window implies (src/codecs/zstd.ts:
 // window over 2 MiB -> 19, else 3); skippable frames are dropped then (they describe the old bytes).
-import { decodeZstdFrame, describeZstdSettings, encodeZstd, isSkippableMagic, isZstdMagic, skippableEnd, zstdSettingsOf, type ZstdSettings } from '../../src/codecs/zstd.js';
+import { decodeZstdFrame, describeZstdSettings, zstdEncoder, isSkippableMagic, isZstdMagic, skippableEnd, zstdSettingsOf, type ZstdSettings } from '../../src/codecs/zstd.js';
 import { FormatError } from '../../src/types.js';
 import { innerNameBySuffix, payloadHandler, type PayloadCodec } from './payload.js';
 
@@ -19,8 +19,7 @@ export const zstdCodec: PayloadCodec<ZstdSettings> = {
     ['.zst', ''],
     ['.zstd', ''],
   ]),
-  async parse(input, ctx) {
-    const sink = ctx.spill();
+  async parse(input, ctx, sink) {
     let settings: ZstdSettings | undefined;
     let meta: Record<string, string | number> = {};
     let frames = 0;
@@ -46,12 +45,11 @@ export const zstdCodec: PayloadCodec<ZstdSettings> = {
       pos = f.end;
     }
     if (!settings) throw new FormatError('no zstd frame in the file');
-    return { end: pos, payload: await sink.close(), settings, streams: frames, meta: { ...meta, skippable }, dropped: skippable ? `${skippable} skippable frame(s)` : undefined };
+    return { end: pos, settings, streams: frames, meta: { ...meta, skippable }, dropped: skippable ? `${skippable} skippable frame(s)` : undefined };
   },
-  async encode(payload, settings, output) {
-    await encodeZstd(payload, settings, output);
-    return describeZstdSettings(settings);
-  },
+  needsSize: true,
+  encoder: async (settings, size, output) => zstdEncoder(settings, size, output),
+  describe: describeZstdSettings,
 };
 
 export const zstdHandler = payloadHandler(zstdCodec);

@@ -184,7 +184,10 @@ async function writeSegment(input: Source, seg: Segment, out: Out, ctx: Context,
   const groups = new Map<string, Entry[]>();
   for (const e of seg.entries) {
     const k = groupKey(e);
-    if (k) groups.set(k, [...(groups.get(k) ?? []), e]);
+    if (!k) continue;
+    const list = groups.get(k);
+    if (list) list.push(e);
+    else groups.set(k, [e]);
   }
   // The member holding a group's data: the last (archive order) with any.
   const dataHolder = new Map<string, Entry>();
@@ -266,8 +269,12 @@ async function writeSegment(input: Source, seg: Segment, out: Out, ctx: Context,
   };
 
   if (f === 'newc' || f === 'crc') {
-    // GNU cpio's deferral: links wait until the group's last one (by nlink) is listed.
-    let deferred: Entry[] = []; // most recent first, as GNU's list
+    // GNU cpio's deferral: links wait until the group's last one (by nlink) is listed. GNU
+    // keeps one list, most recent first; here each group keeps its own (in listing order, read
+    // backwards), so the work stays linear in the entries whatever their link counts say.
+    const deferred: Entry[] = []; // in listing order
+    const done = new Set<Entry>();
+    const waiting = new Map<string, Entry[]>();
     const seen = new Map<string, number>();
     for (const e of sorted) {
       const k = groupKey(e);
@@ -277,18 +284,28 @@ async function writeSegment(input: Source, seg: Segment, out: Out, ctx: Context,
       }
       const n = (seen.get(k) ?? 0) + 1;
       seen.set(k, n);
+      const group = waiting.get(k) ?? [];
       if (n < e.h.nlink) {
-        deferred.unshift(e);
+        deferred.push(e);
+        group.push(e);
+        waiting.set(k, group);
         continue;
       }
-      for (const d of deferred.filter((d) => groupKey(d) === k)) await emit(d, false);
-      deferred = deferred.filter((d) => groupKey(d) !== k);
+      for (let i = group.length - 1; i >= 0; i--) {
+        await emit(group[i]!, false);
+        done.add(group[i]!);
+      }
+      waiting.delete(k);
       await emit(e, hasData(e));
     }
-    while (deferred.length) {
-      const d = deferred.shift()!;
+    const left = new Map<string, number>();
+    for (const d of deferred) if (!done.has(d)) left.set(groupKey(d)!, (left.get(groupKey(d)!) ?? 0) + 1);
+    for (let i = deferred.length - 1; i >= 0; i--) {
+      const d = deferred[i]!;
+      if (done.has(d)) continue;
       const k = groupKey(d)!;
-      const others = deferred.filter((x) => groupKey(x) === k).length;
+      const others = left.get(k)! - 1;
+      left.set(k, others);
       await emit(d, others === 0 && hasData(d));
     }
   } else {

@@ -15,11 +15,14 @@
 // A signed package (an `_gpg*` member) and packages with other extra members are left alone.
 import { SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
-import { GLOBAL_MAGIC, encodeHeader } from '../ar/header.js';
+import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
+import { AR_FIELDS } from '../ar.js';
+import { compareMemberLists, type FieldSpec } from '../compare.js';
+import { GLOBAL_MAGIC, encodeHeader, showField } from '../ar/header.js';
 import { Unsupported, parseArchive, type Entry } from '../ar/parse.js';
 import { bzip2Codec } from '../compressed/bzip2.js';
-import type { PayloadCodec } from '../compressed/payload.js';
+import { DivergingSink, decodeToSpill, encodePayload, type PayloadCodec } from '../compressed/payload.js';
+import type { EncodingSink } from '../../src/codecs/stream.js';
 import { xzCodec } from '../compressed/xz.js';
 import { zstdCodec } from '../compressed/zstd.js';
 import { gzipCodec } from '../gzip.js';
@@ -97,7 +100,14 @@ async function layoutOf(input: Source, ctx: Context): Promise<Layout | { untouch
   return { binary, control: control[0]!, data: data[0]!, reordered: members.indexOf(data[0]!) < members.indexOf(control[0]!), tables: parsed.entries.some((e) => e.kind !== 'member') };
 }
 
-/** A tar member normalized the dpkg-deb way: its new bytes, or undefined when they stay. */
+/**
+ * A tar member normalized the dpkg-deb way: its new bytes, or undefined when they stay.
+ * Temp disk: the decompressed tar, and the new compressed member. The normalized tar is never
+ * kept: it is compared with the old one as it is written, and only from the first byte that
+ * differs is it compressed (the identical prefix first) straight into the new member. A codec
+ * whose encoder needs the payload's size first (zstd: the CLI pledges it) gets the normalized
+ * tar from a spill instead.
+ */
 async function normalizeTarMember(input: Source, e: Entry, flavor: TarFlavor, ctx: Context, tally: Tally, nested: Change[]): Promise<Source | { untouched: string } | undefined> {
   const prefix = e.name.startsWith('control.tar') ? 'control.tar' : 'data.tar';
   const ext = e.name.slice(prefix.length);
@@ -105,32 +115,61 @@ async function normalizeTarMember(input: Source, e: Entry, flavor: TarFlavor, ct
   const codec = CODECS[ext];
   const member = new SliceSource(input, e.dataOffset, e.dataSize);
   const mctx: Context = { ...ctx, path: `${ctx.path}!/${e.name}`, normalizeMember: (n, m) => ctx.normalizeMember(`${e.name}!/${n}`, m) };
-  let tar: Source = member;
-  let parsed;
-  if (codec) {
-    parsed = await codec.parse(member, mctx);
-    if ('untouched' in parsed) return { untouched: `${e.name}: ${parsed.untouched}` };
+  if (!codec) {
+    const out = ctx.spill();
+    const r = await normalizeTarAs(member, out, mctx, flavor);
+    if (r.status === 'untouched') {
+      out.release?.();
+      return { untouched: `${e.name}: ${r.reason}` };
+    }
+    const normalized = await out.close();
+    if (await sourcesEqual(normalized, member)) {
+      normalized.release?.();
+      return undefined;
+    }
+    for (const c of r.changes) nested.push({ ...c, member: c.member ? `${e.name}!/${c.member}` : e.name });
+    return normalized;
+  }
+  const decoded = await decodeToSpill(codec, member, mctx);
+  if ('untouched' in decoded) return { untouched: `${e.name}: ${decoded.untouched}` };
+  const { parsed, payload: tar } = decoded;
+  try {
     if (parsed.end !== member.size) throw new FormatError(`${e.name}: ${member.size - parsed.end} bytes after the compressed data`);
-    tar = parsed.payload;
     for (const c of parsed.headerChanges ?? []) nested.push({ ...c, member: e.name });
-  }
-  const spill = ctx.spill();
-  const r = await normalizeTarAs(tar, spill, mctx, flavor);
-  if (r.status === 'untouched') return { untouched: `${e.name}: ${r.reason}` };
-  const out = await spill.close();
-  const same = await sourcesEqual(out, tar);
-  if (same && !parsed?.headerChanges?.length) return undefined;
-  const result = ctx.spill();
-  if (same && codec?.writeUnchanged && parsed) {
-    await codec.writeUnchanged(member, parsed, result);
+    const result = ctx.spill();
+    let encoder: EncodingSink | undefined;
+    let normalized: Source | undefined;
+    let same: boolean;
+    let r;
+    if (!codec.needsSize) {
+      const cmp = new DivergingSink(tar, async () => (encoder = await codec.encoder(parsed.settings, -1, result)));
+      r = await normalizeTarAs(tar, cmp, mctx, flavor);
+      same = r.status === 'normalized' && (await cmp.finish());
+    } else {
+      const out = ctx.spill();
+      r = await normalizeTarAs(tar, out, mctx, flavor);
+      normalized = await out.close();
+      same = await sourcesEqual(normalized, tar);
+    }
+    if (r.status === 'untouched' || (same && !parsed.headerChanges?.length)) {
+      result.release?.();
+      normalized?.release?.();
+      return r.status === 'untouched' ? { untouched: `${e.name}: ${r.reason}` } : undefined;
+    }
+    if (same && codec.writeUnchanged) {
+      normalized?.release?.();
+      await codec.writeUnchanged(member, parsed, result);
+      return result.close();
+    }
+    for (const c of r.changes) nested.push({ ...c, member: c.member ? `${e.name}!/${c.member}` : e.name });
+    if (encoder) await encoder.finish();
+    else await encodePayload(codec, normalized ?? tar, parsed.settings, result);
+    normalized?.release?.();
+    tally.add('compression', `${e.name} recompressed`, `${e.name} recompressed with ${codec.describe(parsed.settings)}`);
     return result.close();
+  } finally {
+    tar.release?.();
   }
-  for (const c of r.changes) nested.push({ ...c, member: c.member ? `${e.name}!/${c.member}` : e.name });
-  if (codec && parsed) {
-    const how = await codec.encode(out, parsed.settings, result);
-    tally.add('compression', `${e.name} recompressed`, `${e.name} recompressed with ${how}`);
-  } else await copyRange(out, 0, out.size, result);
-  return result.close();
 }
 
 async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
@@ -155,13 +194,15 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const h = e.header;
     const mtime = canonicalTime(ctx.options, h.mtime !== undefined && !Number.isNaN(h.mtime) ? h.mtime : undefined, 0);
     const size = replaced ? replaced.size : e.dataSize;
-    if (h.mtime !== mtime) tally.add('timestamp', `ar member mtime -> ${mtime}`, `ar member mtime ${h.mtime ?? 'blank'} -> ${mtime}`);
+    if (h.mtime !== mtime) tally.add('timestamp', `ar member mtime -> ${mtime}`, `ar member mtime ${showField(h, 'mtime')} -> ${mtime}`);
     if (h.uid !== 0 || h.gid !== 0) tally.add('owner', 'ar member uid/gid -> 0');
-    if (h.mode !== AR_MODE) tally.add('mode', 'ar member mode -> 100644', `ar member mode ${h.mode?.toString(8) ?? 'blank'} -> 100644`);
+    if (h.mode !== AR_MODE) tally.add('mode', 'ar member mode -> 100644', `ar member mode ${showField(h, 'mode')} -> 100644`);
     if (h.rawName.trimEnd() !== e.name) tally.add('header', 'ar member names as dpkg writes them (no "/")');
     await output.write(encodeHeader({ name: e.name, mtime, uid: 0, gid: 0, mode: AR_MODE, size }));
-    if (replaced) await copyRange(replaced, 0, replaced.size, output);
-    else await copyRange(input, e.dataOffset, e.dataSize, output);
+    if (replaced) {
+      await copyRange(replaced, 0, replaced.size, output);
+      replaced.release?.();
+    } else await copyRange(input, e.dataOffset, e.dataSize, output);
     if (size % 2 === 1) await output.write(Uint8Array.of(0x0a));
   }
   return { status: 'normalized', changes: [...tally.changes(), ...mergeNested(nested)] };
@@ -179,9 +220,10 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
     const ext = e.name.replace(/^(control|data)\.tar/, '');
     const codec = e === layout.binary ? undefined : CODECS[ext];
     if (codec) {
-      const parsed = await codec.parse(data, ctx);
-      if (!('untouched' in parsed)) {
-        data = parsed.payload;
+      const decoded = await decodeToSpill(codec, data, ctx);
+      if (!('untouched' in decoded)) {
+        const { parsed } = decoded;
+        data = decoded.payload;
         name = e.name.slice(0, e.name.length - ext.length);
         meta.compression = codec.name;
         Object.assign(meta, parsed.meta);
@@ -191,6 +233,32 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
   }
 }
 
+/** What `detnorm diff` compares of a package's members: the ar header fields, and the compressor. */
+const DEB_FIELDS: readonly FieldSpec[] = [
+  ...AR_FIELDS,
+  {
+    kind: 'compression',
+    label: 'compressor',
+    value: (m) => m.meta.compression ?? 'none',
+    cause: () => 'dpkg-deb -Z chooses the compressor (its default is xz)',
+  },
+];
+
+/**
+ * For `detnorm diff`: the ar header fields of debian-binary, control.tar and data.tar, their
+ * compressors, and the tars decompressed as member pairs (the core then says which tar member
+ * and field differ).
+ */
+async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> {
+  const list = async (s: Source) => {
+    const out: MemberInfo[] = [];
+    for await (const m of members(s, ctx)) out.push(m);
+    if (!out.length) throw new FormatError('a Debian package left as it is (signed, extra members or another format version)');
+    return out;
+  };
+  return compareMemberLists(await list(a), await list(b), { fields: DEB_FIELDS, order: false });
+}
+
 export const debHandler: Handler = {
   name: 'deb',
   description: 'Debian packages (.deb/.udeb/.ddeb): dpkg-deb --build --root-owner-group form (ar headers, tar order, owners, modes, times; compressor kept)',
@@ -198,4 +266,5 @@ export const debHandler: Handler = {
   detect: (probe) => isDebHead(probe.head),
   normalize,
   members,
+  compare,
 };

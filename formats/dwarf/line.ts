@@ -50,6 +50,9 @@ function entryTable(c: Cursor, sizes: FormSizes, out: Refs, what: string): void 
   }
   const count = c.uleb();
   if (count > 0 && formatCount === 0) c.fail(`${what} without entry formats`);
+  // Bounded by the bytes: an entry takes at least one (forms of no size, flag_present or
+  // implicit_const alone, would otherwise let a huge count loop on nothing).
+  if (count > c.end - c.pos) c.fail(`${what} declares ${count} entries in ${c.end - c.pos} bytes`);
   for (let i = 0; i < count; i++) for (const f of forms) entryValue(c, f, sizes, out, what);
 }
 

@@ -180,6 +180,8 @@ export function rewriteDebug(c: DwarfContainer, mapper: PathMapper): DebugRewrit
   for (const s of strOffSecs) walkStrOffsets(load(s), le, s.name, refs(s));
   for (const s of nameSecs) walkNames(load(s), le, s.name, refs(s));
 
+  const walked = new Set([...infos, ...typeSecs, ...lineSecs, ...macroSecs, ...strOffSecs, ...nameSecs].map((s) => s.index));
+
   // 2. String tables. References are kept as parallel arrays (a large binary has millions).
   let mapped = 0;
   const reordered: string[] = [];
@@ -254,6 +256,12 @@ export function rewriteDebug(c: DwarfContainer, mapper: PathMapper): DebugRewrit
         const t = secs[r.symSection];
         if (!t || !tables.includes(t) || parsedKeys.has(relocKey(target, r.offset))) continue;
         if (r.multi) throw new Unsupported(`relocation against ${t.name} at ${secs[target]!.name}+${r.offset} is not a plain offset`);
+        // A section the walks above parsed has all its string references found by them: a REL
+        // relocation elsewhere in it would have its field (bytes the walk reads as structure)
+        // rewritten, and the next run would parse something else.
+        if (!r.rela && walked.has(target)) {
+          throw new FormatError(`relocation against ${t.name} at ${secs[target]!.name}+${r.offset} is not at a string reference the DWARF reader found there`);
+        }
         const size = c.relocFieldSize(r);
         const ref: Ref = { target: t, value: r.symValue + (r.rela ? r.addend : readField(secs[target]!, r.offset, size)), reloc: r };
         rRel.set(count, ref);

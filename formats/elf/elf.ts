@@ -213,6 +213,10 @@ export function parseElf(bytes: Uint8Array): Elf {
       );
     }
   }
+  // A segment's file bytes must be in the file (a separate debug file's segments have
+  // p_filesz 0): the layout keeps them in place, and one past the end would move every other
+  // section after it on each run.
+  segments.forEach((p, i) => need(p.filesz === 0 || p.offset + p.filesz <= bytes.length, `program header ${i} (${p.filesz} bytes at ${p.offset}) is outside the file`));
   for (const s of sections) {
     if (s.type !== SHT_NOBITS && s.type !== SHT_NULL) {
       need(s.offset + s.size <= bytes.length, `section ${s.index} (${s.size} bytes at ${s.offset}) is outside the file`);
@@ -222,13 +226,18 @@ export function parseElf(bytes: Uint8Array): Elf {
     need(shstrndx < sections.length, `e_shstrndx ${shstrndx} out of range`);
     const strtab = sections[shstrndx]!;
     const base = strtab.offset;
-    for (const s of sections) {
-      if (shstrndx === 0) break;
-      need(s.nameOff < strtab.size, `section ${s.index} name offset ${s.nameOff} is outside .shstrtab`);
-      let end = base + s.nameOff;
-      const limit = base + strtab.size;
-      while (end < limit && bytes[end] !== 0) end++;
-      s.name = Buffer.from(bytes.buffer, bytes.byteOffset + base + s.nameOff, end - base - s.nameOff).toString('latin1');
+    if (shstrndx !== 0) {
+      // The name table is read whatever its type says: it must hold bytes, inside the file
+      // (a SHT_NULL or SHT_NOBITS one escapes the section bounds check above).
+      need(strtab.type !== SHT_NOBITS && strtab.type !== SHT_NULL, `e_shstrndx ${shstrndx} names a section of type ${strtab.type}, which holds no bytes`);
+      need(base + strtab.size <= bytes.length, `section name table (${strtab.size} bytes at ${base}) is outside the file`);
+      const table = bytes.subarray(base, base + strtab.size);
+      for (const s of sections) {
+        need(s.nameOff < strtab.size, `section ${s.index} name offset ${s.nameOff} is outside .shstrtab`);
+        let end = table.indexOf(0, s.nameOff);
+        if (end < 0) end = table.length;
+        s.name = Buffer.from(table.buffer, table.byteOffset + s.nameOff, end - s.nameOff).toString('latin1');
+      }
     }
   }
   const header: Header = { is64, le, type, machine, phoff, shoff, ehsize, phentsize, phnum, shentsize, shnum, shstrndx };
@@ -371,11 +380,12 @@ export function parseNotes(data: Uint8Array, le: boolean): Note[] {
     const descsz = bin.u32(p + 4);
     const type = bin.u32(p + 8);
     const nameAt = p + 12;
-    const descAt = nameAt + ((namesz + 3) & ~3);
+    // Arithmetic, not `& ~3`: a 32-bit size near 2^32 would wrap to a small one.
+    const descAt = nameAt + Math.ceil(namesz / 4) * 4;
     need(descAt <= data.length && descAt + descsz <= data.length, `note at ${p} runs past its section`);
     const name = Buffer.from(data.buffer, data.byteOffset + nameAt, Math.max(0, namesz - 1)).toString('latin1');
     out.push({ type, name, descOffset: descAt, descSize: descsz });
-    p = descAt + ((descsz + 3) & ~3);
+    p = descAt + Math.ceil(descsz / 4) * 4;
   }
   return out;
 }

@@ -75,11 +75,12 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
     const s = elf.sections[idx]!;
     const was = isCompressed(s);
     const baseAlign = was ? readChdr(elf, s).addralign : s.addralign;
-    const plainFlags = s.flags & ~SHF_COMPRESSED;
+    // Arithmetic, not bitwise: sh_flags is 64-bit, and `&` would cut it to a signed 32-bit value.
+    const plainFlags = was ? s.flags - SHF_COMPRESSED : s.flags;
     if (usesCompression && s.name.startsWith('.debug_')) {
       const z = compressSection(elf.header.is64, elf.header.le, baseAlign, data);
       if (z.length < data.length) {
-        contents.set(idx, { data: z, flags: plainFlags | SHF_COMPRESSED, addralign: elf.header.is64 ? 8 : 4 });
+        contents.set(idx, { data: z, flags: plainFlags + SHF_COMPRESSED, addralign: elf.header.is64 ? 8 : 4 });
         recompressed++;
         continue;
       }

@@ -95,7 +95,9 @@ async function indexTar(input: Source): Promise<Indexed | { untouched: string }>
   const links = new Map<string, string>();
   for (const e of entries) {
     const name = stripDot(e.name);
-    const t = e.typeflag === '\0' ? (name.endsWith('/') ? '5' : '0') : e.typeflag;
+    // An old-style entry (typeflag NUL) is a directory when its name ends in '/' ("./" too).
+    const t = e.typeflag === '\0' ? (e.name.endsWith('/') ? '5' : '0') : e.typeflag;
+    if ((name === '' || name === '.') && t !== '5') throw new FormatError(`member "${e.name}" at offset ${e.headerOffset} names the archive's root but is not a directory`);
     if (t === '0' || t === '7') {
       if (files.has(name)) throw new FormatError(`member ${name} appears twice in the image archive`);
       files.set(name, new SliceSource(input, e.dataOffset, e.size));

@@ -32,7 +32,7 @@ async function side(input: Source, ctx: Context): Promise<Side> {
   const d = await decodePackage(input, ctx);
   if ('untouched' in d) throw new FormatError(d.untouched);
   const main = d.pkg.main;
-  const data = new Map((await listPayload(d.parsed.payload)).map((m) => [m.name.replace(/^\.\//, '/'), m.data]));
+  const data = new Map((await listPayload(d.payload)).map((m) => [m.name.replace(/^\.\//, '/'), m.data]));
   const base = getEntry(main, TAG.BASENAMES);
   const names: string[] = [];
   if (base) {

@@ -23,7 +23,7 @@ import { SliceSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
 import { bzip2Codec } from '../compressed/bzip2.js';
-import type { Parsed, PayloadCodec } from '../compressed/payload.js';
+import { decodeToSpill, encodePayload, type Parsed, type PayloadCodec } from '../compressed/payload.js';
 import { xzCodec } from '../compressed/xz.js';
 import { zstdCodec } from '../compressed/zstd.js';
 import { gzipCodec } from '../gzip.js';
@@ -207,6 +207,8 @@ export interface Decoded {
   readonly codec: PayloadCodec<unknown>;
   readonly compressed: Source;
   readonly parsed: Parsed<unknown>;
+  /** The decompressed payload (a cpio archive), spilled. */
+  readonly payload: Source;
 }
 
 /** Read, check and decompress a package, or say why it stays as it is. */
@@ -226,8 +228,9 @@ export async function decodePackage(input: Source, ctx: Context): Promise<Decode
   const compressed = new SliceSource(input, pkg.payloadStart, input.size - pkg.payloadStart);
   if (compressed.size === 0) throw new FormatError('truncated package: no payload');
   const mctx: Context = { ...ctx, path: `${ctx.path}!/payload` };
-  const parsed = await codec.parse(compressed, mctx);
-  if ('untouched' in parsed) return { untouched: `payload: ${parsed.untouched}` };
+  const decoded = await decodeToSpill(codec, compressed, mctx);
+  if ('untouched' in decoded) return { untouched: `payload: ${decoded.untouched}` };
+  const { parsed, payload } = decoded;
   if (parsed.end !== compressed.size) throw new FormatError(`payload: ${compressed.size - parsed.end} bytes after the ${codec.name} data`);
   const pd = getEntry(pkg.main, TAG.PAYLOADDIGEST);
   if (pd) {
@@ -235,7 +238,7 @@ export async function decodePackage(input: Source, ctx: Context): Promise<Decode
     if (!algo) return { untouched: 'unknown PAYLOADDIGESTALGO' };
     if (strings(pd)[0] !== (await hashSource(algo, compressed))) throw new FormatError('PAYLOADDIGEST does not match the payload: corrupt package');
   }
-  return { pkg, codec, compressed, parsed };
+  return { pkg, codec, compressed, parsed, payload };
 }
 
 /**
@@ -254,7 +257,7 @@ export function mapPathsInText(text: string, maps: readonly { from: string; to: 
 async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
   const d = await decodePackage(input, ctx);
   if ('untouched' in d) return { status: 'untouched', reason: d.untouched };
-  const { pkg, codec, compressed, parsed } = d;
+  const { pkg, codec, compressed, parsed, payload } = d;
   const o = ctx.options;
   const tally = new Tally();
   const main = pkg.main;
@@ -330,7 +333,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   const cpio = ctx.spill();
   let pr;
   try {
-    pr = await rewritePayload(parsed.payload, table, cpio, ctx);
+    pr = await rewritePayload(payload, table, cpio, ctx);
   } catch (e) {
     if (e instanceof Unsupported) return { status: 'untouched', reason: e.reason };
     throw e;
@@ -341,7 +344,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const sink = ctx.spill();
     if (!pr.changed && codec.writeUnchanged) await codec.writeUnchanged(compressed, parsed, sink);
     else {
-      const how = await codec.encode(newCpio, parsed.settings, sink);
+      const how = await encodePayload(codec, newCpio, parsed.settings, sink);
       tally.add('compression', 'payload recompressed', `payload recompressed with ${how}`);
     }
     for (const c of parsed.headerChanges ?? []) tally.add(c.kind, `payload: ${c.what}`);
@@ -427,7 +430,7 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
 async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> {
   const d = await decodePackage(input, ctx);
   if ('untouched' in d) return;
-  yield { name: 'payload.cpio', data: d.parsed.payload, type: 'file', meta: { compression: d.codec.name } };
+  yield { name: 'payload.cpio', data: d.payload, type: 'file', meta: { compression: d.codec.name } };
 }
 
 export function looksLikeRpm(head: Uint8Array): boolean {

@@ -2,8 +2,7 @@
 // (one stream) or as `pbzip2 -N -bM` (the input cut into M x 100,000-byte pieces, each its own
 // `bzip2 -N` stream, concatenated: measured equal to pbzip2 1.1.13's output).
 import { FormatError, type Limits, type Sink, type Source } from '../types.js';
-import { SliceSource } from '../io.js';
-import { decodeSteps, encodeSteps, type Decoded } from './stream.js';
+import { StepEncoder, decodeSteps, feedAndFinish, type Decoded, type EncodingSink } from './stream.js';
 import { WasmCodec } from './wasm.js';
 
 /** "BZh" + block size digit + the first block's (or the end-of-stream) magic. */
@@ -47,18 +46,46 @@ export function describeBzip2Settings(s: Bzip2Settings): string {
   return s.chunk ? `pbzip2 -${s.level} -b${s.chunk / 100000} (one bzip2 stream per ${s.chunk} bytes)` : `bzip2 -${s.level}`;
 }
 
-async function encodeOne(src: Source, level: number, sink: Sink): Promise<void> {
+function streamEncoder(level: number, sink: Sink): StepEncoder {
   const codec = new WasmCodec('bzip2');
   const e = codec.fn('bze_new')(level);
   if (!e) throw new Error('bzip2: cannot create an encoder');
   const step = codec.fn('bze_step');
-  await encodeSteps(codec, (i, n, o, c, f, r) => step(e, i, n, o, c, f ? 1 : 0, r), src, sink, (s) => s === 1, 'bzip2');
+  return new StepEncoder(codec, (i, n, o, c, f, r) => step(e, i, n, o, c, f ? 1 : 0, r), sink, (s) => s === 1, 'bzip2');
+}
+
+/**
+ * A push encoder with `settings` into `sink`: one `bzip2 -N` stream, or (pbzip2 layout) a new
+ * stream for each `chunk` bytes, each started only when its first byte arrives (an empty
+ * payload is one empty stream).
+ */
+export function bzip2Encoder(settings: Bzip2Settings, sink: Sink): EncodingSink {
+  let current = streamEncoder(settings.level, sink);
+  let inCurrent = 0;
+  let total = 0;
+  return {
+    get length() {
+      return total;
+    },
+    async write(chunk) {
+      total += chunk.length;
+      for (let at = 0; at < chunk.length; ) {
+        if (settings.chunk && inCurrent === settings.chunk) {
+          await current.finish();
+          current = streamEncoder(settings.level, sink);
+          inCurrent = 0;
+        }
+        const n = settings.chunk ? Math.min(settings.chunk - inCurrent, chunk.length - at) : chunk.length - at;
+        await current.write(chunk.subarray(at, at + n));
+        inCurrent += n;
+        at += n;
+      }
+    },
+    finish: () => current.finish(),
+  };
 }
 
 /** Compress `src` with `settings` into `sink`. */
 export async function encodeBzip2(src: Source, settings: Bzip2Settings, sink: Sink): Promise<void> {
-  if (!settings.chunk || src.size <= settings.chunk) return encodeOne(src, settings.level, sink);
-  for (let at = 0; at < src.size; at += settings.chunk) {
-    await encodeOne(new SliceSource(src, at, Math.min(settings.chunk, src.size - at)), settings.level, sink);
-  }
+  await feedAndFinish(src, bzip2Encoder(settings, sink));
 }

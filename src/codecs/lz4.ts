@@ -3,7 +3,7 @@
 // each a little-endian compressed size and the block). Streaming decode of one frame or legacy
 // stream; encode as the lz4 1.9.4 CLI does.
 import { FormatError, type Limits, type Sink, type Source } from '../types.js';
-import { decodeSteps, type Decoded } from './stream.js';
+import { decodeSteps, feedAndFinish, type Decoded, type EncodingSink } from './stream.js';
 import { WasmCodec } from './wasm.js';
 
 export const LZ4_FRAME_MAGIC = 0x184d2204;
@@ -153,24 +153,59 @@ async function copyOut(codec: WasmCodec, ptr: number, n: number, sink: Sink): Pr
   if (n > 0) await sink.write(codec.view(ptr, n));
 }
 
-/** Compress `src` with `settings` as the lz4 1.9.4 CLI does. */
-export async function encodeLz4(src: Source, settings: Lz4Settings, sink: Sink): Promise<void> {
+/**
+ * A push encoder as the lz4 1.9.4 CLI writes a payload of exactly `size` bytes with `settings`
+ * (the frame records the size when asked, and lz4io.c compresses an input smaller than one
+ * block in a single call), writing each block into `sink` once its input has arrived.
+ */
+export async function lz4Encoder(settings: Lz4Settings, size: number, sink: Sink): Promise<EncodingSink> {
   const codec = new WasmCodec('lz4');
+  let total = 0;
+  let fill = 0;
+  let done = false;
+  // Input is gathered in module memory up to one block; `block(n)` compresses what was gathered.
+  const gather = (inPtr: number, blockSize: number, block: (n: number) => Promise<void>): EncodingSink['write'] => async (chunk) => {
+    if (done) throw new Error('lz4: write after finish');
+    total += chunk.length;
+    if (total > size) throw new Error(`lz4: more than the ${size} bytes announced`);
+    for (let at = 0; at < chunk.length; ) {
+      const n = Math.min(blockSize - fill, chunk.length - at);
+      codec.view(inPtr + fill, n).set(chunk.subarray(at, at + n));
+      fill += n;
+      at += n;
+      if (fill === blockSize) {
+        fill = 0;
+        await block(blockSize);
+      }
+    }
+  };
+  const checkSize = () => {
+    if (total !== size) throw new Error(`lz4: ${total} bytes given, ${size} announced`);
+  };
   if (settings.format === 'legacy') {
     const inPtr = codec.alloc(LEGACY_BLOCK);
     const bound = codec.fn('ll_bound')(LEGACY_BLOCK);
     const outPtr = codec.alloc(bound + 4);
     await sink.write(Uint8Array.of(0x02, 0x21, 0x4c, 0x18));
     const encode = codec.fn('ll_encode');
-    for (let at = 0; at < src.size; at += LEGACY_BLOCK) {
-      const n = Math.min(LEGACY_BLOCK, src.size - at);
-      codec.view(inPtr, n).set(await src.read(at, n));
+    const block = async (n: number) => {
       const m = encode(inPtr, n, outPtr + 4, bound, LZ4_LEVEL);
       if (m <= 0) throw new Error('lz4: legacy block encoder failed');
       new DataView(codec.view(outPtr, 4).buffer).setUint32(outPtr, m, true);
       await sink.write(codec.view(outPtr, m + 4));
-    }
-    return;
+    };
+    return {
+      get length() {
+        return total;
+      },
+      write: gather(inPtr, LEGACY_BLOCK, block),
+      async finish() {
+        if (done) return;
+        done = true;
+        checkSize();
+        if (fill > 0) await block(fill);
+      },
+    };
   }
   const blockSize = 1 << (2 * settings.blockSizeId + 8);
   const e = codec.fn('lfe_new')(
@@ -180,24 +215,37 @@ export async function encodeLz4(src: Source, settings: Lz4Settings, sink: Sink):
     settings.contentChecksum ? 1 : 0,
     settings.blockChecksum ? 1 : 0,
     settings.contentSize ? 1 : 0,
-    BigInt(src.size),
+    BigInt(size),
   );
   if (!e) throw new Error('lz4: cannot create an encoder');
   const bound = codec.fn('lfe_bound')(e, blockSize);
   const inPtr = codec.alloc(blockSize);
   const outPtr = codec.alloc(bound);
-  if (src.size < blockSize) {
-    // lz4io.c: an input smaller than one block is compressed in a single call.
-    codec.view(inPtr, src.size).set(await src.read(0, src.size));
-    await copyOut(codec, outPtr, codec.fn('lfe_frame')(e, inPtr, src.size, outPtr, bound), sink);
-    return;
-  }
-  await copyOut(codec, outPtr, codec.fn('lfe_begin')(e, outPtr, bound), sink);
+  const single = size < blockSize;
+  if (!single) await copyOut(codec, outPtr, codec.fn('lfe_begin')(e, outPtr, bound), sink);
   const update = codec.fn('lfe_update');
-  for (let at = 0; at < src.size; at += blockSize) {
-    const n = Math.min(blockSize, src.size - at);
-    codec.view(inPtr, n).set(await src.read(at, n));
-    await copyOut(codec, outPtr, update(e, inPtr, n, outPtr, bound), sink);
-  }
-  await copyOut(codec, outPtr, codec.fn('lfe_finish')(e, outPtr, bound), sink);
+  const block = async (n: number) => copyOut(codec, outPtr, update(e, inPtr, n, outPtr, bound), sink);
+  return {
+    get length() {
+      return total;
+    },
+    write: gather(inPtr, blockSize, block),
+    async finish() {
+      if (done) return;
+      done = true;
+      checkSize();
+      if (single) {
+        // lz4io.c: an input smaller than one block is compressed in a single call.
+        await copyOut(codec, outPtr, codec.fn('lfe_frame')(e, inPtr, size, outPtr, bound), sink);
+        return;
+      }
+      if (fill > 0) await block(fill);
+      await copyOut(codec, outPtr, codec.fn('lfe_finish')(e, outPtr, bound), sink);
+    },
+  };
+}
+
+/** Compress `src` with `settings` as the lz4 1.9.4 CLI does. */
+export async function encodeLz4(src: Source, settings: Lz4Settings, sink: Sink): Promise<void> {
+  await feedAndFinish(src, await lz4Encoder(settings, src.size, sink));
 }

@@ -90,37 +90,95 @@ export async function decodeSteps(codec: WasmCodec, step: Step, input: Source, s
 /** Status of an encoder step: 0 = done (at the end) or more input welcome, 2 = more output pending. */
 export type EncodeStep = (inPtr: number, inLen: number, outPtr: number, outCap: number, finish: boolean, resPtr: number) => number;
 
+/** A Sink that compresses what it is given; finish() ends the stream(s). */
+export interface EncodingSink extends Sink {
+  finish(): Promise<void>;
+}
+
 /**
- * Feed `src` to an encoder in ENCODE_IN pieces, then finish it, writing every output byte to
- * `sink`. `finished(status)` tells whether a finishing step completed the stream.
+ * Feed `src` to `enc` in fixed pieces (never dependent on I/O sizes), then finish it: the pull
+ * form of every push encoder, so the two give the same bytes by construction.
  */
-export async function encodeSteps(codec: WasmCodec, step: EncodeStep, src: Source, sink: Sink, finished: (status: number) => boolean, what: string): Promise<void> {
-  const inPtr = codec.alloc(ENCODE_IN);
-  const outPtr = codec.alloc(STEP_OUT);
-  const res = codec.alloc(8);
-  const drainOut = async (produced: number) => {
-    if (produced > 0) await sink.write(codec.view(outPtr, produced));
-  };
-  for (let at = 0; at < src.size; at += ENCODE_IN) {
-    const n = Math.min(ENCODE_IN, src.size - at);
-    codec.view(inPtr, n).set(await src.read(at, n));
+export async function feedAndFinish(src: Source, enc: EncodingSink): Promise<void> {
+  for (let at = 0; at < src.size; at += ENCODE_IN) await enc.write(await src.read(at, Math.min(ENCODE_IN, src.size - at)));
+  await enc.finish();
+}
+
+/**
+ * A push encoder over a step function: what is written is regrouped into ENCODE_IN pieces
+ * (whatever sizes the writer uses, the coder sees the same calls), each piece is stepped
+ * until consumed, and finish() steps the last piece and drains the coder, writing every
+ * output byte to `sink` as it is produced. `finished(status)` tells whether a finishing step
+ * completed the stream.
+ */
+export class StepEncoder implements EncodingSink {
+  private readonly inPtr: number;
+  private readonly outPtr: number;
+  private readonly res: number;
+  private fill = 0;
+  private total = 0;
+  private done = false;
+  constructor(
+    private readonly codec: WasmCodec,
+    private readonly step: EncodeStep,
+    private readonly sink: Sink,
+    private readonly finished: (status: number) => boolean,
+    private readonly what: string,
+  ) {
+    this.inPtr = codec.alloc(ENCODE_IN);
+    this.outPtr = codec.alloc(STEP_OUT);
+    this.res = codec.alloc(8);
+  }
+  get length(): number {
+    return this.total;
+  }
+  private async drainOut(produced: number): Promise<void> {
+    if (produced > 0) await this.sink.write(this.codec.view(this.outPtr, produced));
+  }
+  /** Step the `n` bytes at inPtr until the coder has taken them all. */
+  private async piece(n: number): Promise<void> {
+    const { codec, res } = this;
     let off = 0;
     while (off < n) {
-      const status = step(inPtr + off, n - off, outPtr, STEP_OUT, false, res);
-      if (status < 0) throw new Error(`${what}: encoder failed with status ${status}`);
+      const status = this.step(this.inPtr + off, n - off, this.outPtr, STEP_OUT, false, res);
+      if (status < 0) throw new Error(`${this.what}: encoder failed with status ${status}`);
       const used = codec.u32(res, 0);
       const produced = codec.u32(res, 1);
       off += used;
-      await drainOut(produced);
-      if (used === 0 && produced === 0) throw new Error(`${what}: encoder made no progress`);
+      await this.drainOut(produced);
+      if (used === 0 && produced === 0) throw new Error(`${this.what}: encoder made no progress`);
     }
   }
-  for (let guard = 0; ; guard++) {
-    const status = step(inPtr, 0, outPtr, STEP_OUT, true, res);
-    if (status < 0) throw new Error(`${what}: encoder failed with status ${status}`);
-    const produced = codec.u32(res, 1);
-    await drainOut(produced);
-    if (finished(status)) break;
-    if (produced === 0 && guard > 4) throw new Error(`${what}: encoder made no progress while finishing`);
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.done) throw new Error(`${this.what}: write after finish`);
+    this.total += chunk.length;
+    for (let at = 0; at < chunk.length; ) {
+      const n = Math.min(ENCODE_IN - this.fill, chunk.length - at);
+      this.codec.view(this.inPtr + this.fill, n).set(chunk.subarray(at, at + n));
+      this.fill += n;
+      at += n;
+      if (this.fill === ENCODE_IN) {
+        this.fill = 0;
+        await this.piece(ENCODE_IN);
+      }
+    }
+  }
+  async finish(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    if (this.fill > 0) {
+      const n = this.fill;
+      this.fill = 0;
+      await this.piece(n);
+    }
+    const { codec, res } = this;
+    for (let guard = 0; ; guard++) {
+      const status = this.step(this.inPtr, 0, this.outPtr, STEP_OUT, true, res);
+      if (status < 0) throw new Error(`${this.what}: encoder failed with status ${status}`);
+      const produced = codec.u32(res, 1);
+      await this.drainOut(produced);
+      if (this.finished(status)) break;
+      if (produced === 0 && guard > 4) throw new Error(`${this.what}: encoder made no progress while finishing`);
+    }
   }
 }

@@ -3,7 +3,7 @@
 // sizes in its header) or multi-threaded (`xz -T0`, dpkg-deb: Blocks of a fixed size, sizes in
 // each header; the same bytes for any thread count).
 import { FormatError, type Limits, type Sink, type Source } from '../types.js';
-import { decodeSteps, encodeSteps, type Decoded } from './stream.js';
+import { StepEncoder, decodeSteps, feedAndFinish, type Decoded, type EncodingSink } from './stream.js';
 import { WasmCodec } from './wasm.js';
 
 export const XZ_MAGIC = Uint8Array.of(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00);
@@ -186,8 +186,12 @@ export function describeXzSettings(s: XzSettings): string {
   return `xz -${XZ_PRESET} (dict ${dictText}, check ${CHECK_NAMES[s.check] ?? s.check}${filters}), ${s.layout === 'mt' ? `multi-threaded layout${s.blockSize ? `, ${s.blockSize}-byte blocks` : ''}` : 'one block'}`;
 }
 
-/** Compress `src` as one .xz stream with `settings` into `sink` (liblzma 5.4.1, preset 6). */
-export async function encodeXz(src: Source, settings: XzSettings, sink: Sink): Promise<void> {
+/**
+ * A push encoder for one .xz stream with `settings`, writing into `sink` as data arrives
+ * (liblzma 5.4.1, preset 6). The multi-threaded layout writes the Stream Header now, each Block
+ * once its blockSize bytes have arrived, and the Index at finish().
+ */
+export async function xzEncoder(settings: XzSettings, sink: Sink): Promise<EncodingSink> {
   const codec = new WasmCodec('xz');
   const flags = settings.filterFlags ?? DEFAULT_FILTER_FLAGS;
   const fp = codec.alloc(flags.length);
@@ -197,8 +201,7 @@ export async function encodeXz(src: Source, settings: XzSettings, sink: Sink): P
   if (!e) throw new FormatError(`xz: cannot re-encode with this stream's filters or check (${describeXzSettings(settings)})`);
   if (!mt) {
     const step = codec.fn('xze_step');
-    await encodeSteps(codec, (i, n, o, c, f, r) => step(e, i, n, o, c, f ? 1 : 0, r), src, sink, (s) => s === 1, 'xz');
-    return;
+    return new StepEncoder(codec, (i, n, o, c, f, r) => step(e, i, n, o, c, f ? 1 : 0, r), sink, (s) => s === 1, 'xz');
   }
   const sizes = codec.alloc(16);
   codec.fn('xze_mt_sizes')(e, sizes);
@@ -210,18 +213,43 @@ export async function encodeXz(src: Source, settings: XzSettings, sink: Sink): P
   const inPtr = codec.alloc(blockSize);
   const outPtr = codec.alloc(outMax);
   const block = codec.fn('xze_mt_block');
-  for (let at = 0; at < src.size; at += blockSize) {
-    const n = Math.min(blockSize, src.size - at);
-    for (let o = 0; o < n; o += 1 << 20) {
-      const m = Math.min(1 << 20, n - o);
-      codec.view(inPtr + o, m).set(await src.read(at + o, m));
-    }
+  let fill = 0;
+  let total = 0;
+  const encodeBlock = async () => {
+    const n = fill;
+    fill = 0;
     const size = block(e, inPtr, n, outPtr);
     if (size < 0) throw new Error('xz: block encoder failed');
     for (let o = 0; o < size; o += 1 << 20) await sink.write(codec.view(outPtr + o, Math.min(1 << 20, size - o)));
-  }
-  const tailSize = codec.fn('xze_mt_tail_size')(e);
-  const tail = codec.alloc(tailSize);
-  if (codec.fn('xze_mt_tail')(e, tail, tailSize) !== tailSize) throw new Error('xz: index');
-  await sink.write(codec.copyOut(tail, tailSize));
+  };
+  let done = false;
+  return {
+    get length() {
+      return total;
+    },
+    async write(chunk) {
+      total += chunk.length;
+      for (let at = 0; at < chunk.length; ) {
+        const n = Math.min(blockSize - fill, chunk.length - at);
+        codec.view(inPtr + fill, n).set(chunk.subarray(at, at + n));
+        fill += n;
+        at += n;
+        if (fill === blockSize) await encodeBlock();
+      }
+    },
+    async finish() {
+      if (done) return;
+      done = true;
+      if (fill > 0) await encodeBlock();
+      const tailSize = codec.fn('xze_mt_tail_size')(e);
+      const tail = codec.alloc(tailSize);
+      if (codec.fn('xze_mt_tail')(e, tail, tailSize) !== tailSize) throw new Error('xz: index');
+      await sink.write(codec.copyOut(tail, tailSize));
+    },
+  };
+}
+
+/** Compress `src` as one .xz stream with `settings` into `sink` (liblzma 5.4.1, preset 6). */
+export async function encodeXz(src: Source, settings: XzSettings, sink: Sink): Promise<void> {
+  await feedAndFinish(src, await xzEncoder(settings, sink));
 }

@@ -3,7 +3,7 @@
 // by the vendored build; content size recorded when the size is known, as for a regular file).
 import { BufferSink, BufferSource } from '../io.js';
 import { FormatError, type Limits, type Sink, type Source } from '../types.js';
-import { decodeSteps, encodeSteps, type Decoded } from './stream.js';
+import { StepEncoder, decodeSteps, feedAndFinish, type Decoded, type EncodingSink } from './stream.js';
 import { WasmCodec } from './wasm.js';
 
 export const ZSTD_MAGIC = 0xfd2fb528;
@@ -136,13 +136,32 @@ export function describeZstdSettings(s: ZstdSettings): string {
   return `zstd -${s.level}${s.checksum ? '' : ' --no-check'}${s.contentSize ? '' : ' (size not recorded)'}`;
 }
 
-/** Compress `src` as one zstd frame as the 1.5.4 CLI does with `settings`. */
-export async function encodeZstd(src: Source, settings: ZstdSettings, sink: Sink): Promise<void> {
+/**
+ * A push encoder for one zstd frame as the 1.5.4 CLI writes it with `settings`, for a payload of
+ * exactly `size` bytes (the CLI pledges a regular file's size: it sets the frame's content size
+ * and the coder's parameters). Writes into `sink` as data arrives.
+ */
+export function zstdEncoder(settings: ZstdSettings, size: number, sink: Sink): EncodingSink {
   const codec = new WasmCodec('zstd');
-  const c = codec.fn('ze_new')(settings.level, settings.checksum ? 1 : 0, 1, settings.contentSize ? 1 : 0, BigInt(src.size));
+  const c = codec.fn('ze_new')(settings.level, settings.checksum ? 1 : 0, 1, settings.contentSize ? 1 : 0, BigInt(size));
   if (!c) throw new Error('zstd: cannot create an encoder');
   const step = codec.fn('ze_step');
-  await encodeSteps(codec, (i, n, o, cap, f, r) => step(c, i, n, o, cap, f ? 1 : 0, r), src, sink, (s) => s === 0, 'zstd');
+  const enc = new StepEncoder(codec, (i, n, o, cap, f, r) => step(c, i, n, o, cap, f ? 1 : 0, r), sink, (s) => s === 0, 'zstd');
+  return {
+    get length() {
+      return enc.length;
+    },
+    write: (chunk) => enc.write(chunk),
+    async finish() {
+      if (enc.length !== size) throw new Error(`zstd: ${enc.length} bytes given for a frame pledged to hold ${size}`);
+      await enc.finish();
+    },
+  };
+}
+
+/** Compress `src` as one zstd frame as the 1.5.4 CLI does with `settings`. */
+export async function encodeZstd(src: Source, settings: ZstdSettings, sink: Sink): Promise<void> {
+  await feedAndFinish(src, zstdEncoder(settings, src.size, sink));
 }
 
 /** Decode a whole in-memory zstd stream (every frame; skippable frames skipped). */
