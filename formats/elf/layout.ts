@@ -10,7 +10,7 @@
 // headers and the loaded sections that still have contents (the notes) stay; the segments
 // pin nothing.
 import { FormatError } from '../../src/types.js';
-import { Bin, ET_REL, SHF_ALLOC, SHF_WRITE, SHT_NOBITS, SHT_NOTE, SHT_NULL, SHT_REL, SHT_RELA, shdrFieldOffsets, type Elf, type Header, type Section } from './elf.js';
+import { Bin, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, isSeparateDebugFile, shdrFieldOffsets, type Elf, type Header, type Section } from './elf.js';
 import { Image, type Piece } from './image.js';
 
 export interface Layout {
@@ -29,22 +29,10 @@ function align(x: number, a: number): number {
 
 const debugOnlyCache = new WeakMap<Elf, boolean>();
 
-/**
- * True for a separate debug file: a linked file (not ET_REL) whose loaded sections all lost
- * their contents (SHT_NOBITS) except the notes, one of them at least a read-only or code
- * section. A program or library always has loaded contents (code, .dynsym, .rodata), and its
- * only SHT_NOBITS sections are writable (.bss, .tbss), so none is taken for a debug file.
- */
+/** A separate debug file (elf.ts, isSeparateDebugFile): its segments pin no section. */
 export function isDebugOnly(elf: Elf): boolean {
   let r = debugOnlyCache.get(elf);
-  if (r === undefined) {
-    const loaded = elf.sections.filter((s) => s.type !== SHT_NULL && s.flags & SHF_ALLOC);
-    r =
-      elf.header.type !== ET_REL &&
-      loaded.every((s) => s.type === SHT_NOBITS || s.type === SHT_NOTE) &&
-      loaded.some((s) => s.type === SHT_NOBITS && !(s.flags & SHF_WRITE));
-    debugOnlyCache.set(elf, r);
-  }
+  if (r === undefined) debugOnlyCache.set(elf, (r = isSeparateDebugFile(elf.header.type, elf.sections)));
   return r;
 }
 
