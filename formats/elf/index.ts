@@ -62,6 +62,15 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
     if (e instanceof Unsupported) return { status: 'untouched', reason: e.message };
     throw e;
   }
+  // A separate debug file changes only when a build path is mapped in it. Its binary's
+  // .gnu_debuglink holds the CRC of its bytes, which detnorm sets again only when both are in
+  // the tree being normalized; in an rpm -debuginfo package the binary is in another package,
+  // and debugedit has already put /usr/src/debug paths in the DWARF: a new string order or
+  // layout there would only break the pair for GDB's lookup by .gnu_debuglink.
+  if (debugOnly && rw.mapped === 0) {
+    await output.write(bytes);
+    return { status: 'normalized', changes: [] };
+  }
   const changes: Change[] = [];
   if (rw.mapped > 0) changes.push({ kind: 'path', what: 'build paths mapped in DWARF strings and line tables', count: rw.mapped });
   if (rw.reordered.length > 0) changes.push({ kind: 'order', what: `string tables rebuilt in canonical order: ${rw.reordered.join(', ')}`, count: rw.reordered.length });
