@@ -32,6 +32,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   rpmbuild: 'rpm',
   rpm2cpio: 'rpm2cpio',
   'find-debuginfo': 'debugedit',
+  'eu-strip': 'elfutils',
   setpriv: 'util-linux',
   script: 'bsdutils',
   java: 'default-jdk-headless',

@@ -21,6 +21,7 @@ export const SHT_REL = 9;
 export const SHT_DYNSYM = 11;
 export const SHT_SYMTAB_SHNDX = 18;
 
+export const SHF_WRITE = 0x1;
 export const SHF_ALLOC = 0x2;
 export const SHF_COMPRESSED = 0x800;
 
@@ -212,10 +213,10 @@ export function parseElf(bytes: Uint8Array): Elf {
       );
     }
   }
-  // A segment's file bytes must be in the file (a separate debug file's segments have
-  // p_filesz 0): the layout keeps them in place, and one past the end would move every other
-  // section after it on each run.
-  segments.forEach((p, i) => need(p.filesz === 0 || p.offset + p.filesz <= bytes.length, `program header ${i} (${p.filesz} bytes at ${p.offset}) is outside the file`));
+  // A segment's file bytes must be in the file: the layout keeps them in place, and one past
+  // the end would move every other section after it on each run. Not in a separate debug file,
+  // whose program headers are its binary's (eu-strip -f keeps their sizes) and pin nothing.
+  if (!isSeparateDebugFile(type, sections)) segments.forEach((p, i) => need(p.filesz === 0 || p.offset + p.filesz <= bytes.length, `program header ${i} (${p.filesz} bytes at ${p.offset}) is outside the file`));
   for (const s of sections) {
     if (s.type !== SHT_NOBITS && s.type !== SHT_NULL) {
       need(s.offset + s.size <= bytes.length, `section ${s.index} (${s.size} bytes at ${s.offset}) is outside the file`);
@@ -241,6 +242,25 @@ export function parseElf(bytes: Uint8Array): Elf {
   }
   const header: Header = { is64, le, type, machine, phoff, shoff, ehsize, phentsize, phnum, shentsize, shnum, shstrndx };
   return { bytes, bin, header, sections, segments };
+}
+
+/**
+ * True for a separate debug file (objcopy --only-keep-debug, eu-strip -f, rpm's
+ * find-debuginfo): a linked file (not ET_REL) whose loaded sections all lost their contents
+ * (SHT_NOBITS) except the notes, one of them at least a read-only or code section. Its program
+ * headers are those of the binary it was split from and describe that file, not this one. A
+ * program or library always has loaded contents (code, .dynsym, .rodata) and its only
+ * SHT_NOBITS sections are writable (.bss, .tbss): none is taken for a debug file.
+ */
+export function isSeparateDebugFile(type: number, sections: readonly Section[]): boolean {
+  if (type === ET_REL) return false;
+  let stripped = false;
+  for (const s of sections) {
+    if (s.type === SHT_NULL || !(s.flags & SHF_ALLOC)) continue;
+    if (s.type !== SHT_NOBITS && s.type !== SHT_NOTE) return false;
+    if (s.type === SHT_NOBITS && !(s.flags & SHF_WRITE)) stripped = true;
+  }
+  return stripped;
 }
 
 function readShdr(bin: Bin, is64: boolean, p: number, index: number): Section {

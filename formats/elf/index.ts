@@ -16,7 +16,7 @@ import { bytesEq, rewriteDebug, Unsupported, type DebugRewrite } from './debug.j
 import { makePathMapper } from '../dwarf/strings.js';
 import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
 import { elfPairCheck, updateDebugLink } from './debuglink.js';
-import { isFixed, layout, type NewSection } from './layout.js';
+import { isDebugOnly, isFixed, layout, type NewSection } from './layout.js';
 
 const MAX_ELF_BYTES = 1 << 30;
 
@@ -46,7 +46,9 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
   const h = elf.header;
   let end = Math.max(h.ehsize, h.phoff + h.phnum * h.phentsize, h.shoff + elf.sections.length * h.shentsize);
   for (const s of elf.sections) if (s.type !== SHT_NOBITS) end = Math.max(end, s.offset + s.size);
-  for (const p of elf.segments) end = Math.max(end, p.offset + p.filesz);
+  // (A separate debug file's program headers are its binary's and say nothing of this file.)
+  const debugOnly = isDebugOnly(elf);
+  if (!debugOnly) for (const p of elf.segments) end = Math.max(end, p.offset + p.filesz);
   if (bytes.subarray(end).some((b) => b !== 0)) {
     return { status: 'untouched', reason: `${bytes.length - end} bytes of data after the ELF image (an appended signature?)` };
   }
@@ -59,6 +61,15 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
   } catch (e) {
     if (e instanceof Unsupported) return { status: 'untouched', reason: e.message };
     throw e;
+  }
+  // A separate debug file changes only when a build path is mapped in it. Its binary's
+  // .gnu_debuglink holds the CRC of its bytes, which detnorm sets again only when both are in
+  // the tree being normalized; in an rpm -debuginfo package the binary is in another package,
+  // and debugedit has already put /usr/src/debug paths in the DWARF: a new string order or
+  // layout there would only break the pair for GDB's lookup by .gnu_debuglink.
+  if (debugOnly && rw.mapped === 0) {
+    await output.write(bytes);
+    return { status: 'normalized', changes: [] };
   }
   const changes: Change[] = [];
   if (rw.mapped > 0) changes.push({ kind: 'path', what: 'build paths mapped in DWARF strings and line tables', count: rw.mapped });
@@ -99,9 +110,13 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
   const moved = elf.sections.some((s) => s.type !== SHT_NOBITS && lay.offsets[s.index] !== s.offset) || out.length !== bytes.length;
   if (moved) changes.push({ kind: 'layout', what: 'non-allocated sections laid out canonically' });
 
-  // Build-id: only a file the linker's own algorithm explains gets a recomputed one.
+  // Build-id: only a file the linker's own algorithm explains gets a recomputed one. A separate
+  // debug file's id is its binary's (the hash of the binary as linked, build paths and all): it
+  // must stay what the binary says, so that debuggers pair the two.
   const note = elf.header.type === ET_REL ? undefined : findBuildId(elf);
-  if (note) {
+  if (note && debugOnly) {
+    if (changed()) ctx.notice('separate debug file: build-id is the binary\'s (a hash of the binary as linked); kept');
+  } else if (note) {
     const { algorithm, linker } = verifyBuildId(elf, note);
     const stored = bytes.subarray(note.fileOffset, note.fileOffset + note.size);
     // (A stripped file's id is its linker's from before strip: only worth a word when the file changes.)

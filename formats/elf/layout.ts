@@ -4,8 +4,13 @@
 // gold and lld already do. In a relocatable file (no segments) the layout is GNU as's: the
 // sections in index order except relocations, then the relocation sections, then .shstrtab,
 // then the header table. Every byte not covered by a header, a segment or a section is zero.
+// A separate debug file (objcopy --only-keep-debug, eu-strip -f, rpm's find-debuginfo) keeps
+// the program headers of the binary it was split from: they describe the binary's file, not
+// this one (eu-strip keeps their file sizes, so a "segment" spans the DWARF). There only the
+// headers and the loaded sections that still have contents (the notes) stay; the segments
+// pin nothing.
 import { FormatError } from '../../src/types.js';
-import { Bin, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, shdrFieldOffsets, type Elf, type Header, type Section } from './elf.js';
+import { Bin, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, isSeparateDebugFile, shdrFieldOffsets, type Elf, type Header, type Section } from './elf.js';
 import { Image, type Piece } from './image.js';
 
 export interface Layout {
@@ -22,12 +27,23 @@ function align(x: number, a: number): number {
   return a > 1 ? Math.ceil(x / a) * a : x;
 }
 
+const debugOnlyCache = new WeakMap<Elf, boolean>();
+
+/** A separate debug file (elf.ts, isSeparateDebugFile): its segments pin no section. */
+export function isDebugOnly(elf: Elf): boolean {
+  let r = debugOnlyCache.get(elf);
+  if (r === undefined) debugOnlyCache.set(elf, (r = isSeparateDebugFile(elf.header.type, elf.sections)));
+  return r;
+}
+
 /** True when a section must stay where it is (it is loaded, or lies inside a segment). */
 export function isFixed(elf: Elf, s: Section): boolean {
   if (s.type === SHT_NULL) return true;
   if (elf.header.type === ET_REL) return false;
   if (s.flags & SHF_ALLOC) return true;
   if (s.type === SHT_NOBITS || s.size === 0) return false;
+  // A debug file's program headers are the binary's: no section lies in them.
+  if (isDebugOnly(elf)) return false;
   return elf.segments.some((p) => p.filesz > 0 && s.offset >= p.offset && s.offset + s.size <= p.offset + p.filesz);
 }
 
@@ -50,7 +66,7 @@ export function layout(elf: Elf, contents: ReadonlyMap<number, NewSection>): Lay
   // The fixed region: headers, segments and fixed sections.
   const covered: Array<[number, number]> = [[0, h.ehsize]];
   if (phEnd > 0) covered.push([h.phoff, phEnd]);
-  for (const p of elf.segments) if (p.filesz > 0) covered.push([p.offset, Math.min(bytes.length, p.offset + p.filesz)]);
+  if (!isDebugOnly(elf)) for (const p of elf.segments) if (p.filesz > 0) covered.push([p.offset, Math.min(bytes.length, p.offset + p.filesz)]);
   for (const s of sections) if (fixed[s.index] && s.type !== SHT_NOBITS && s.type !== SHT_NULL && s.size > 0) covered.push([s.offset, s.offset + s.size]);
   let cur = 0;
   for (const [, e] of covered) cur = Math.max(cur, e);
