@@ -11,7 +11,7 @@ import { WorkerPool, defaultJobs, effectiveJobs } from './pool.js';
 import { count, summarize, type FileReport, type FileStatus, type Summary } from './report.js';
 import { reapStaleSpillDirs } from './spill-dir.js';
 import { DEFAULT_LIMITS, type Change, type Limits, type Options, type PathMap } from './types.js';
-import { byteCompare, walk, type WalkProblem } from './walk.js';
+import { TreeWalk, byteCompare, walk, type WalkEntry, type WalkProblem } from './walk.js';
 import { resolveOutputPath } from './write.js';
 
 export type { Change, ChangeKind, PathMap, Limits } from './types.js';
@@ -89,6 +89,8 @@ export interface TreeOptions extends NormalizeOptions {
    * files does not hold a million reports.
    */
   keepReports?: boolean;
+  /** Jobs walked ahead of the pool for one root (default WALK_SLICE); smaller in tests. */
+  walkSlice?: number;
 }
 
 export interface TreeResult {
@@ -213,7 +215,9 @@ export async function normalizeTree(paths: string | readonly string[], options: 
   // Started before the walk, so the workers load while it runs.
   const pool = new WorkerPool({ threads, deadlineMs: opts.limits.deadlineMs ?? 0, ...(options.handlerModules ? { handlerModules: options.handlerModules } : {}) });
   try {
-    const walked = walk(roots, { directoryFormat: (names) => directoryHandler(names, HANDLERS, opts.formats)?.name });
+    const directoryFormat = (names: readonly string[]) => directoryHandler(names, HANDLERS, opts.formats)?.name;
+    if (roots.length === 1) return await streamTree(roots[0]!, opts, options, pool, threads, directoryFormat);
+    const walked = walk(roots, { directoryFormat });
     const { files } = walked;
     // A file reached through a symlink named on the command line is worked on at its real path
     // and reported under the name given.
@@ -251,6 +255,91 @@ export async function normalizeTree(paths: string | readonly string[], options: 
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * Jobs walked ahead of the pool: a tree of up to this many files is walked whole, then run (as
+ * walk() + runAll); a larger one is run in slices of this many jobs while the next is walked, so
+ * memory holds two slices, whatever the tree's size.
+ */
+export const WALK_SLICE = 8192;
+
+/** normalizeTree of one root: the walk streamed into the pool (TreeWalk), reports in path order. */
+async function streamTree(
+  root: string,
+  opts: Options,
+  options: TreeOptions,
+  pool: WorkerPool,
+  threads: number,
+  directoryFormat: (names: readonly string[]) => string | undefined,
+): Promise<TreeResult> {
+  const write = !options.check;
+  const leftoverProblems: WalkProblem[] = [];
+  const tree = new TreeWalk(root, { directoryFormat, onLeftovers: (l) => leftoverProblems.push(...handleLeftovers(l, write)) });
+  const entries = tree.entries();
+  let walked = false;
+  /** Up to `n` more entries; in steps that let the pool's messages through when `yieldEvery`. */
+  const take = async (n: number, yieldEvery: boolean): Promise<WalkEntry[]> => {
+    const out: WalkEntry[] = [];
+    while (!walked && out.length < n) {
+      for (let i = 0; i < 256 && out.length < n; i++) {
+        const r = entries.next();
+        if (r.done) {
+          walked = true;
+          break;
+        }
+        out.push(r.value);
+      }
+      if (yieldEvery && !walked) await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  };
+  const shown = (r: FileReport): FileReport => {
+    const path = tree.shown(r.path);
+    const links = r.links?.map((l) => tree.shown(l));
+    return path !== r.path || links?.some((l, i) => l !== r.links![i]) ? { ...r, path, ...(links ? { links } : {}) } : r;
+  };
+  const toJob = (f: WalkEntry) => ({
+    path: f.path,
+    options: opts,
+    roots: tree.roots,
+    ...(options.check ? { check: true } : {}),
+    ...(f.links.length ? { links: f.links } : {}),
+    ...(f.directory ? { directory: f.directory } : {}),
+    ...(f.ident ? { ident: f.ident } : {}),
+    ...(f.parentIdent ? { parentIdent: f.parentIdent } : {}),
+  });
+  const keep = options.keepReports ?? true;
+  const summary = summarize([]);
+  const onReport = (r: FileReport) => {
+    count(summary, r);
+    options.onReport?.(shown(r));
+  };
+  const sliceFiles = Math.max(1, options.walkSlice ?? WALK_SLICE);
+  let slice = await take(sliceFiles, false);
+  if (write) reapStaleSpillDirs();
+  let files = 0;
+  let bytes = 0;
+  const all: FileReport[] = [];
+  let started = false;
+  for (;;) {
+    files += slice.length;
+    for (const f of slice) bytes += f.size;
+    if (walked && !started) {
+      started = true;
+      options.onStart?.(files, bytes);
+    }
+    if (!slice.length) break;
+    const running = pool.runAll(slice.map(toJob), onReport, slice.map((f) => f.size), { keep });
+    running.catch(() => {}); // awaited below, after the next slice is walked
+    const next = walked ? [] : await take(sliceFiles, true);
+    const reports = await running;
+    if (keep) for (const r of reports) all.push(shown(r));
+    slice = next;
+  }
+  const problems = [...tree.problems, ...leftoverProblems];
+  problems.sort((a, b) => byteCompare(a.path, b.path));
+  return { reports: all, problems, summary, threads };
 }
 
 /** The exit code DESIGN.md section 5 gives for a finished run. */

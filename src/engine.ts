@@ -111,6 +111,13 @@ export class ComparingSink implements Sink {
   get diverged(): boolean {
     return this.differs;
   }
+  /** Output that is the input's own bytes at the same position stays equal: nothing to compare. */
+  copyInput(offset: number, length: number): boolean {
+    if (this.differs || offset !== this.pos || length < 0 || offset + length > this.input.size) return false;
+    this.guard?.check();
+    this.pos += length;
+    return true;
+  }
   /** Does the input at the current position hold exactly `chunk`? */
   private async same(chunk: Uint8Array): Promise<boolean> {
     if (this.pos + chunk.length > this.input.size) return false;
@@ -216,8 +223,11 @@ export class Engine {
         expand: (bytes, what) => guard.expand(bytes, `${path}: ${what}`),
         ...(depth === 0 && this.env.sibling ? { sibling: this.env.sibling } : {}),
       };
-      const sink = new ComparingSink(input, open, guard);
-      const result = await handler.normalize(input, sink, ctx);
+      // A handler that reads its input whole gets the copy the comparing sink checks against.
+      const whole = handler.wholeInput && !(input instanceof BufferSource) && input.size <= options.limits.spillBytes;
+      const source = whole ? new BufferSource(await input.read(0, input.size)) : input;
+      const sink = new ComparingSink(source, open, guard);
+      const result = await handler.normalize(source, sink, ctx);
       // A failure a handler caught and carried on from still fails the file.
       guard.check();
       if (result.status === 'untouched') {

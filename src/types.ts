@@ -124,6 +124,13 @@ export interface Sink {
   write(chunk: Uint8Array): Promise<void>;
   /** Bytes written so far. */
   readonly length: number;
+  /**
+   * Optional: the next `length` bytes of output are the bytes of the handler's own input at
+   * `offset` (what the handler would otherwise read from its input and write). True when the
+   * sink took them so (the engine's comparing sink, while the output still equals the input
+   * and `offset` is where the output is); false: write them as usual.
+   */
+  copyInput?(offset: number, length: number): boolean;
 }
 
 /** A sink whose bytes can be read back as a Source once it is closed (memory, then temp file). */
@@ -243,6 +250,12 @@ export interface Handler {
   detect(probe: Probe): boolean;
   /** Write the canonical form of `input` to `output`, or throw FormatError. */
   normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult>;
+  /**
+   * Optional: the handler reads an input of up to limits.spillBytes whole anyway. The engine
+   * then reads it once, before the handler runs, and the handler and the engine's check that
+   * the output equals the input share that copy (no second read of the file).
+   */
+  readonly wholeInput?: boolean;
   /**
    * Optional, for containers: the members in archive order, each with its (uncompressed) data
    * and the metadata fields the format stores. `detnorm diff` uses it to say which member and

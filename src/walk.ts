@@ -3,7 +3,7 @@
 // followed, as `find -H` and `cp -H` do (`detnorm --check bazel-bin`); one met during the walk
 // never is. A followed link is resolved here: the entry carries the real path (the file that is
 // opened and replaced is never a symlink), and `names` maps it back to the name as given.
-import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TEMP_PATTERN } from './write.js';
 
@@ -231,4 +231,200 @@ function treeBytes(dir: string): number {
   };
   visit(dir);
   return total;
+}
+
+type Ident = NonNullable<WalkEntry['ident']>;
+
+/** What the streaming walk meets: a regular file (with its stat) or a directory artifact. */
+interface Hit {
+  readonly path: string;
+  readonly st?: BigIntStats;
+  readonly parent?: Ident;
+  readonly directory?: string;
+  readonly size?: number;
+}
+
+export interface StreamWalkOptions extends WalkOptions {
+  /** Told a directory's leftovers before any file of that directory is given out. */
+  readonly onLeftovers?: (leftovers: readonly Leftover[]) => void;
+}
+
+/**
+ * The entries of one directory in the order their full paths sort: a subdirectory's files all
+ * start with `name/`, so it sorts as `name/` (after `name-x` and `name.x`, 0x2d and 0x2e < 0x2f),
+ * while a file, and a directory artifact (handed over as one entry named `name`), sort as `name`.
+ */
+export function orderEntries(
+  entries: ReadonlyArray<{ readonly name: string; readonly dir: boolean }>,
+  isArtifact: (name: string) => boolean = () => false,
+): string[] {
+  const plain = [...entries].sort((a, b) => byteCompare(a.name, b.name));
+  const keyed = plain.map((e, i) => {
+    if (!e.dir) return { name: e.name, key: e.name };
+    // Where it matters (a sibling `name` + a byte below '/'; it sorts right after `name`), a
+    // directory artifact is told from a plain directory.
+    const next = plain[i + 1]?.name;
+    const ambiguous = next !== undefined && next.startsWith(e.name) && next.charCodeAt(e.name.length) < 0x2f;
+    return { name: e.name, key: ambiguous && isArtifact(e.name) ? e.name : `${e.name}/` };
+  });
+  return keyed.sort((a, b) => byteCompare(a.key, b.key)).map((e) => e.name);
+}
+
+/**
+ * The walk of one root as a stream: entries come in the order walk() sorts them (bytewise path
+ * order), depth first with each directory's entries ordered (orderEntries), so memory holds the
+ * directories on the current path, not one entry per file of the tree. Hard links: an entry
+ * stands for every path of its inode in the tree, at the first of them, as in walk(); the paths
+ * of linked files are found by one extra walk of the tree, made only when the tree has a file
+ * with several links (it holds the linked files' paths, as walk() does).
+ */
+export class TreeWalk {
+  readonly problems: WalkProblem[] = [];
+  /** The root with a command-line symlink resolved (as given when it cannot be). */
+  readonly roots: string[];
+  private readonly devs = new Map<bigint, string>();
+  private readonly real: string | undefined;
+  private linkIndex: Map<string, string[]> | undefined;
+  private readonly emitted = new Set<string>();
+  constructor(
+    private readonly root: string,
+    private readonly opts: StreamWalkOptions = {},
+  ) {
+    this.roots = [root];
+    let st;
+    try {
+      st = lstatSync(root, { bigint: true });
+    } catch (e) {
+      this.problems.push({ path: root, reason: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String((e as Error).message), severity: 'error' });
+      return;
+    }
+    if (!st.isSymbolicLink()) {
+      this.real = root;
+    } else {
+      try {
+        this.real = realpathSync(root);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const reason = code === 'ENOENT' ? 'symbolic link to a missing file' : code === 'ELOOP' ? 'symbolic link loop' : `cannot follow symbolic link: ${(e as Error).message}`;
+        this.problems.push({ path: root, reason, severity: 'error' });
+        return;
+      }
+    }
+    this.roots[0] = this.real;
+  }
+
+  /** The path as the user named it (through a command-line symlink), as walk()'s `names`. */
+  shown(path: string): string {
+    const real = this.real;
+    if (real === undefined || real === this.root) return path;
+    if (path === real) return this.root;
+    if (!path.startsWith(real)) return path;
+    return join(this.root, path.slice(real.endsWith('/') ? real.length : real.length + 1));
+  }
+
+  /** The entries, in path order. */
+  *entries(): Generator<WalkEntry> {
+    if (this.real === undefined) return;
+    const none: readonly string[] = [];
+    for (const h of this.visit(this.real, true, undefined, true)) {
+      if (h.directory) {
+        yield { path: h.path, size: h.size ?? 0, links: none, directory: h.directory };
+        continue;
+      }
+      const st = h.st!;
+      const parent = h.parent ? { parentIdent: h.parent } : {};
+      if (st.nlink <= 1n) {
+        yield { path: h.path, size: Number(st.size), links: none, ident: identity(st, this.devs), ...parent };
+        continue;
+      }
+      const key = `${st.dev}:${st.ino}`;
+      if (this.emitted.has(key)) continue;
+      this.emitted.add(key);
+      this.linkIndex ??= this.indexLinks();
+      const known = this.linkIndex.get(key) ?? [];
+      const all = (known.includes(h.path) ? known : [...known, h.path]).filter((p) => p !== h.path).sort((a, b) => byteCompare(this.shown(a), this.shown(b)));
+      yield { path: h.path, size: Number(st.size), links: all, ident: identity(st, this.devs), ...parent };
+    }
+  }
+
+  /** Every path of a file with several links in the tree, by device and inode. */
+  private indexLinks(): Map<string, string[]> {
+    const index = new Map<string, string[]>();
+    for (const h of this.visit(this.real!, true, undefined, false)) {
+      if (!h.st || h.st.nlink <= 1n) continue;
+      const key = `${h.st.dev}:${h.st.ino}`;
+      const paths = index.get(key);
+      if (paths) paths.push(h.path);
+      else index.set(key, [h.path]);
+    }
+    return index;
+  }
+
+  /** `report`: the walk that gives entries out (problems, leftovers, artifact sizes); not the link index's. */
+  private *visit(path: string, explicit: boolean, parent: Ident | undefined, report: boolean): Generator<Hit> {
+    let st;
+    try {
+      st = lstatSync(path, { bigint: true });
+    } catch (e) {
+      if (report) this.problems.push({ path: this.shown(path), reason: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String((e as Error).message), severity: 'error' });
+      return;
+    }
+    if (st.isSymbolicLink()) return; // met during the walk: never followed (the root's is resolved)
+    if (st.isDirectory()) {
+      let dirents: Dirent[];
+      try {
+        dirents = readdirSync(path, { withFileTypes: true });
+      } catch (e) {
+        if (report) this.problems.push({ path: this.shown(path), reason: `cannot read directory: ${(e as Error).message}`, severity: 'error' });
+        return;
+      }
+      const format = this.opts.directoryFormat;
+      const directory = format?.(dirents.map((d) => d.name));
+      if (directory) {
+        yield { path, directory, size: report ? treeBytes(path) : 0 };
+        return;
+      }
+      const self = identity(st, this.devs);
+      const leftovers: Leftover[] = [];
+      const entries: Array<{ name: string; dir: boolean }> = [];
+      for (const d of dirents) {
+        const temp = TEMP_PATTERN.exec(d.name);
+        if (temp && d.isFile()) {
+          const p = join(path, d.name);
+          leftovers.push({ path: p, target: join(path, temp[1]!), pid: Number(temp[2]), tag: temp[3]!, inplace: Boolean(temp[4]) });
+        } else entries.push({ name: d.name, dir: d.isDirectory() });
+      }
+      if (report && leftovers.length) this.opts.onLeftovers?.(leftovers.sort((a, b) => byteCompare(a.path, b.path)));
+      const isArtifact = (name: string): boolean => {
+        if (!format) return false;
+        try {
+          return format(readdirSync(join(path, name))) !== undefined;
+        } catch {
+          return false;
+        }
+      };
+      for (const name of orderEntries(entries, isArtifact)) yield* this.visit(join(path, name), false, self, report);
+      return;
+    }
+    if (!st.isFile()) {
+      if (explicit && report) this.problems.push({ path: this.shown(path), reason: 'not a regular file', severity: 'notice' });
+      return;
+    }
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    const temp = TEMP_PATTERN.exec(base);
+    if (temp) {
+      // Only a root can get here (a directory's are found above): a leftover, never a job.
+      if (report && explicit) this.opts.onLeftovers?.([{ path, target: join(path.slice(0, path.length - base.length), temp[1]!), pid: Number(temp[2]), tag: temp[3]!, inplace: Boolean(temp[4]) }]);
+      return;
+    }
+    let parentIdent = parent;
+    if (!parent && explicit) {
+      try {
+        parentIdent = identity(statSync(dirname(path), { bigint: true }), this.devs);
+      } catch {
+        /* checked again when the file is opened */
+      }
+    }
+    yield { path, st, ...(parentIdent ? { parent: parentIdent } : {}) };
+  }
 }

@@ -45,6 +45,12 @@ const OPAQUE = new Set([
   '.class', '.java', '.kt', '.scala', '.groovy', '.clj', '.cljs', '.cljc', '.py', '.pyi', '.pyx', '.c', '.h', '.cc', '.cpp', '.hpp',
   '.js', '.mjs', '.cjs', '.ts', '.css', '.txt', '.md', '.rst', '.xml', '.xsd', '.json', '.yaml', '.yml', '.toml', '.csv', '.mf', '.sf', '.sql', '.sh',
 ]);
+/**
+ * Raw member data of at least this many bytes is offered to the sink as the input's own bytes
+ * (Sink.copyInput): an archive already canonical up to that member is then neither copied nor
+ * compared there. Smaller members go through the output buffer (a hand-over costs more).
+ */
+const ECHO_BYTES = 16 * 1024;
 /** Probe size for members whose extension no handler lists: enough for every magic number and a tar header. */
 const SMALL_PROBE = 512;
 
@@ -194,7 +200,10 @@ class ZipNormalizer {
       if (this.plainlyRaw(e, kind)) {
         // Fast path (most members): headers and data go into the output buffer without waiting.
         const out = this.rawEntry(e, name, kind, external);
-        if (writer.tryBegin(out)) {
+        if (e.compressedSize >= ECHO_BYTES) {
+          await writer.begin(out);
+          if (!(await writer.out.copyInput(e.dataOffset, e.compressedSize))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+        } else if (writer.tryBegin(out)) {
           const d = this.data.peek(e.dataOffset, e.compressedSize);
           if (!(d && writer.out.tryWrite(d))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
         } else {
@@ -377,7 +386,7 @@ class ZipNormalizer {
     const ch = this.changes;
     if (content.kind === 'raw') {
       await writer.begin(this.header(e, name, kind, external, e.crc, e.compressedSize, e.uncompressedSize));
-      await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+      if (!(e.compressedSize >= ECHO_BYTES && (await writer.out.copyInput(e.dataOffset, e.compressedSize)))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
       return;
     }
     const plain = content.plain;
@@ -457,6 +466,7 @@ export const zipHandler: Handler = {
   description: 'zip family: zip, jar/war/ear/aar, jmod, apk (unsigned), wheel, egg, pyzip, epub, xpi',
   extensions: ZIP_EXTENSIONS,
   detect: detectZip,
+  wholeInput: true,
   async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
     return (await ZipNormalizer.open(input, output, ctx)).run();
   },

@@ -45,6 +45,9 @@ export interface OutEntry {
   readonly align: number;
 }
 
+/** A flush of up to this many bytes is handed over as a copy (the 256 KiB buffer is kept). */
+const SMALL_FLUSH = 16 * 1024;
+
 /** Batches small writes into bounded chunks and tracks the output position. */
 export class OutBuffer {
   private buf = new Uint8Array(256 * 1024);
@@ -81,6 +84,17 @@ export class OutBuffer {
     await copyRange(src, offset, length, this.sink);
     this.flushed += length;
   }
+  /**
+   * The next `length` bytes are the handler's input at `offset`: true when the sink took them so
+   * (Sink.copyInput: the output still equals the input there), else nothing is written.
+   */
+  async copyInput(offset: number, length: number): Promise<boolean> {
+    if (!this.sink.copyInput || this.position !== offset) return false;
+    await this.flush();
+    if (!this.sink.copyInput(offset, length)) return false;
+    this.flushed += length;
+    return true;
+  }
   /** True when `n` more bytes fit: write them at `used` through `view`/`bytes`, then `commit(n)`. */
   room(n: number): boolean {
     return n <= this.buf.length - this.fill;
@@ -106,7 +120,14 @@ export class OutBuffer {
   }
   async flush(): Promise<void> {
     if (this.fill === 0) return;
-    // The sink may keep the chunk: hand it the used part and start a fresh buffer.
+    // The sink may keep the chunk: hand it the used part and start a fresh buffer; a small
+    // part (a flush before Sink.copyInput) goes as a copy and the buffer is kept.
+    if (this.fill <= SMALL_FLUSH) {
+      await this.sink.write(this.buf.slice(0, this.fill));
+      this.flushed += this.fill;
+      this.fill = 0;
+      return;
+    }
     await this.sink.write(this.buf.subarray(0, this.fill));
     this.flushed += this.fill;
     this.buf = new Uint8Array(this.buf.length);
