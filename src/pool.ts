@@ -119,6 +119,8 @@ const BATCH_BYTES = 256 * 1024;
 const BATCH_FILES = 64;
 /** Jobs a worker holds beyond the one it works on, so it never waits for the main thread. */
 const AHEAD = 1;
+/** Workers that die one after another without doing any job: the module cannot start. */
+const MAX_BOOT_FAILURES = 3;
 /**
  * A worker holding more small jobs than this is not sent more: refills come in batches of at
  * least BATCH_FILES - LOW_WATER jobs, not one message per finished file.
@@ -250,6 +252,7 @@ export class WorkerPool {
       while (pending() && slot.outstanding.size < BATCH_FILES && slot.outstandingBytes + sizeOf(peek()) <= BATCH_BYTES) take(next());
       if (batch.length) slot.worker.postMessage({ type: 'jobs', batch, ...(options.length ? { options } : {}) } satisfies ToWorker);
     };
+    let deathsWithoutProgress = 0;
     const fail = (slot: Slot, currentReason: string) => {
       // The worker is gone: its current job is reported, the jobs it had not started go back.
       slot.dead = true;
@@ -271,6 +274,20 @@ export class WorkerPool {
       } catch {
         /* removed at the end of the run at the latest */
       }
+      // A worker that dies before starting any job (its module cannot load, say) would die
+      // again: after a few such deaths in a row with no job done in between, every job still
+      // waiting is reported with the reason, instead of respawning forever.
+      if (current < 0 || !remaining.includes(current)) {
+        if (++deathsWithoutProgress >= MAX_BOOT_FAILURES) {
+          while (pending()) {
+            const id = next();
+            if (done[id]) continue;
+            const job = jobs[id]!;
+            complete(id, { path: job.reportPath ?? job.path, status: 'error', changes: [], notices: [], reason: `the worker thread could not start (${currentReason.replace(/; left untouched$/, '')}); left untouched`, ...(job.links?.length ? { links: job.links } : {}) });
+          }
+          return;
+        }
+      } else deathsWithoutProgress = 0;
       const i = this.slots.indexOf(slot);
       if (!this.closed && finished < jobs.length && i >= 0) {
         const fresh = this.spawn();
@@ -281,6 +298,7 @@ export class WorkerPool {
     this.events = {
       message: (slot, m) => {
         if (m.type !== 'done') return;
+        if (m.reports.length) deathsWithoutProgress = 0;
         for (const { id, report } of m.reports) {
           if (slot.outstanding.delete(id)) slot.outstandingBytes -= sizeOf(id);
           complete(id, report);
