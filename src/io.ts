@@ -1,5 +1,6 @@
 // Byte plumbing shared by the core and the handlers: sources over buffers, sequential
 // reading with a bounded buffer, sinks that collect, and range copies. No file system here.
+import { createHash } from 'node:crypto';
 import { FormatError, type Sink, type Source } from './types.js';
 
 /** Chunk size for copies and streaming reads: fixed, so output never depends on I/O sizes. */
@@ -161,4 +162,11 @@ export async function sourcesEqual(a: Source, b: Source): Promise<boolean> {
     if (!bytesEqual(await a.read(at, n), await b.read(at, n))) return false;
   }
   return true;
+}
+
+/** Hex digest of a Source's bytes with a node:crypto hash (`sha256`, `md5`, ...), read in CHUNK pieces. */
+export async function hashSource(src: Source, algo = 'sha256'): Promise<string> {
+  const h = createHash(algo);
+  for (let at = 0; at < src.size; at += CHUNK) h.update(await src.read(at, Math.min(CHUNK, src.size - at)));
+  return h.digest('hex');
 }

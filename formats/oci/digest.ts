@@ -3,7 +3,6 @@
 // tools in use write, and the one the canonical output uses). Hashing reads a Source in fixed
 // CHUNK pieces, so memory stays bounded and the result never depends on I/O sizes.
 import { createHash } from 'node:crypto';
-import { CHUNK } from '../../src/io.js';
 import { FormatError, type Source } from '../../src/types.js';
 
 export const SHA256_RE = /^sha256:([0-9a-f]{64})$/;
@@ -18,11 +17,7 @@ export function sha256Hex(digest: string, where: string): string {
   throw new FormatError(`${where}: malformed digest "${digest.slice(0, 80)}"`);
 }
 
-export async function hashSource(src: Source): Promise<string> {
-  const h = createHash('sha256');
-  for (let at = 0; at < src.size; at += CHUNK) h.update(await src.read(at, Math.min(CHUNK, src.size - at)));
-  return h.digest('hex');
-}
+export { hashSource } from '../../src/io.js';
 
 export function hashBytes(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');

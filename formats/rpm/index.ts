@@ -19,7 +19,7 @@
 // Signed packages (RSA/DSA/PGP/GPG/OpenPGP header or file signatures) are left untouched: sign
 // after normalizing. A package whose stored digests do not match its bytes is rejected.
 import { createHash } from 'node:crypto';
-import { SliceSource } from '../../src/io.js';
+import { SliceSource, hashSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
 import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
 import { bzip2Codec } from '../compressed/bzip2.js';
@@ -51,7 +51,7 @@ import {
   type Header,
   type TagEntry,
 } from './header.js';
-import { hashSource, rewritePayload, type FileTable } from './payload.js';
+import { rewritePayload, type FileTable } from './payload.js';
 import { compareRpm } from './compare.js';
 
 /** The BUILDHOST written when no rpmBuildHost option is given. */
@@ -123,7 +123,7 @@ async function verify(input: Source, pkg: Package): Promise<void> {
   if (size && ints(size)[0] !== input.size - pkg.mainStart) throw new FormatError(`SIZE says ${ints(size)[0]} bytes of header and payload, the file has ${input.size - pkg.mainStart}: truncated or extended package`);
   const md5 = getEntry(pkg.sig, SIG.MD5);
   if (md5) {
-    const got = await hashSource('md5', new SliceSource(input, pkg.mainStart, input.size - pkg.mainStart));
+    const got = await hashSource(new SliceSource(input, pkg.mainStart, input.size - pkg.mainStart), 'md5');
     if (got !== Buffer.from(md5.data).toString('hex')) throw new FormatError('MD5 digest does not match: corrupt package');
   }
 }
@@ -236,7 +236,7 @@ export async function decodePackage(input: Source, ctx: Context): Promise<Decode
   if (pd) {
     const algo = HASH_ALGOS[ints(getEntry(pkg.main, TAG.PAYLOADDIGESTALGO) ?? intEntry(0, T_INT32, [8]))[0]!];
     if (!algo) return { untouched: 'unknown PAYLOADDIGESTALGO' };
-    if (strings(pd)[0] !== (await hashSource(algo, compressed))) throw new FormatError('PAYLOADDIGEST does not match the payload: corrupt package');
+    if (strings(pd)[0] !== (await hashSource(compressed, algo))) throw new FormatError('PAYLOADDIGEST does not match the payload: corrupt package');
   }
   return { pkg, codec, compressed, parsed, payload };
 }
@@ -376,9 +376,9 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
     const algoE = getEntry(main, TAG.PAYLOADDIGESTALGO);
     const palgo = HASH_ALGOS[algoE ? ints(algoE)[0]! : 8] ?? 'sha256';
     const pd = getEntry(main, TAG.PAYLOADDIGEST);
-    if (pd) replace(entries, stringEntry(TAG.PAYLOADDIGEST, pd.type, [await hashSource(palgo, payloadOut)]));
+    if (pd) replace(entries, stringEntry(TAG.PAYLOADDIGEST, pd.type, [await hashSource(payloadOut, palgo)]));
     const alt = getEntry(main, TAG.PAYLOADDIGESTALT);
-    if (alt) replace(entries, stringEntry(TAG.PAYLOADDIGESTALT, alt.type, [await hashSource(palgo, newCpio)]));
+    if (alt) replace(entries, stringEntry(TAG.PAYLOADDIGESTALT, alt.type, [await hashSource(newCpio, palgo)]));
   }
   const mainBytes = encodeHeader(63, entries);
   if (!Buffer.from(mainBytes).equals(Buffer.from(pkg.mainBytes)) && !tally.size) tally.add('layout', 'header entries in tag order, as rpm exports them');

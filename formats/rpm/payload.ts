@@ -7,8 +7,7 @@
 // canonical header fields, and each regular file's data normalized through the dispatcher;
 // everything else (order, modes, owners, nlink, rdev) stays as rpm wrote it.
 // The "07070X" stripped format (files over 4 GiB) is not rewritten: the package is left alone.
-import { createHash } from 'node:crypto';
-import { BufferSource, SliceSource, copyRange } from '../../src/io.js';
+import { BufferSource, SliceSource, copyRange, hashSource } from '../../src/io.js';
 import { FormatError, type Change, type Context, type Sink, type Source } from '../../src/types.js';
 import { S_IFMT, S_IFREG, TRAILER, decodeCpio, encodeCpio, padTo, type CpioHeader } from '../cpio/header.js';
 import { Unsupported } from './header.js';
@@ -76,11 +75,6 @@ export function memberName(name: string): string {
   return name.replace(/^\.\//, '');
 }
 
-export async function hashSource(algo: string, src: Source): Promise<string> {
-  const h = createHash(algo);
-  for (let at = 0; at < src.size; at += SMALL) h.update(await src.read(at, Math.min(SMALL, src.size - at)));
-  return h.digest('hex');
-}
 
 /**
  * Rewrite the cpio archive `payload` into `output`: header mtimes and inodes from `table`, file
@@ -129,7 +123,7 @@ export async function rewritePayload(payload: Source, table: FileTable, output: 
         data = r.output;
         release = () => r.output.release?.();
         for (const c of r.changes) nested.push({ ...c, member: c.member ?? memberName(name) });
-        files.set(fx, { digest: await hashSource(table.digestAlgo, data), size: data.size });
+        files.set(fx, { digest: await hashSource(data, table.digestAlgo), size: data.size });
         changed = true;
       }
     }
