@@ -53,6 +53,9 @@ export const RTAG = {
   CLASSDICT: 1142,
   FILECLASS: 1141,
   FILELINKTOS: 1036,
+  FILEDEPENDSX: 1143,
+  FILEDEPENDSN: 1144,
+  DEPENDSDICT: 1145,
 } as const;
 
 /** Tags with one value per file (rpmtag.h), permuted together when the file order changes. */
@@ -293,6 +296,7 @@ export function rewriteHeader(entries: readonly TagEntry[], paths: readonly stri
       set(out, intEntry(cls.tag, cls.type, used));
     } else set(out, stringEntry(dict.tag, dict.type, words));
   } else if (dict) set(out, stringEntry(dict.tag, dict.type, strings(dict).map((s) => renameInText(s, ids))));
+  const provMap = new Map<number, number>();
   // Provides: debuginfo(build-id) = ID, re-sorted as rpmds sorts them (name, version, flags).
   const pn = get(RTAG.PROVIDENAME);
   const pv = get(RTAG.PROVIDEVERSION);
@@ -308,6 +312,32 @@ export function rewriteHeader(entries: readonly TagEntry[], paths: readonly stri
     set(out, stringEntry(pn.tag, pn.type, ix.map((i) => names[i]!)));
     set(out, stringEntry(pv.tag, pv.type, ix.map((i) => vers[i]!)));
     set(out, intEntry(pf.tag, pf.type, ix.map((i) => flags[i]!)));
+    ix.forEach((old, slot) => provMap.set(old, slot));
+  }
+  // DEPENDSDICT (rpmfc): each file's dependencies in file order, ((type << 24) | index) into
+  // its dependency list; FILEDEPENDSX/N a file's slice of it (X 0 for a file without any).
+  const dd = get(RTAG.DEPENDSDICT);
+  const fdx = get(RTAG.FILEDEPENDSX);
+  const fdn = get(RTAG.FILEDEPENDSN);
+  if (dd && fdx && fdn && fdx.count === n && fdn.count === n) {
+    const dict = ints(dd);
+    const [xs, ns] = [ints(fdx), ints(fdn)];
+    const nd: number[] = [];
+    const nx: number[] = [];
+    const nn: number[] = [];
+    for (const i of perm) {
+      const [x, k] = [xs[i]!, ns[i]!];
+      nx.push(k ? nd.length : 0);
+      nn.push(k);
+      for (let j = x; j < x + k && j < dict.length; j++) {
+        const v = dict[j]!;
+        const t = v >>> 24;
+        nd.push(t === 0x50 && provMap.has(v & 0xffffff) ? ((t << 24) | provMap.get(v & 0xffffff)!) >>> 0 : v);
+      }
+    }
+    set(out, intEntry(dd.tag, dd.type, nd));
+    set(out, intEntry(fdx.tag, fdx.type, nx));
+    set(out, intEntry(fdn.tag, fdn.type, nn));
   }
   return { entries: out, perm, newPaths: [...newPaths] };
 }
