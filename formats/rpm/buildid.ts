@@ -382,8 +382,8 @@ export type Role = 'main' | 'debuginfo';
 export interface Plan {
   /** old id -> new id, for this package's own files. */
   readonly ids: Map<string, string>;
-  /** Payload name -> new bytes (normalized, with the new id and CRC). */
-  readonly data: Map<string, Uint8Array>;
+  /** Payload name -> new bytes (normalized, with the new id and CRC), spilled. */
+  readonly data: Map<string, Source>;
 }
 
 const MAIN_ROOT = './usr/lib/.build-id/';
@@ -411,56 +411,56 @@ async function normalized(name: string, data: Source, ctx: Context): Promise<Uin
   return b;
 }
 
-/** What a package's payload offers the pairing: ELF binaries with a link, or debug files. */
-async function elfMembers(members: readonly CpioMember[], ctx: Context, want: (name: string) => boolean): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const m of members) {
-    if ((m.h.mode & S_IFMT) !== S_IFREG || m.h.filesize < 64 || !want(m.name)) continue;
-    const head = await m.data.read(0, 16);
-    if (!isElf(head)) continue;
-    out.set(m.name, await normalized(m.name, m.data, ctx));
-  }
-  return out;
+function isElfMember(m: CpioMember): Promise<boolean> {
+  if ((m.h.mode & S_IFMT) !== S_IFREG || m.h.filesize < 64) return Promise.resolve(false);
+  return m.data.read(0, 16).then(isElf);
+}
+
+async function keep(bytes: Uint8Array, ctx: Context): Promise<Source> {
+  const sink = ctx.spill();
+  await sink.write(bytes);
+  return sink.close();
 }
 
 /**
  * The plan for this package (role), given both payloads' members, or why nothing changes
- * (a string), or undefined when there is nothing to do.
+ * (a string), or undefined when there is nothing to do. One pair in memory at a time; the new
+ * bytes of this package's files go to spills.
  */
 export async function planBuildIds(role: Role, own: readonly CpioMember[], sib: readonly CpioMember[], ctx: Context): Promise<Plan | string | undefined> {
   const [mainM, dbgM] = role === 'main' ? [own, sib] : [sib, own];
   const mainLinks = new Set(mainM.map((m) => linkId(m.name, MAIN_ROOT)).filter((x): x is string => !!x));
-  const dbgNames = new Set(dbgM.map((m) => m.name));
-  const exes = await elfMembers(mainM, ctx, (n) => !n.startsWith('./usr/lib/debug/'));
-  const pairs: Array<{ exe: string; dbg: string }> = [];
-  for (const [name, bytes] of exes) {
-    const id = buildIdHex(bytes);
-    const link = debugLinkName(bytes);
-    if (!id || !link || !mainLinks.has(id)) continue;
-    const dbg = `./usr/lib/debug/${name.slice(2, name.lastIndexOf('/') + 1)}${link}`;
-    if (!dbgNames.has(dbg)) return `${memberName(name)}: its debug file ${memberName(dbg)} is not in the -debuginfo package`;
-    pairs.push({ exe: name, dbg });
-  }
-  if (!pairs.length) return undefined;
-  if (new Set(pairs.map((p) => p.dbg)).size !== pairs.length) return 'one debug file for two binaries (hard links?)';
-  const dbgs = await elfMembers(dbgM, ctx, (n) => pairs.some((p) => p.dbg === n));
-  const ids = new Map<string, string>();
-  const data = new Map<string, Uint8Array>();
-  const news = new Set<string>();
   const dbgLinks = new Set(dbgM.map((m) => linkId(m.name, DEBUG_ROOT)).filter((x): x is string => !!x));
-  for (const p of pairs) {
-    const r = pairBuildId(exes.get(p.exe)!, dbgs.get(p.dbg)!);
-    if (typeof r === 'string') return `${memberName(p.exe)} and ${memberName(p.dbg)} are not a pair: ${r}`;
+  const dbgByName = new Map(dbgM.map((m) => [m.name, m]));
+  const ids = new Map<string, string>();
+  const data = new Map<string, Source>();
+  const news = new Set<string>();
+  const usedDbg = new Set<string>();
+  let pairs = 0;
+  for (const m of mainM) {
+    if (m.name.startsWith('./usr/lib/debug/') || !(await isElfMember(m))) continue;
+    const exe = await normalized(m.name, m.data, ctx);
+    const id = buildIdHex(exe);
+    const link = debugLinkName(exe);
+    if (!id || !link || !mainLinks.has(id)) continue;
+    const dbgName = `./usr/lib/debug/${m.name.slice(2, m.name.lastIndexOf('/') + 1)}${link}`;
+    const dm = dbgByName.get(dbgName);
+    if (!dm || !(await isElfMember(dm))) return `${memberName(m.name)}: its debug file ${memberName(dbgName)} is not in the -debuginfo package`;
+    if (usedDbg.has(dbgName)) return `${memberName(dbgName)} is the debug file of two binaries`;
+    usedDbg.add(dbgName);
+    const dbg = await normalized(dm.name, dm.data, ctx);
+    const r = pairBuildId(exe, dbg);
+    if (typeof r === 'string') return `${memberName(m.name)} and ${memberName(dbgName)} are not a pair: ${r}`;
     if (news.has(r.id)) return `two pairs give the same build-id ${r.id}`;
     news.add(r.id);
-    const [oldId, file, bytes] = role === 'main' ? [r.exeId, p.exe, r.exe] : [r.dbgId, p.dbg, r.dbg];
-    if (role === 'debuginfo' && !dbgLinks.has(oldId)) return `${memberName(p.dbg)}: no ${DEBUG_ROOT.slice(2)} link for its build-id ${oldId}`;
+    pairs++;
+    const [oldId, file, bytes, cur] = role === 'main' ? [r.exeId, m.name, r.exe, exe] : [r.dbgId, dbgName, r.dbg, dbg];
+    if (role === 'debuginfo' && !dbgLinks.has(oldId)) return `${memberName(dbgName)}: no ${DEBUG_ROOT.slice(2)} link for its build-id ${oldId}`;
     if (ids.has(oldId) && ids.get(oldId) !== r.id) return `build-id ${oldId} twice`;
     if (oldId !== r.id) ids.set(oldId, r.id);
-    const cur = role === 'main' ? exes.get(p.exe)! : dbgs.get(p.dbg)!;
-    if (!Buffer.from(cur).equals(bytes)) data.set(file, bytes);
+    if (!Buffer.from(cur).equals(bytes)) data.set(file, await keep(bytes, ctx));
   }
-  if (!ids.size && !data.size) return undefined;
+  if (!pairs || (!ids.size && !data.size)) return undefined;
   return { ids, data };
 }
 
@@ -488,7 +488,7 @@ export async function writeCpio(members: readonly CpioMember[], trailer: Uint8Ar
     const name = newPaths[fx]!;
     let data: Source = m.data;
     const planned = plan.data.get(m.name);
-    if (planned) data = new BufferSource(planned);
+    if (planned) data = planned;
     else if ((m.h.mode & S_IFMT) === 0o120000 && m.data.size <= 1 << 16) {
       data = new BufferSource(Buffer.from(renameInText(Buffer.from(await readAll(m.data)).toString('latin1'), plan.ids), 'latin1'));
     }

@@ -462,9 +462,18 @@ async function buildIds(pkg: Package, payload: Source, ctx: Context, tally: Tall
   const back = siblingName(sd.pkg.main);
   if (!back || back.role === sib.role) return kept(`${sib.name} is not ${other}`);
   if (back.name.replace(/-debuginfo-/, '-') !== sib.name.replace(/-debuginfo-/, '-')) return kept(`${sib.name} is not ${other} (name, version, release or arch differ)`);
-  const own = await readCpio(payload, ctx);
-  const theirs = await readCpio(sd.payload, ctx);
-  const plan = await planBuildIds(sib.role, own.members, theirs.members, ctx);
+  // A malformed payload here (ours or the sibling's) only means no pairing: ours fails (or not)
+  // in the usual normalization below, as it would alone.
+  let own: Awaited<ReturnType<typeof readCpio>>;
+  let plan: Awaited<ReturnType<typeof planBuildIds>>;
+  try {
+    own = await readCpio(payload, ctx);
+    const theirs = await readCpio(sd.payload, ctx);
+    plan = await planBuildIds(sib.role, own.members, theirs.members, ctx);
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof Unsupported) return kept(`${e instanceof Unsupported ? e.reason : e.message} (pairing with ${sib.name})`);
+    throw e;
+  }
   if (plan === undefined) return undefined;
   if (typeof plan === 'string') return kept(plan);
   const n = paths.length;
@@ -492,12 +501,12 @@ async function buildIds(pkg: Package, payload: Source, ctx: Context, tally: Tall
     let delta = 0;
     for (const [name, data] of plan.data) {
       const fx = at.get(paths.indexOf(name))!;
-      const dg = hex(algo, data);
+      const dg = await hashSource(data, algo);
       for (let i = 0; i < n; i++) {
         if (i !== fx && (inodes[i] !== inodes[fx] || (modes[hr.perm[i]!]! & 0o170000) !== 0o100000)) continue;
-        if (i === fx) delta += data.length - sizes[i]!;
+        if (i === fx) delta += data.size - sizes[i]!;
         digests[i] = dg;
-        sizes[i] = data.length;
+        sizes[i] = data.size;
       }
     }
     replace(entries, stringEntry(TAG.FILEDIGESTS, getEntry(view, TAG.FILEDIGESTS)!.type, digests));
