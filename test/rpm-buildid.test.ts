@@ -65,10 +65,10 @@ describe.skipIf(!ok)('rpm build-ids: the pair converges across build directories
     expect(again.reports.map((x) => x.status)).toEqual(['unchanged', 'unchanged']);
   });
 
-  it('either package done alone first (no sibling: build-ids kept, with a notice), then both: the same bytes', async () => {
+  it('the -debuginfo package done alone first (no sibling: build-ids kept, with a notice), then both: the same bytes (both orders: test/slow/rpm-e2e)', async () => {
     const ref = dirWith([['a', MAIN], ['a', DEBUG]]);
     await normalizeTree(ref, { timestamp: T, mapPaths: maps(tops.a), jobs: 1 });
-    for (const first of [MAIN, DEBUG]) {
+    for (const first of [DEBUG]) {
       const d = dirWith([['b', MAIN], ['b', DEBUG]]);
       const alone = await normalizeTree(join(d, first), { timestamp: T, mapPaths: maps(tops.b), jobs: 1 });
       expect(alone.reports[0]!.notices.join('\n')).toMatch(/build-ids kept: its (-debuginfo|main) package bidp-.* (is not beside it|cannot be looked for)/);
