@@ -9,7 +9,8 @@ import { cpSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeTree } from '../src/api.js';
-import { linkId, renameInText, renamePaths } from '../formats/rpm/buildid.js';
+import { RTAG, linkId, renameInText, renamePaths, rewriteHeader } from '../formats/rpm/buildid.js';
+import { TAG, T_INT32, T_STRING_ARRAY, getEntry, intEntry, ints, stringEntry, strings } from '../formats/rpm/header.js';
 import { haveTool, norm, tempDir } from './helpers.js';
 import { PAIR_SOURCES, PAIR_SPEC, rpmbuild } from './rpm-helpers.js';
 
@@ -156,5 +157,62 @@ describe('rpm build-ids: renaming (pure)', () => {
     expect(renameInText(`../../../.build-id/0e/${o1.slice(2)}`, ids)).toBe(`../../../.build-id/6e/${n1.slice(2)}`);
     expect(renameInText(`ELF 64-bit, BuildID[sha1]=${o1}, stripped`, ids)).toBe(`ELF 64-bit, BuildID[sha1]=${n1}, stripped`);
     expect(renameInText(`id ${o1}`, ids)).toBe(`id ${o1}`);
+  });
+});
+
+describe('rpm build-ids: a header whose files re-sort (pure)', () => {
+  // A -debuginfo header: two ids renamed so that their order swaps.
+  const [a, b] = ['11' + 'a'.repeat(38), '22' + 'b'.repeat(38)];
+  const [na, nb] = ['33' + 'c'.repeat(38), '00' + 'd'.repeat(38)];
+  const ids = new Map([[a, na], [b, nb]]);
+  const R = './usr/lib/debug/.build-id/';
+  const link = (id: string) => `${R}${id.slice(0, 2)}/${id.slice(2)}`;
+  const paths = ['./usr/lib/debug', './usr/lib/debug/.build-id', `${R}11`, link(a), `${link(a)}.debug`, `${R}22`, `${link(b)}.debug`, './usr/lib/debug/x.debug'];
+  const modes = [0o40755, 0o40755, 0o40755, 0o120777, 0o120777, 0o40755, 0o120777, 0o100644];
+  const targets = ['', '', '', `../../../.build-id/11/${a.slice(2)}`, '../../x.debug', '', '../../x.debug', ''];
+  const dirOf = (p: string) => p.slice(1, p.lastIndexOf('/') + 1);
+  const dirs = [...new Set(paths.map(dirOf))];
+  const entries = [
+    intEntry(TAG.FILEMODES, 3, modes),
+    stringEntry(RTAG.FILELINKTOS, T_STRING_ARRAY, targets),
+    intEntry(TAG.DIRINDEXES, T_INT32, paths.map((p) => dirs.indexOf(dirOf(p)))),
+    stringEntry(TAG.BASENAMES, T_STRING_ARRAY, paths.map((p) => p.slice(p.lastIndexOf('/') + 1))),
+    stringEntry(TAG.DIRNAMES, T_STRING_ARRAY, dirs),
+    stringEntry(RTAG.PROVIDENAME, T_STRING_ARRAY, ['debuginfo(build-id)', 'debuginfo(build-id)', 'x-debuginfo']),
+    stringEntry(RTAG.PROVIDEVERSION, T_STRING_ARRAY, [a, b, '1.0-1']),
+    intEntry(RTAG.PROVIDEFLAGS, T_INT32, [8, 8, 8]),
+    intEntry(RTAG.FILECLASS, T_INT32, [0, 0, 0, 1, 1, 0, 1, 2]),
+    stringEntry(RTAG.CLASSDICT, T_STRING_ARRAY, ['directory', '', `ELF, BuildID[sha1]=${a}, not stripped`]),
+    intEntry(RTAG.FILEDEPENDSX, T_INT32, [0, 0, 0, 0, 0, 0, 1, 0]),
+    intEntry(RTAG.FILEDEPENDSN, T_INT32, [0, 0, 0, 0, 1, 0, 1, 0]),
+    intEntry(RTAG.DEPENDSDICT, T_INT32, [0x50000000, 0x50000001]),
+  ];
+  const newPaths = renamePaths(paths, modes, R, ids);
+  const h = rewriteHeader(entries, paths, newPaths, ids);
+  const s = (tag: number) => strings(getEntry(h, tag)!);
+  const i = (tag: number) => ints(getEntry(h, tag)!);
+  const full = () => i(TAG.DIRINDEXES).map((d, k) => `.${s(TAG.DIRNAMES)[d]}${s(TAG.BASENAMES)[k]}`);
+
+  it('files sorted by their new paths (bytewise), directories in first-use order, per-file tags moved with them', () => {
+    const want = ['./usr/lib/debug', './usr/lib/debug/.build-id', `${R}00`, `${link(nb)}.debug`, `${R}33`, link(na), `${link(na)}.debug`, './usr/lib/debug/x.debug'];
+    expect(full()).toEqual(want);
+    expect(s(TAG.DIRNAMES)).toEqual(['/usr/lib/', '/usr/lib/debug/', '/usr/lib/debug/.build-id/', '/usr/lib/debug/.build-id/00/', '/usr/lib/debug/.build-id/33/']);
+    expect(i(TAG.FILEMODES)).toEqual([0o40755, 0o40755, 0o40755, 0o120777, 0o40755, 0o120777, 0o120777, 0o100644]);
+    expect(s(RTAG.FILELINKTOS)).toEqual(['', '', '', '../../x.debug', '', `../../../.build-id/33/${na.slice(2)}`, '../../x.debug', '']);
+  });
+  it('Provides renamed and re-sorted by version; each .debug link still points at its own Provides', () => {
+    expect(s(RTAG.PROVIDEVERSION)).toEqual([nb, na, '1.0-1']);
+    const dict = i(RTAG.DEPENDSDICT);
+    const [xs, ns] = [i(RTAG.FILEDEPENDSX), i(RTAG.FILEDEPENDSN)];
+    full().forEach((p, k) => {
+      if (!ns[k]) return expect(xs[k]).toBe(0);
+      const id = linkId(p, R)!;
+      expect(s(RTAG.PROVIDEVERSION)[dict[xs[k]!]! & 0xffffff]).toBe(id);
+    });
+    expect(dict).toEqual([0x50000000, 0x50000001]);
+  });
+  it('CLASSDICT renamed, in first-use order of the new file order', () => {
+    expect(s(RTAG.CLASSDICT)).toEqual(['directory', '', `ELF, BuildID[sha1]=${na}, not stripped`]);
+    expect(i(RTAG.FILECLASS)).toEqual([0, 0, 0, 1, 0, 1, 1, 2]);
   });
 });

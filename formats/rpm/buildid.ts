@@ -181,10 +181,13 @@ export function renamePaths(paths: readonly string[], modes: readonly number[], 
     if (had !== undefined && had !== n) throw `${root}${o} holds ids that go to different directories`;
     dirMap.set(o, n);
   });
-  // An old directory holding an id that is not renamed must stay.
+  // An old directory holding anything not renamed (another id, rpm's "YYYY.1" for a duplicate
+  // id) must stay.
   paths.forEach((p) => {
+    const m = /^([0-9a-f]{2})\/(.+)$/.exec(p.startsWith(root) ? p.slice(root.length) : '');
+    if (!m || !dirMap.has(m[1]!) || dirMap.get(m[1]!) === m[1]) return;
     const id = linkId(p, root);
-    if (id && !ids.has(id) && dirMap.has(id.slice(0, 2)) && dirMap.get(id.slice(0, 2)) !== id.slice(0, 2)) throw `${root}${id.slice(0, 2)} also holds ${id}`;
+    if (!id || !ids.has(id)) throw `${root.slice(2)}${m[1]} also holds ${m[2]}`;
   });
   const out = paths.map((p) => {
     const id = linkId(p, root);
