@@ -101,3 +101,35 @@ export function rpmbuild(spec: string, sources: Record<string, string>, b: Build
   }
   return out;
 }
+
+/**
+ * Two C programs and the -debuginfo subpackage (find-debuginfo): the build-id rule of
+ * formats/rpm/buildid.ts, where new ids may sort the .build-id entries otherwise.
+ * BID_TAG changes the programs' text (another build-id, as another compiler run would give).
+ */
+export const PAIR_SPEC = `Name: bidp
+Version: 1.0
+Release: 1
+Summary: detnorm build-id test
+License: MIT
+%description
+test
+%debug_package
+%prep
+%setup -q -c -T
+cp %{_sourcedir}/one.c %{_sourcedir}/two.c .
+%build
+gcc -g -O1 -o one one.c
+gcc -g -O1 -o two two.c
+%install
+mkdir -p %{buildroot}/usr/bin
+install -m 755 one two %{buildroot}/usr/bin/
+%files
+/usr/bin/one
+/usr/bin/two
+`;
+
+export const PAIR_SOURCES: Record<string, string> = {
+  'one.c': '#include <stdio.h>\nint main(void) { puts("one"); return 0; }\n',
+  'two.c': '#include <stdio.h>\nint main(int c, char **v) { printf("two %d\\n", c); return 0; }\n',
+};

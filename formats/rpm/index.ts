@@ -52,6 +52,8 @@ import {
   type TagEntry,
 } from './header.js';
 import { rewritePayload, type FileTable } from './payload.js';
+import { BufferSource } from '../../src/io.js';
+import { linkId, planBuildIds, readCpio, renamePaths, rewriteHeader, rootOf, siblingName, writeCpio } from './buildid.js';
 import { compareRpm } from './compare.js';
 
 /** The BUILDHOST written when no rpmBuildHost option is given. */
@@ -257,9 +259,13 @@ export function mapPathsInText(text: string, maps: readonly { from: string; to: 
 async function normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
   const d = await decodePackage(input, ctx);
   if ('untouched' in d) return { status: 'untouched', reason: d.untouched };
-  const { pkg, codec, compressed, parsed, payload } = d;
+  const { pkg: pkg0, codec, compressed, parsed } = d;
   const o = ctx.options;
   const tally = new Tally();
+  // Build-ids paired with the -debuginfo sibling (./buildid.ts): a new header and payload.
+  const bid = await buildIds(pkg0, d.payload, ctx, tally);
+  const pkg = bid ? { ...pkg0, main: bid.main } : pkg0;
+  const payload = bid ? bid.payload : d.payload;
   const main = pkg.main;
   const entries = [...main.entries];
 
@@ -340,9 +346,9 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   }
   const newCpio = await cpio.close();
   let payloadOut: Source = compressed;
-  if (pr.changed || parsed.headerChanges?.length) {
+  if (pr.changed || bid || parsed.headerChanges?.length) {
     const sink = ctx.spill();
-    if (!pr.changed && codec.writeUnchanged) await codec.writeUnchanged(compressed, parsed, sink);
+    if (!pr.changed && !bid && codec.writeUnchanged) await codec.writeUnchanged(compressed, parsed, sink);
     else {
       const how = await encodePayload(codec, newCpio, parsed.settings, sink);
       tally.add('compression', 'payload recompressed', `payload recompressed with ${how}`);
@@ -424,6 +430,98 @@ async function normalize(input: Source, output: Sink, ctx: Context): Promise<Han
   await output.write(mainBytes);
   for (let at = 0; at < payloadOut.size; at += 1 << 20) await output.write(await payloadOut.read(at, Math.min(1 << 20, payloadOut.size - at)));
   return { status: 'normalized', changes: [...tally.changes(), ...mergeNested(pr.changes)] };
+}
+
+/**
+ * The build-id rule (./buildid.ts): this package's header and payload with the build-ids its
+ * pairs with the sibling package give, or undefined (nothing to do, or a notice says why not).
+ */
+async function buildIds(pkg: Package, payload: Source, ctx: Context, tally: Tally): Promise<{ main: Header; payload: Source } | undefined> {
+  const sib = siblingName(pkg.main);
+  if (!sib) return undefined;
+  const paths = filePaths(pkg.main);
+  const root = rootOf(sib.role);
+  if (!paths.some((p) => linkId(p, root))) return undefined;
+  const other = sib.role === 'main' ? 'its -debuginfo package' : 'its main package';
+  const kept = (why: string) => {
+    ctx.notice(`build-ids kept: ${why}`);
+    return undefined;
+  };
+  if (!ctx.sibling) return kept(`${other} ${sib.name} cannot be looked for here (not a file of a tree)`);
+  const bytes = await ctx.sibling(sib.name);
+  if (!bytes) return kept(`${other} ${sib.name} is not beside it`);
+  let sd: Decoded | { untouched: string };
+  try {
+    sd = await decodePackage(new BufferSource(bytes), { ...ctx, path: `${ctx.path} (sibling ${sib.name})` });
+  } catch (e) {
+    if (e instanceof FormatError) return kept(`${other} ${sib.name}: ${e.message}`);
+    throw e;
+  }
+  if ('untouched' in sd) return kept(`${other} ${sib.name}: ${sd.untouched}`);
+  // The sibling must name this package back: same name stem, version, release and arch.
+  const back = siblingName(sd.pkg.main);
+  if (!back || back.role === sib.role) return kept(`${sib.name} is not ${other}`);
+  if (back.name.replace(/-debuginfo-/, '-') !== sib.name.replace(/-debuginfo-/, '-')) return kept(`${sib.name} is not ${other} (name, version, release or arch differ)`);
+  // A malformed payload here (ours or the sibling's) only means no pairing: ours fails (or not)
+  // in the usual normalization below, as it would alone.
+  let own: Awaited<ReturnType<typeof readCpio>>;
+  let plan: Awaited<ReturnType<typeof planBuildIds>>;
+  try {
+    own = await readCpio(payload, ctx);
+    const theirs = await readCpio(sd.payload, ctx);
+    plan = await planBuildIds(sib.role, own.members, theirs.members, ctx);
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof Unsupported) return kept(`${e instanceof Unsupported ? e.reason : e.message} (pairing with ${sib.name})`);
+    throw e;
+  }
+  if (plan === undefined) return undefined;
+  if (typeof plan === 'string') return kept(plan);
+  const n = paths.length;
+  const modes = perFile(pkg.main, TAG.FILEMODES, n, 'FILEMODES') ?? paths.map(() => 0);
+  let newPaths: string[];
+  try {
+    newPaths = renamePaths(paths, modes, root, plan.ids);
+  } catch (e) {
+    if (typeof e === 'string') return kept(e);
+    throw e;
+  }
+  const hr = rewriteHeader(pkg.main.entries, paths, newPaths, plan.ids);
+  const entries = hr.entries;
+  // Digests and sizes of the files given new bytes (hard links share them).
+  if (plan.data.size) {
+    const view = { entries };
+    const digests = strings(getEntry(view, TAG.FILEDIGESTS) ?? fail('no FILEDIGESTS'));
+    const long = getEntry(view, TAG.LONGFILESIZES);
+    const sizes = perFile(view as Header, long ? TAG.LONGFILESIZES : TAG.FILESIZES, n, 'FILESIZES') ?? fail('no FILESIZES');
+    const inodes = perFile(view as Header, TAG.FILEINODES, n, 'FILEINODES') ?? hr.perm.map((_, i) => i + 1);
+    const algo = HASH_ALGOS[ints(getEntry(view, TAG.FILEDIGESTALGO) ?? intEntry(0, T_INT32, [1]))[0]!];
+    if (!algo) return kept('unknown FILEDIGESTALGO');
+    const at = new Map<number, number>();
+    hr.perm.forEach((old, i) => at.set(old, i));
+    let delta = 0;
+    for (const [name, data] of plan.data) {
+      const fx = at.get(paths.indexOf(name))!;
+      const dg = await hashSource(data, algo);
+      for (let i = 0; i < n; i++) {
+        if (i !== fx && (inodes[i] !== inodes[fx] || (modes[hr.perm[i]!]! & 0o170000) !== 0o100000)) continue;
+        if (i === fx) delta += data.size - sizes[i]!;
+        digests[i] = dg;
+        sizes[i] = data.size;
+      }
+    }
+    replace(entries, stringEntry(TAG.FILEDIGESTS, getEntry(view, TAG.FILEDIGESTS)!.type, digests));
+    replace(entries, long ? intEntry(TAG.LONGFILESIZES, T_INT64, sizes) : intEntry(TAG.FILESIZES, T_INT32, sizes));
+    const total = getEntry(view, TAG.LONGSIZE) ?? getEntry(view, TAG.SIZE);
+    if (total && delta) replace(entries, intEntry(total.tag, total.type, [ints(total)[0]! + delta]));
+  }
+  const index = new Map<string, number>();
+  const flags = perFile(pkg.main, TAG.FILEFLAGS, n, 'FILEFLAGS') ?? paths.map(() => 0);
+  paths.forEach((p, i) => {
+    if (!(flags[i]! & RPMFILE_GHOST)) index.set(p, i);
+  });
+  const cpio = await writeCpio(own.members, own.trailer, hr.perm, newPaths, index, plan, ctx);
+  for (const [o, nw] of plan.ids) tally.add('build-id', 'build-id from the pair with the sibling package', `build-id ${o} -> ${nw} (a hash of the binary and its .debug file in ${sib.role === 'main' ? sib.name : 'this package and ' + sib.name}, ids zeroed)`);
+  return { main: { ...pkg.main, entries }, payload: cpio };
 }
 
 /** For `detnorm diff`: the decompressed payload as one member, with the header fields. */
