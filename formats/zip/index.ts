@@ -24,7 +24,7 @@ import {
 import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, extendedMtime, kindAndMode, versionNeeded, type Kind } from './attrs.js';
 import { crc32, crcOf } from '../crc32.js';
 import { Tally } from '../tally.js';
-import { HeadInflater, deflateTo, inflateTo } from './deflate.js';
+import { HeadInflater, deflateTo, inflateTo, inflateWhole } from './deflate.js';
 import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
 import { cleanManifest } from './manifest.js';
 import { compareZip } from './compare.js';
@@ -328,6 +328,10 @@ class ZipNormalizer {
     if (e.uncompressedSize > TEXT_LIMIT) return undefined;
     if (e.method === METHOD_STORED) return Uint8Array.from(await this.input.read(e.dataOffset, e.compressedSize));
     this.ctx.expand?.(e.uncompressedSize, e.displayName);
+    if (e.compressedSize <= TEXT_LIMIT) {
+      const whole = inflateWhole(await this.input.read(e.dataOffset, e.compressedSize), e.uncompressedSize, e.crc);
+      if (whole) return whole;
+    }
     const sink = new BufferSink();
     await inflateTo(this.input, e.dataOffset, e.compressedSize, e.uncompressedSize, e.crc, sink, e.displayName);
     return sink.bytes();
