@@ -100,7 +100,6 @@ export async function inflateRaw(
   return { end, crc, size };
 }
 
-
 /**
  * inflateRaw for an input already in memory (the engine reads a gzip of up to limits.spillBytes
  * whole: Handler.wholeInput): one synchronous zlib call over the rest of the input, which stops
