@@ -278,6 +278,9 @@ export const arHandler: Handler = {
     const m = Buffer.from(probe.head.subarray(0, 8)).toString('latin1');
     return m === GLOBAL_MAGIC || m === THIN_MAGIC;
   },
+  // Every byte is read (headers, members, data copied): an input of up to limits.spillBytes is
+  // read once, whole, and shared with the engine's comparison (issue 20, --check).
+  wholeInput: true,
   normalize,
   members,
   compare,

@@ -44,6 +44,28 @@ export function rewriteGnuSymtab(data: Uint8Array, wide: boolean, map: OffsetMap
   const count = readWord(dv, 0, wide, false);
   if (count > (data.length - w) / w) throw new FormatError(`${table} symbol table declares ${count} symbols in ${data.length} bytes`);
   const strStart = w + count * w;
+  if (!reorder) {
+    // Member order kept (the default): every name stays where it is, only the offsets change.
+    // The same bytes as the general path below without an array entry and a copy per symbol
+    // (issue 20: this was the ar handler's largest cost on a canonical .a under --check).
+    let p = strStart;
+    for (let i = 0; i < count; i++) {
+      const end = data.indexOf(0, p);
+      if (end < 0) throw new FormatError(`${table} symbol table has ${count} symbols but only ${i} names`);
+      p = end + 1;
+    }
+    // Every offset mapped before any is written: a bad offset is reported before an offset too
+    // large to write, as below.
+    const mapped = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const o = readWord(dv, w + i * w, wide, false);
+      mapped[i] = map(o) ?? badOffset(table, o);
+    }
+    const out = Uint8Array.from(data);
+    const odv = new DataView(out.buffer);
+    for (let i = 0; i < count; i++) writeWord(odv, w + i * w, mapped[i]!, wide, false);
+    return out;
+  }
   const offsets: number[] = [];
   const names: Array<[number, number]> = [];
   let p = strStart;

@@ -13,7 +13,7 @@
 // larger than limits.spillBytes is decoded again into a spill, and its normalized form is
 // compressed straight into the output (ctx.normalizeMemberInto and the codec's push encoder):
 // a .tar.zst with a 1 GiB tar needs 1 GiB of temp space, not 2.
-import { BufferSink, BufferSource, CHUNK, SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
+import { BufferSource, CHUNK, SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
 import { feedAndFinish, type EncodingSink } from '../../src/codecs/stream.js';
 import {
   FormatError,
@@ -188,7 +188,10 @@ export class PayloadProbe implements Sink {
   private headLen = 0;
   private tailChunks: Uint8Array[] = [];
   private tailLen = 0;
-  private whole: BufferSink | undefined = new BufferSink();
+  // The payload's pieces while it fits in keepBytes: copied with slice() (a memcpy; BufferSink's
+  // Uint8Array.from copy and its joining were a third of a --check of .gz files, issue 20), and
+  // joined only when a handler claims the payload (bytes()).
+  private whole: Uint8Array[] | undefined = [];
   private total = 0;
   constructor(private readonly keepBytes: number) {}
   get length(): number {
@@ -202,15 +205,25 @@ export class PayloadProbe implements Sink {
       this.headBuf.set(chunk.subarray(0, n), this.headLen);
       this.headLen += n;
     }
-    if (this.whole && this.total <= this.keepBytes) await this.whole.write(chunk);
+    if (this.whole && this.total <= this.keepBytes) this.whole.push(chunk.slice());
     else this.whole = undefined;
-    this.tailChunks.push(Uint8Array.from(chunk.subarray(Math.max(0, chunk.length - TAIL_BYTES))));
+    this.tailChunks.push(chunk.slice(Math.max(0, chunk.length - TAIL_BYTES)));
     this.tailLen += Math.min(chunk.length, TAIL_BYTES);
     while (this.tailChunks.length > 1 && this.tailLen - this.tailChunks[0]!.length >= TAIL_BYTES) this.tailLen -= this.tailChunks.shift()!.length;
   }
   /** The payload, when it was small enough to keep. */
   bytes(): Uint8Array | undefined {
-    return this.whole?.bytes();
+    if (!this.whole) return undefined;
+    if (this.whole.length !== 1) {
+      const out = new Uint8Array(this.total);
+      let at = 0;
+      for (const c of this.whole) {
+        out.set(c, at);
+        at += c.length;
+      }
+      this.whole = [out];
+    }
+    return this.whole[0] ?? new Uint8Array(0);
   }
   /** What detection sees of the payload (as makeProbe gives it for a file of these bytes). */
   probe(name: string): Probe {
@@ -236,7 +249,13 @@ export function payloadHandler<S>(codec: PayloadCodec<S>): Handler {
     if ('untouched' in parsed) return { status: 'untouched', reason: parsed.untouched };
     const name = codec.innerName(baseName(ctx.path));
     const changes: Change[] = [...(parsed.headerChanges ?? [])];
-    const keep = () => (codec.writeUnchanged ? codec.writeUnchanged(input, parsed, output) : copyRange(input, 0, parsed.end, output));
+    // An unchanged payload keeps the compressed bytes; where the output is still the input (a
+    // canonical file under --check) they are taken as the input's own bytes, not compared
+    // (Sink.copyInput, issue 20).
+    const copy = async (offset: number, length: number) => {
+      if (!output.copyInput?.(offset, length)) await copyRange(input, offset, length, output);
+    };
+    const keep = () => (codec.writeUnchanged ? codec.writeUnchanged(input, parsed, output) : copy(0, parsed.end));
     const recompressed = (format: string, nested: readonly Change[]) => {
       const joined = parsed.streams > 1 ? `, ${parsed.streams} ${codec.streamWord}s joined into one` : '';
       const dropped = parsed.dropped ? `, ${parsed.dropped} dropped` : '';
@@ -256,7 +275,8 @@ export function payloadHandler<S>(codec: PayloadCodec<S>): Handler {
     };
 
     const claimed = ctx.claims ? ctx.claims(first.probe(name)) : true;
-    const small = first.bytes();
+    // Joined only for a claimed payload: an unclaimed one (a .txt.gz) is never put in one piece.
+    const small = claimed ? first.bytes() : undefined;
     if (!claimed) {
       await keep();
     } else if (small || !ctx.normalizeMemberInto) {
@@ -286,7 +306,7 @@ export function payloadHandler<S>(codec: PayloadCodec<S>): Handler {
     }
     const trailing = input.size - parsed.end;
     if (trailing > 0) {
-      await copyRange(input, parsed.end, trailing, output);
+      await copy(parsed.end, trailing);
       const zeros = trailing <= 1 << 20 && (await isAllZero(input, parsed.end));
       ctx.notice(`${trailing} ${zeros ? 'zero bytes' : 'bytes of trailing data'} after the last ${codec.name} ${codec.streamWord} kept as they are`);
     }
@@ -354,6 +374,10 @@ export function payloadHandler<S>(codec: PayloadCodec<S>): Handler {
     description: codec.description,
     extensions: codec.extensions,
     detect: (probe) => codec.detect(probe.head),
+    // Every byte of the input is read by parse() and again by keep() (or by the engine's
+    // comparison): an input of up to limits.spillBytes is better read once, whole, and shared
+    // (issue 20; gzip then inflates it in one call, formats/gzip/stream.ts inflateInMemory).
+    wholeInput: true,
     normalize,
     members,
     compare,

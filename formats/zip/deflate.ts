@@ -2,6 +2,7 @@
 // byte: inflate a probe of a member's first bytes, inflate a whole member into a sink (checking
 // declared size and CRC as it goes, so a lying header or a bomb stops early), deflate a source.
 // Input is fed in fixed-size chunks so the output never depends on I/O sizes.
+import zlib from 'node:zlib';
 import pako from 'pako';
 import zinflate from 'pako/lib/zlib/inflate.js';
 import ZStream from 'pako/lib/zlib/zstream.js';
@@ -27,6 +28,10 @@ export class HeadInflater {
   /** Up to `want` decompressed bytes (fewer for a short or corrupt stream). Valid until the next call. */
   async head(src: Source, offset: number, compressedSize: number): Promise<Uint8Array> {
     const input = await src.read(offset, Math.min(compressedSize, PROBE_INPUT));
+    return nativeHead(input, this.want) ?? this.pakoHead(input);
+  }
+  /** The head by pako from the member's first compressed bytes (exported for the tests: nativeHead must agree). */
+  pakoHead(input: Uint8Array): Uint8Array {
     const strm = this.strm;
     zinflate.inflateReset(strm);
     strm.input = input;
@@ -43,6 +48,49 @@ export class HeadInflater {
 }
 
 const PROBE_INPUT = 64 * 1024;
+
+/**
+ * The head by Node's zlib (issue 20: pako's inflate, run a few hundred times per tree, is still
+ * being compiled when a --check of a whole tree is over; reading may use any inflater, inflate
+ * has one output: only our deflate output must be pako's). One call over the first few KiB of
+ * the member's data with a sync flush (a stream cut short gives what it has, not an error).
+ * Used only when zlib gave `want` bytes without any error, or consumed all the input pako would
+ * see: then pako gives exactly these bytes (any error pako meets before `want` bytes, zlib meets
+ * too, at the same place). Anything else (an error anywhere, too little output from a partial
+ * input) returns undefined and pako decides, so a corrupt stream's partial head is pako's.
+ */
+function nativeHead(input: Uint8Array, want: number): Uint8Array | undefined {
+  const n = Math.min(input.length, 4 * want + 1024);
+  let out: Buffer;
+  try {
+    // At most 1 MiB out (a few KiB of highly compressible input would give up to ~1000x
+    // more): past that zlib throws and pako decides.
+    out = zlib.inflateRawSync(input.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 });
+  } catch {
+    return undefined;
+  }
+  // A plain Uint8Array view, as pako's head is (a Buffer's slice() and toString() differ).
+  if (out.length >= want) return new Uint8Array(out.buffer, out.byteOffset, want);
+  return n === input.length ? new Uint8Array(out.buffer, out.byteOffset, out.length) : undefined;
+}
+
+/**
+ * A member's whole data inflated by Node's zlib in one call (issue 20: a jar's manifest is read
+ * on every --check; a pako.Inflate per jar costs its buffers and pako's compile time). Returned
+ * only when it is exactly `size` bytes with CRC `crc` (inflate has one output: inflateTo would
+ * give these bytes); anything else returns undefined and inflateTo gives the verdict and its
+ * message, as before.
+ */
+export function inflateWhole(data: Uint8Array, size: number, crc: number): Uint8Array | undefined {
+  let out: Buffer;
+  try {
+    out = zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, size) });
+  } catch {
+    return undefined;
+  }
+  if (out.length !== size || crc32(out) !== crc) return undefined;
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
 
 /**
  * Inflate a raw-deflate member into `sink`, requiring exactly `size` bytes with CRC `crc`. Output

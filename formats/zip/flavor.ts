@@ -40,13 +40,31 @@ export function flavorOfName(name: string): Flavor {
 /** What the archive's own bytes say it is, or undefined when they leave it open. */
 export function contentFlavor(entries: readonly Pick<Entry, 'name' | 'displayName'>[], prefix: Uint8Array, signingBlock: boolean): Flavor | undefined {
   if (prefix.length === 4 && prefix[0] === 0x4a && prefix[1] === 0x4d && prefix[2] === 0x01 && prefix[3] === 0x00) return 'jmod';
-  const names = new Set(entries.map((e) => e.displayName));
-  if (names.has('AndroidManifest.xml') && (signingBlock || names.has('classes.dex'))) return 'apk';
-  for (const n of names) {
-    const m = /^([^/]+\.dist-info)\/WHEEL$/.exec(n);
-    if (m && names.has(`${m[1]}/RECORD`)) return 'wheel';
+  // One pass over the names giving the same answers as a Set of every name and a regex run on
+  // each (issue 20, --check: that Set and one regex per member were the largest self time of
+  // a canonical check after the reads): only names ending in "/WHEEL" or "/RECORD" are kept
+  // for the wheel rule, and the regex runs on those alone.
+  let androidManifest = false;
+  let classesDex = false;
+  let manifest = false;
+  let wheels: string[] | undefined;
+  let records: Set<string> | undefined;
+  for (const e of entries) {
+    const n = e.displayName;
+    if (n === 'AndroidManifest.xml') androidManifest = true;
+    else if (n === 'classes.dex') classesDex = true;
+    else if (n.endsWith('/WHEEL')) (wheels ??= []).push(n);
+    else if (n.endsWith('/RECORD')) (records ??= new Set()).add(n);
+    if (!manifest && isManifest(e.name)) manifest = true;
   }
-  if (entries.some((e) => isManifest(e.name))) return 'jar';
+  if (androidManifest && (signingBlock || classesDex)) return 'apk';
+  if (wheels && records) {
+    for (const n of wheels) {
+      const m = /^([^/]+\.dist-info)\/WHEEL$/.exec(n);
+      if (m && records.has(`${m[1]}/RECORD`)) return 'wheel';
+    }
+  }
+  if (manifest) return 'jar';
   return undefined;
 }
 
@@ -121,14 +139,38 @@ function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
 
+/** Bytewise order of two names (negative, 0, positive). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 /** The entries in canonical order (a new array). */
 export function orderEntries(entries: readonly Entry[], flavor: Flavor, signed: boolean): Entry[] {
   let first: Entry | undefined;
   for (const e of entries) if (!first || e.localOffset < first.localOffset) first = e;
   const mimetypeFirst = !!first && first.name.length === MIMETYPE.length && startsWith(first.name, MIMETYPE);
+  // Already in order (every archive detnorm wrote, so every --check of a canonical tree): one
+  // pass comparing neighbours' bytes in place gives the same order as the sort below without
+  // a string per name (issue 20: those strings were most of this function's cost). The order
+  // is the sort's total order (rank, name bytes, central directory index), so "each entry is
+  // after its predecessor" means the sort would return this same sequence.
+  const ranks = new Int8Array(entries.length);
+  let sorted = true;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const r = (ranks[i] = rank(e, flavor, signed, mimetypeFirst));
+    if (sorted && i > 0) {
+      const p = entries[i - 1]!;
+      const d = ranks[i - 1]! - r || compareBytes(p.name, e.name) || p.index - e.index;
+      if (d > 0) sorted = false;
+    }
+  }
+  if (sorted) return entries.slice();
   // Names as latin1 strings (one char per byte): string order is then bytewise order, and
   // comparing strings is much cheaper than Buffer.compare for thousands of names.
-  const keyed = entries.map((e) => ({ e, r: rank(e, flavor, signed, mimetypeFirst), k: latin1(e.name) }));
+  const keyed = entries.map((e, i) => ({ e, r: ranks[i]!, k: latin1(e.name) }));
   keyed.sort((a, b) => a.r - b.r || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0) || a.e.index - b.e.index);
   return keyed.map((k) => k.e);
 }

@@ -24,7 +24,7 @@ import {
 import { VERSION_MADE_BY, canonicalDosTime, canonicalFlags, extendedMtime, kindAndMode, versionNeeded, type Kind } from './attrs.js';
 import { crc32, crcOf } from '../crc32.js';
 import { Tally } from '../tally.js';
-import { HeadInflater, deflateTo, inflateTo } from './deflate.js';
+import { HeadInflater, deflateTo, inflateTo, inflateWhole } from './deflate.js';
 import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelRecord, orderEntries, type Flavor } from './flavor.js';
 import { cleanManifest } from './manifest.js';
 import { compareZip } from './compare.js';
@@ -120,10 +120,12 @@ class ZipNormalizer {
   private signed = false;
   private alignAll = 0;
   private alignSo = 0;
-  private readonly probe = new HeadInflater(HEAD_BYTES);
+  // Made when a member is first probed (issue 20: most archives of a --check never probe one,
+  // and each inflater holds a zlib state and its output buffer).
+  private probeInflater: HeadInflater | undefined;
   /** Member data and probe reads go through a 64 KiB read cache (members come close to file order). */
   private readonly data: WindowReader;
-  private readonly smallProbe = new HeadInflater(SMALL_PROBE);
+  private smallProbeInflater: HeadInflater | undefined;
   /** Extension -> first enabled handler listing it (the engine's fallback when no content matches). */
   private byExtension = new Map<string, Handler>();
   private handlers: readonly Handler[] = [];
@@ -273,8 +275,8 @@ class ZipNormalizer {
     // (magic numbers, tar's header block); others get the full 8 KiB probe the engine gives files.
     let head: Uint8Array;
     if (e.method === METHOD_STORED) head = await this.data.read(e.dataOffset, Math.min(HEAD_BYTES, e.compressedSize));
-    else if (this.byExtension.has(ext)) head = await this.probe.head(this.data, e.dataOffset, e.compressedSize);
-    else head = await this.smallProbe.head(this.data, e.dataOffset, e.compressedSize);
+    else if (this.byExtension.has(ext)) head = await (this.probeInflater ??= new HeadInflater(HEAD_BYTES)).head(this.data, e.dataOffset, e.compressedSize);
+    else head = await (this.smallProbeInflater ??= new HeadInflater(SMALL_PROBE)).head(this.data, e.dataOffset, e.compressedSize);
     const probe: Probe = { name: dn, size: e.uncompressedSize, head, tail: head.length === e.uncompressedSize ? head : new Uint8Array(0) };
     // The engine's choice (extra handlers included) when it offers one, else the registry's.
     const claimed = this.ctx.claims ? this.ctx.claims(probe) : this.select(probe, ext) !== undefined;
@@ -326,6 +328,10 @@ class ZipNormalizer {
     if (e.uncompressedSize > TEXT_LIMIT) return undefined;
     if (e.method === METHOD_STORED) return Uint8Array.from(await this.input.read(e.dataOffset, e.compressedSize));
     this.ctx.expand?.(e.uncompressedSize, e.displayName);
+    if (e.compressedSize <= TEXT_LIMIT) {
+      const whole = inflateWhole(await this.input.read(e.dataOffset, e.compressedSize), e.uncompressedSize, e.crc);
+      if (whole) return whole;
+    }
     const sink = new BufferSink();
     await inflateTo(this.input, e.dataOffset, e.compressedSize, e.uncompressedSize, e.crc, sink, e.displayName);
     return sink.bytes();
