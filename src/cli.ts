@@ -8,7 +8,6 @@ import { identityOf, type FileJob } from './normalize-file.js';
 import { WorkerPool, abortAllPools, defaultJobs, effectiveJobs } from './pool.js';
 import { SpillDir, reapStaleSpillDirs, removeOwnSpillDirs } from './spill-dir.js';
 import { resolveOutputPath } from './write.js';
-import { Progress } from './progress.js';
 import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
 import { parseEpoch } from './time.js';
 import { ArgFileError, expandArgFiles } from './argfile.js';
@@ -423,7 +422,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const out = (l: string) => process.stdout.write(l + '\n');
   const err = (l: string) => process.stderr.write(l + '\n');
   const useBar = o.progress && Boolean(process.stderr.isTTY) && !o.quiet && !o.json;
-  const progress = useBar ? new Progress() : undefined;
+  // Imported only when a bar can show: cli-progress is not loaded by other runs (start-up).
+  const progress = useBar ? new (await import('./progress.js')).Progress() : undefined;
   const printer = new Printer(o, progress ? (l) => progress.log(l) : out, progress ? (l) => progress.log(l) : err);
   const started = Date.now();
 

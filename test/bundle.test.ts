@@ -26,11 +26,15 @@ describe('bundle: byte-identical from build to build', () => {
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     run(process.execPath, ['scripts/bundle.mjs', join(dir, 'b2')], { cwd: copy });
     const files = readdirSync(join(dir, 'b1')).sort();
-    expect(files).toEqual(['api.mjs', 'cli.mjs', 'codecs', 'detnorm-worker.mjs']);
+    expect(files).toEqual(['api.mjs', 'chunks', 'cli.mjs', 'codecs', 'detnorm-worker.mjs']);
     expect(readdirSync(join(dir, 'b2')).sort()).toEqual(files);
     const codecs = readdirSync(join(dir, 'b1', 'codecs')).sort();
     expect(codecs).toEqual(['LICENSES.md', 'bzip2.wasm', 'lz4.wasm', 'xz.wasm', 'zstd.wasm']);
-    const all = [...files.filter((f) => f !== 'codecs'), ...codecs.map((c) => `codecs/${c}`)];
+    // The code-split chunks (shared code, lazy handlers): the same names (content hashes) and bytes.
+    const chunks = readdirSync(join(dir, 'b1', 'chunks')).sort();
+    expect(chunks.length).toBeGreaterThan(10);
+    expect(readdirSync(join(dir, 'b2', 'chunks')).sort()).toEqual(chunks);
+    const all = [...files.filter((f) => f !== 'codecs' && f !== 'chunks'), ...codecs.map((c) => `codecs/${c}`), ...chunks.map((c) => `chunks/${c}`)];
     for (const f of all) expect(readFileSync(join(dir, 'b1', f)).equals(readFileSync(join(dir, 'b2', f))), f).toBe(true);
     for (const f of all) expect(readFileSync(join(dir, 'b1', f), 'utf8')).not.toContain(ROOT);
   });
