@@ -1,12 +1,12 @@
 // npm run bundle: write dist/ — the CLI, the library and the workers as plain .mjs/.js files
 // that run with nothing but `node` (no node_modules). Reproducible: the same sources give the
 // same bytes (no absolute paths, no dates; esbuild's output is deterministic).
-//   dist/cli.mjs             the detnorm command
+//   dist/cli.mjs             the detnorm command (src/bin.ts, which runs src/cli.ts)
 //   dist/api.mjs             the library (import { normalizeBuffer } from 'detnorm')
 //   dist/detnorm-worker.mjs  the worker thread (src/worker.ts) the pool (src/pool.ts) starts
-//   dist/chunks/*.mjs        code the three share, and each lazy handler's code (formats/index.ts,
+//   dist/NAME-HASH.mjs       code the three share, and each lazy handler's code (formats/index.ts,
 //                            formats/lazy.ts), loaded by import() when a file of its format is met;
-//                            names are the module's name and a hash of the chunk's content
+//                            named by module and a hash of the chunk's content (deterministic)
 //   dist/codecs/*.wasm       the codec modules (vendor/codecs: xz, zstd, bzip2, lz4), read at run time
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -44,12 +44,13 @@ const common = {
 };
 await build({
   ...common,
-  entryPoints: { cli: 'src/cli.ts', api: 'src/api.ts', 'detnorm-worker': 'src/worker.ts' },
+  entryPoints: { cli: 'src/bin.ts', api: 'src/api.ts', 'detnorm-worker': 'src/worker.ts' },
   outdir: out,
   outExtension: { '.js': '.mjs' },
   // Start-up (issue 20): per-format chunks, so a run loads only the handlers it meets.
   splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  // Beside the entry points: modules find the worker and codecs/ relative to their own URL.
+  chunkNames: '[name]-[hash]',
 });
 mkdirSync(`${out}/codecs`, { recursive: true });
 for (const f of readdirSync(resolve(root, 'vendor/codecs')).filter((f) => f.endsWith('.wasm')).sort()) {
@@ -57,4 +58,4 @@ for (const f of readdirSync(resolve(root, 'vendor/codecs')).filter((f) => f.ends
 }
 // The libraries' licence notices travel with the modules built from them.
 copyFileSync(resolve(root, 'vendor/codecs/LICENSES.md'), `${out}/codecs/LICENSES.md`);
-console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs, chunks/*.mjs, codecs/*.wasm (detnorm ${version})`);
+console.log(`bundle: ${out}/cli.mjs, api.mjs, detnorm-worker.mjs, chunks NAME-HASH.mjs, codecs/*.wasm (detnorm ${version})`);

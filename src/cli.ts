@@ -487,8 +487,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   return exitCodeFor(result, Boolean(o.check));
 }
 
-const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isMain) {
+let started = false;
+/**
+ * Run the command line on process.argv, once. The bundle's dist/cli.mjs calls it (src/bin.ts):
+ * there this module may sit in a shared chunk, whose URL is not the program's.
+ */
+export function runMain(): void {
+  if (started) return;
+  started = true;
   // Before the worker threads and the lazily imported parts (diff, execlog) are compiled.
   enableCompileCache();
   // `detnorm --json dir | head`: a closed pipe ends the output, not with a stack trace.
@@ -526,3 +532,6 @@ if (isMain) {
     },
   );
 }
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isMain) runMain();
