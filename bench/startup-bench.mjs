@@ -1,5 +1,6 @@
 // Start-up (issue 20): what a short detnorm run costs above `node -e 0`.
-//   node bench/startup-bench.mjs [--cli dist/cli.mjs] [--cli OTHER/cli.mjs ...] [--runs 20] [--only NAME,...]
+//   node bench/startup-bench.mjs [--cli dist/cli.mjs] [--cli 'OTHER/cli.mjs --deadline 0' ...] [--runs 20] [--only NAME,...]
+// (a --cli value is a path, then any options given to that CLI before the case's own)
 // Cases, per CLI: `- < small.zip > /dev/null` (filter mode), `FILE` (one small file in place,
 // a fresh copy each run), `--help`, `--version`; and `node -e 0` as the floor. small.zip is made
 // here: 20 deflated text members by Info-ZIP `zip` with fixed non-canonical mtimes (so detnorm
@@ -20,7 +21,12 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-const clis = (values.cli?.length ? values.cli : ['dist/cli.mjs']).map((c) => resolve(c));
+const clis = values.cli?.length ? values.cli : ['dist/cli.mjs'];
+/** node, the CLI's path, its extra options. */
+const cliArgv = (cli) => {
+  const [path, ...extra] = cli.split(' ').filter(Boolean);
+  return [process.execPath, resolve(path), ...extra];
+};
 const runs = Number(values.runs);
 const work = mkdtempSync(join(tmpdir(), 'detnorm-startup-'));
 
@@ -62,10 +68,10 @@ function once(argv, { stdin, prep } = {}) {
 
 const file = join(work, 'one.zip');
 const cases = [
-  { name: 'filter', argv: (cli) => [process.execPath, cli, '-q', '-'], stdin: smallBytes },
-  { name: 'file', argv: (cli) => [process.execPath, cli, '-q', file], prep: () => copyFileSync(small, file) },
-  { name: 'help', argv: (cli) => [process.execPath, cli, '--help'] },
-  { name: 'version', argv: (cli) => [process.execPath, cli, '--version'] },
+  { name: 'filter', argv: (cli) => [...cliArgv(cli), '-q', '-'], stdin: smallBytes },
+  { name: 'file', argv: (cli) => [...cliArgv(cli), '-q', file], prep: () => copyFileSync(small, file) },
+  { name: 'help', argv: (cli) => [...cliArgv(cli), '--help'] },
+  { name: 'version', argv: (cli) => [...cliArgv(cli), '--version'] },
 ].filter((c) => !values.only || values.only.split(',').includes(c.name));
 
 const median = (xs) => {

@@ -30,20 +30,20 @@ import { javadocHandler } from './javadoc.js';
 import { javaPropertiesHandler } from './javaproperties.js';
 import { rpmDetection } from './rpm/detect.js';
 
-const pycHandler = lazyHandler(pycDetection, ['compare'], async () => (await import('./pyc/index.js')).pycHandler);
-const rpmHandler = lazyHandler(rpmDetection, ['members', 'compare'], async () => (await import('./rpm/index.js')).rpmHandler);
-const debHandler = lazyHandler(debDetection, ['members', 'compare'], async () => (await import('./deb/index.js')).debHandler);
-const arHandler = lazyHandler(arDetection, ['members', 'compare'], async () => (await import('./ar.js')).arHandler);
+const pycHandler = lazyHandler(pycDetection, ['compare'], async () => (await import('./rare.js')).pycHandler);
+const rpmHandler = lazyHandler(rpmDetection, ['members', 'compare'], async () => (await import('./rare.js')).rpmHandler);
+const debHandler = lazyHandler(debDetection, ['members', 'compare'], async () => (await import('./rare.js')).debHandler);
+const arHandler = lazyHandler(arDetection, ['members', 'compare'], async () => (await import('./rare.js')).arHandler);
 const ociHandler = lazyHandler(
   ociDetection,
   ['members', 'compare', 'normalizeDirectory', 'compareDirectory'],
-  async () => (await import('./oci/index.js')).ociHandler,
+  async () => (await import('./rare.js')).ociHandler,
 );
 const tarHandler = lazyHandler(tarDetection, ['members', 'compare'], async () => (await import('./tar/index.js')).tarHandler);
-const cpioHandler = lazyHandler(cpioDetection, ['compare'], async () => (await import('./cpio/index.js')).cpioHandler);
+const cpioHandler = lazyHandler(cpioDetection, ['compare'], async () => (await import('./rare.js')).cpioHandler);
 const zipHandler = lazyHandler(zipDetection, ['members', 'compare'], async () => (await import('./zip/index.js')).zipHandler);
-const elfHandler = lazyHandler(elfDetection, ['compare'], async () => (await import('./elf/index.js')).elfHandler);
-const peHandler = lazyHandler(peDetection, ['compare'], async () => (await import('./pe/index.js')).peHandler);
+const elfHandler = lazyHandler(elfDetection, ['compare'], async () => (await import('./rare.js')).elfHandler);
+const peHandler = lazyHandler(peDetection, ['compare'], async () => (await import('./rare.js')).peHandler);
 
 export const HANDLERS: readonly Handler[] = [
   pycHandler,

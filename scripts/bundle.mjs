@@ -42,15 +42,23 @@ const common = {
   logLevel: 'warning',
   define: { __DETNORM_BUNDLE__: 'true', __DETNORM_VERSION__: JSON.stringify(version) },
 };
+// The command: split, so that a run loads only the handlers it meets (formats/lazy.ts) and the
+// parts it uses (diff, execlog, the Bazel worker, the progress bar); chunks sit beside it.
 await build({
   ...common,
-  entryPoints: { cli: 'src/bin.ts', api: 'src/api.ts', 'detnorm-worker': 'src/worker.ts' },
+  entryPoints: { cli: 'src/bin.ts' },
   outdir: out,
   outExtension: { '.js': '.mjs' },
-  // Start-up (issue 20): per-format chunks, so a run loads only the handlers it meets.
   splitting: true,
-  // Beside the entry points: modules find the worker and codecs/ relative to their own URL.
   chunkNames: '[name]-[hash]',
+});
+// The library and the worker thread: one file each (a worker loads its whole graph once and
+// keeps it; a library user imports it once).
+await build({
+  ...common,
+  entryPoints: { api: 'src/api.ts', 'detnorm-worker': 'src/worker.ts' },
+  outdir: out,
+  outExtension: { '.js': '.mjs' },
 });
 mkdirSync(`${out}/codecs`, { recursive: true });
 for (const f of readdirSync(resolve(root, 'vendor/codecs')).filter((f) => f.endsWith('.wasm')).sort()) {
