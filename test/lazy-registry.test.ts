@@ -23,6 +23,7 @@ describe('lazy registry: each entry is its handler', () => {
       expect(real.detect === stub.detect, `${stub.name}: detect`).toBe(true);
       expect(real.detectDirectory === stub.detectDirectory, `${stub.name}: detectDirectory`).toBe(true);
       for (const k of OPTIONAL) expect(typeof stub[k], `${stub.name}: ${k}`).toBe(typeof real[k]);
+      expect(stub.wholeInput, `${stub.name}: wholeInput`).toBe(real.wholeInput);
     }
     expect(lazy).toBeGreaterThanOrEqual(10);
   });
@@ -37,6 +38,9 @@ function staticClosure(entry: string): string[] {
     for (const m of readFileSync(f, 'utf8').matchAll(/^import\s*(?:[^'"]*?from\s*)?["'](\.[^"']+)["']/gm)) visit(resolve(dirname(f), m[1]!));
   };
   visit(entry);
+  // dist/cli.mjs (src/bin.ts) imports the command's module at once, unless it only prints --version.
+  const command = /import\("(\.\/cli-[A-Z0-9]+\.mjs)"\)/.exec(readFileSync(entry, 'utf8'));
+  if (command) visit(resolve(dirname(entry), command[1]!));
   return [...seen];
 }
 
