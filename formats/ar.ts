@@ -9,12 +9,13 @@
 // untouched.
 import { SliceSource, copyRange } from '../src/io.js';
 import { canonicalTime } from '../src/time.js';
-import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../src/types.js';
+import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../src/types.js';
 import { clockCause, compareMemberLists, numbers, ownerCause, showMode, showTime, umaskCause, type FieldSpec } from './compare.js';
 import { GLOBAL_MAGIC, HEADER_SIZE, MAX_FIELD_SIZE, THIN_MAGIC, encodeHeader, showField, type ArHeaderFields } from './ar/header.js';
 import { Unsupported, parseArchive, type Entry } from './ar/parse.js';
 import { rewriteBsdSymtab, rewriteGnuSymtab, rewriteMsSymtab } from './ar/symtab.js';
 import { Tally, mergeNested } from './tally.js';
+import { arDetection } from './ar/detect.js';
 
 const MEMBER_MODE = 0o644;
 /** GNU ar writes a name of up to 15 bytes as `name/` (even one holding a '/', from `ar P`), longer ones in `//`. */
@@ -271,16 +272,7 @@ async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> 
 }
 
 export const arHandler: Handler = {
-  name: 'ar',
-  description: 'ar archives (.a GNU/BSD; .deb only with the deb handler off): member mtime T or 0, uid/gid 0, mode 644 (GNU ar D); symbol table kept right',
-  extensions: ['.a'],
-  detect: (probe) => {
-    const m = Buffer.from(probe.head.subarray(0, 8)).toString('latin1');
-    return m === GLOBAL_MAGIC || m === THIN_MAGIC;
-  },
-  // Every byte is read (headers, members, data copied): an input of up to limits.spillBytes is
-  // read once, whole, and shared with the engine's comparison (issue 20, --check).
-  wholeInput: true,
+  ...arDetection,
   normalize,
   members,
   compare,

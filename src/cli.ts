@@ -4,11 +4,13 @@ import { closeSync, createReadStream, existsSync, lstatSync, openSync, readFileS
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeFor, listFormats, normalizeBuffer, normalizeFile, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
-import { identityOf, type FileJob } from './normalize-file.js';
+import { identityOf, normalizeFileJob, type FileJob } from './normalize-file.js';
+import { HANDLERS } from '../formats/index.js';
+import { deadlineFailure } from './errors.js';
+import { Watchdog, graceFor } from './watchdog.js';
 import { WorkerPool, abortAllPools, defaultJobs, effectiveJobs } from './pool.js';
 import { SpillDir, reapStaleSpillDirs, removeOwnSpillDirs } from './spill-dir.js';
 import { resolveOutputPath } from './write.js';
-import { Progress } from './progress.js';
 import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
 import { parseEpoch } from './time.js';
 import { ArgFileError, expandArgFiles } from './argfile.js';
@@ -246,8 +248,11 @@ async function toStdout(path: string): Promise<void> {
 
 /**
  * Filter mode. Stdin is copied to a private spill file (formats need random access; nothing is
- * held in memory), normalized in a worker like any file, into a temp file (then copied to
- * stdout) or, with -o OUT, into OUT through a temp file and a rename like every other write.
+ * held in memory), normalized into a temp file (then copied to stdout) or, with -o OUT, into OUT
+ * through a temp file and a rename like every other write. Without -o the job runs on the main
+ * thread (no worker thread to boot and load the handlers into: start-up, issue 20), the same
+ * handler code as a worker's, with src/watchdog.ts as the deadline's backstop; with -o it runs in
+ * a worker like any file (the watchdog does not take over a half-written OUT).
  */
 async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) => number): Promise<number> {
   if (!o.check && !o.output && process.stdout.isTTY && !o.force) {
@@ -266,10 +271,21 @@ async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) =>
   const dir = new SpillDir();
   const err = (l: string) => process.stderr.write(l + '\n');
   const options = resolveOptions(lib);
-  // Started first: the worker thread loads its code while stdin is copied.
-  const pool = new WorkerPool({ threads: 1, deadlineMs: options.limits.deadlineMs ?? 0 });
+  const deadlineMs = options.limits.deadlineMs ?? 0;
+  // stdout carries the data: reports go to stderr (JSON too).
+  const printer = (sink: (l: string) => void) => new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : sink, sink);
+  const input = dir.newFile();
+  const onMain = !o.output;
+  // Started first: a worker thread (or the watchdog) loads while stdin is copied.
+  const pool = onMain ? undefined : new WorkerPool({ threads: 1, deadlineMs });
+  let watchdog: Watchdog | undefined;
+  if (onMain && deadlineMs > 0) {
+    // What the worker path reports for a file past its deadline, said by the watchdog.
+    const lines: string[] = [];
+    printer((l) => lines.push(l)).report({ path: '-', status: 'error', changes: [], notices: [], reason: deadlineFailure(deadlineMs).message });
+    watchdog = new Watchdog({ deadlineMs, graceMs: graceFor(deadlineMs), ...(o.check ? {} : { input }), lines });
+  }
   try {
-    const input = dir.newFile();
     const fd = openSync(input, 'w', 0o600);
     try {
       for await (const c of process.stdin) {
@@ -283,14 +299,22 @@ async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) =>
       closeSync(fd);
     }
     const out = target ?? (o.check ? undefined : dir.newFile());
-    const r = await runOne({ path: input, options, name: o.stdinName ?? '-', reportPath: '-', ...(o.check ? { check: true } : {}), ...(out ? { output: out } : {}) }, pool);
-    // stdout carries the data: reports go to stderr (JSON too).
-    new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : err, err).report(r);
+    const job: FileJob = { path: input, options, name: o.stdinName ?? '-', reportPath: '-', ...(o.check ? { check: true } : {}), ...(out ? { output: out } : {}) };
+    let r: FileReport;
+    if (pool) r = await runOne(job, pool);
+    else {
+      watchdog?.start();
+      r = await normalizeFileJob(job, HANDLERS);
+      // Past the deadline the watchdog owns the outcome and is ending the process.
+      if (watchdog && !watchdog.finish()) await new Promise<never>(() => {});
+    }
+    printer(err).report(r);
     if (!o.check && !target) await toStdout(out && existsSync(out) ? out : input);
     if (r.status === 'error') return 3;
     return o.check && r.status === 'changed' ? 1 : 0;
   } finally {
-    await pool.close();
+    watchdog?.finish();
+    await pool?.close();
     dir.remove();
   }
 }
@@ -423,7 +447,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const out = (l: string) => process.stdout.write(l + '\n');
   const err = (l: string) => process.stderr.write(l + '\n');
   const useBar = o.progress && Boolean(process.stderr.isTTY) && !o.quiet && !o.json;
-  const progress = useBar ? new Progress() : undefined;
+  // Imported only when a bar can show: cli-progress is not loaded by other runs (start-up).
+  const progress = useBar ? new (await import('./progress.js')).Progress() : undefined;
   const printer = new Printer(o, progress ? (l) => progress.log(l) : out, progress ? (l) => progress.log(l) : err);
   const started = Date.now();
 
@@ -487,8 +512,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   return exitCodeFor(result, Boolean(o.check));
 }
 
-const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isMain) {
+let started = false;
+/**
+ * Run the command line on process.argv, once. The bundle's dist/cli.mjs calls it (src/bin.ts):
+ * there this module may sit in a shared chunk, whose URL is not the program's.
+ */
+export function runMain(): void {
+  if (started) return;
+  started = true;
   // Before the worker threads and the lazily imported parts (diff, execlog) are compiled.
   enableCompileCache();
   // `detnorm --json dir | head`: a closed pipe ends the output, not with a stack trace.
@@ -526,3 +557,6 @@ if (isMain) {
     },
   );
 }
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isMain) runMain();

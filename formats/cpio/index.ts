@@ -18,6 +18,9 @@ import { FormatError, type Change, type Comparison, type Context, type Handler, 
 import { clockCause, compareMemberLists, numbers, ownerCause, showMode, showTime, umaskCause, type FieldSpec } from '../compare.js';
 import { mapPath } from '../tar/order.js';
 import { codecFor, compressedExtent } from '../compressed/index.js';
+import { cpioDetection, looksLikeCpio } from './detect.js';
+
+export { looksLikeCpio };
 import {
   S_IFBLK,
   S_IFCHR,
@@ -416,22 +419,6 @@ export async function normalizeCpio(input: Source, output: Sink, ctx: Context): 
   return { status: 'normalized', changes: tally.list() };
 }
 
-/** A cpio header whose fields parse and whose name is NUL-terminated. */
-export function looksLikeCpio(head: Uint8Array): boolean {
-  const f = cpioFormatOf(head);
-  if (!f) return false;
-  const hs = headerSize(f);
-  if (head.length < hs + 1) return false;
-  try {
-    const h = decodeCpio(head.subarray(0, hs), f, 0);
-    if (h.namesize < 1 || h.namesize > 4096) return false;
-    if (hs + h.namesize > head.length) return true;
-    return head[hs + h.namesize - 1] === 0;
-  } catch {
-    return false;
-  }
-}
-
 const CPIO_TYPES: Record<number, string> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char device', 0o060000: 'block device', 0o010000: 'fifo', 0o140000: 'socket' };
 
 /** The segments' members with their header fields, and the bytes after the last segment. */
@@ -504,12 +491,7 @@ async function compareCpio(a: Source, b: Source): Promise<Comparison> {
 }
 
 export const cpioHandler: Handler = {
-  name: 'cpio',
-  description: 'cpio archives (newc, crc, odc, binary; initramfs segments): GNU cpio --reproducible form',
-  extensions: ['.cpio'],
-  detect(probe: Probe): boolean {
-    return looksLikeCpio(probe.head);
-  },
+  ...cpioDetection,
   normalize: normalizeCpio,
   compare: compareCpio,
 };

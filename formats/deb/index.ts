@@ -15,7 +15,7 @@
 // A signed package (an `_gpg*` member) and packages with other extra members are left alone.
 import { SliceSource, copyRange, sourcesEqual } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Change, type Comparison, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { AR_FIELDS } from '../ar.js';
 import { compareMemberLists, type FieldSpec } from '../compare.js';
 import { GLOBAL_MAGIC, encodeHeader, showField } from '../ar/header.js';
@@ -29,6 +29,7 @@ import { gzipCodec } from '../gzip.js';
 import { normalizeTarAs, type TarFlavor } from '../tar/index.js';
 import type { OutEntry } from '../tar/writer.js';
 import { Tally, mergeNested } from '../tally.js';
+import { debDetection } from './detect.js';
 
 /** The ar member mode dpkg-deb writes (lib/dpkg/ar.c: 0100644, printed in octal). */
 const AR_MODE = 0o100644;
@@ -65,10 +66,6 @@ const CODECS: Record<string, PayloadCodec<unknown> | undefined> = {
 
 function latin1(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'latin1'));
-}
-
-function isDebHead(head: Uint8Array): boolean {
-  return Buffer.from(head.subarray(0, 8)).toString('latin1') === GLOBAL_MAGIC && Buffer.from(head.subarray(8, 21)).toString('latin1') === 'debian-binary';
 }
 
 interface Layout {
@@ -260,10 +257,7 @@ async function compare(a: Source, b: Source, ctx: Context): Promise<Comparison> 
 }
 
 export const debHandler: Handler = {
-  name: 'deb',
-  description: 'Debian packages (.deb/.udeb/.ddeb): dpkg-deb --build --root-owner-group form (ar headers, tar order, owners, modes, times; compressor kept)',
-  extensions: ['.deb', '.udeb', '.ddeb'],
-  detect: (probe) => isDebHead(probe.head),
+  ...debDetection,
   normalize,
   members,
   compare,

@@ -5,6 +5,9 @@
 // the buffer before use, so hostile headers give a FormatError, never an out-of-range read.
 import pako from 'pako';
 import { FormatError } from '../../src/types.js';
+import { isElf } from './detect.js';
+
+export { isElf };
 
 export const ET_REL = 1;
 export const ET_EXEC = 2;
@@ -153,10 +156,6 @@ export interface Elf {
   readonly header: Header;
   readonly sections: Section[];
   readonly segments: Segment[];
-}
-
-export function isElf(head: Uint8Array): boolean {
-  return head.length >= 16 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46 && (head[4] === 1 || head[4] === 2) && (head[5] === 1 || head[5] === 2);
 }
 
 function need(cond: boolean, why: string): void {

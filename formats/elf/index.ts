@@ -17,6 +17,7 @@ import { makePathMapper } from '../dwarf/strings.js';
 import { ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, compressSection, findBuildId, isCompressed, isElf, parseElf, rawSection, readChdr, type Elf } from './elf.js';
 import { elfPairCheck, updateDebugLink } from './debuglink.js';
 import { isDebugOnly, isFixed, layout, type NewSection } from './layout.js';
+import { elfDetection } from './detect.js';
 
 const MAX_ELF_BYTES = 1 << 30;
 
@@ -138,14 +139,7 @@ export async function normalizeElf(input: Source, output: Sink, ctx: Context): P
 }
 
 export const elfHandler: Handler = {
-  name: 'elf',
-  description: 'ELF executables, shared libraries, objects and debug files: DWARF build paths, string order, layout, build-id',
-  // Claimed by magic bytes only: a `.so` may be a linker script (libc.so) and a `.o` LLVM
-  // bitcode, which are not ELF and not errors.
-  extensions: [],
-  detect(probe: Probe): boolean {
-    return isElf(probe.head);
-  },
+  ...elfDetection,
   normalize: normalizeElf,
   compare: compareElf,
 };

@@ -18,6 +18,7 @@ import { mapPath, isStrType, strVariant } from './map-path.js';
 import { Interner, leafBytes, readMarshal, type MNode } from './marshal-read.js';
 import { writeMarshal } from './marshal-write.js';
 import { sourceHash } from './siphash.js';
+import { pycDetection } from './detect.js';
 
 export { classifyMagic } from './magic.js';
 
@@ -184,16 +185,7 @@ export async function normalizePyc(
 }
 
 export const pycHandler: Handler = {
-  name: 'pyc',
-  description: 'CPython 3.6-3.14 .pyc: canonical marshal refs, source mtime, co_filename build paths',
-  extensions: ['.pyc', '.pyo'],
-
-  detect(probe: Probe): boolean {
-    const m = classifyMagic(probe.head);
-    if (m.kind === 'supported') return probe.size >= m.headerSize + 1;
-    if (m.kind === 'python2') return probe.size >= 9;
-    return false;
-  },
+  ...pycDetection,
 
   async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
     if (input.size > ctx.options.limits.memoryBytes) throw new FormatError(`pyc of ${input.size} bytes is larger than the memory limit`);

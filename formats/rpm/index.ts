@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { SliceSource, hashSource } from '../../src/io.js';
 import { canonicalTime } from '../../src/time.js';
-import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Sink, type Source } from '../../src/types.js';
+import { FormatError, type Change, type Context, type Handler, type HandlerResult, type MemberInfo, type Probe, type Sink, type Source } from '../../src/types.js';
 import { bzip2Codec } from '../compressed/bzip2.js';
 import { decodeToSpill, encodePayload, type Parsed, type PayloadCodec } from '../compressed/payload.js';
 import { xzCodec } from '../compressed/xz.js';
@@ -55,6 +55,9 @@ import { rewritePayload, type FileTable } from './payload.js';
 import { BufferSource } from '../../src/io.js';
 import { linkId, planBuildIds, readCpio, renamePaths, rewriteHeader, rootOf, siblingName, writeCpio } from './buildid.js';
 import { compareRpm } from './compare.js';
+import { looksLikeRpm, rpmDetection } from './detect.js';
+
+export { looksLikeRpm };
 
 /** The BUILDHOST written when no rpmBuildHost option is given. */
 export const DEFAULT_BUILDHOST = 'reproducible';
@@ -531,15 +534,8 @@ async function* members(input: Source, ctx: Context): AsyncIterable<MemberInfo> 
   yield { name: 'payload.cpio', data: d.payload, type: 'file', meta: { compression: d.codec.name } };
 }
 
-export function looksLikeRpm(head: Uint8Array): boolean {
-  return isRpmLead(head) && head.length >= LEAD_SIZE + 4 && HEADER_MAGIC.every((m, i) => head[LEAD_SIZE + i] === m);
-}
-
 export const rpmHandler: Handler = {
-  name: 'rpm',
-  description: 'RPM packages (rpm 4.x): rpmbuild reproducible form (BUILDTIME, BUILDHOST, COOKIE, file mtimes, inodes; payload members normalized, digests recomputed; signed packages kept)',
-  extensions: ['.rpm'],
-  detect: (probe) => looksLikeRpm(probe.head),
+  ...rpmDetection,
   normalize,
   members,
   compare: compareRpm,

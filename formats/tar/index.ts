@@ -18,16 +18,12 @@ import { canonicalRecords } from './pax.js';
 import { printable, readTar, type TarEntry, type TarGlobal } from './reader.js';
 import { TarWriter, type OutEntry } from './writer.js';
 import { Tally } from '../tally.js';
+import { looksLikeTar, tarDetection } from './detect.js';
+
+export { looksLikeTar };
 
 /** Members up to this size are read once into memory (probe and copy from the same bytes). */
 const SMALL_MEMBER = 1 << 20;
-
-/** Detects a ustar/GNU/pax header with a valid checksum in the first block. */
-export function looksLikeTar(head: Uint8Array): boolean {
-  if (head.length < BLOCK) return false;
-  const block = head.subarray(0, BLOCK);
-  return magicOf(block) !== 'v7' && checksumOk(block);
-}
 
 /** GNU tar --mode=a=rX,u+w: directories keep set-id bits (gnulib modechange), symlinks 0755. */
 export function canonicalMode(typeflag: string, mode: number): number {
@@ -272,12 +268,7 @@ async function* tarMembers(input: Source): AsyncIterable<MemberInfo> {
 }
 
 export const tarHandler: Handler = {
-  name: 'tar',
-  description: 'tar archives (ustar, GNU, pax; inside .tar.gz too): GNU tar --sort=name reproducible form',
-  extensions: ['.tar'],
-  detect(probe: Probe): boolean {
-    return looksLikeTar(probe.head);
-  },
+  ...tarDetection,
   normalize: normalizeTar,
   members: tarMembers,
   compare: compareTar,

@@ -34,8 +34,10 @@ import { METHOD_DEFLATED, METHOD_STORED, displayName, readArchive, type Archive,
 import { rewriteRecord, type RecordDigest } from './record.js';
 import { WindowReader } from './window.js';
 import { ZipWriter, type OutEntry } from './writer.js';
+import { ZIP_EXTENSIONS, detectZip, zipDetection } from './detect.js';
 
-export const ZIP_EXTENSIONS = ['.zip', '.jar', '.war', '.ear', '.aar', '.jmod', '.apk', '.whl', '.egg', '.pyz', '.pyzw', '.epub', '.xpi'];
+export { ZIP_EXTENSIONS, detectZip };
+
 
 /** Largest member a text rule (manifest, .properties, RECORD) reads into memory. */
 const TEXT_LIMIT = 16 * 1024 * 1024;
@@ -53,24 +55,6 @@ const OPAQUE = new Set([
 const ECHO_BYTES = 16 * 1024;
 /** Probe size for members whose extension no handler lists: enough for every magic number and a tar header. */
 const SMALL_PROBE = 512;
-
-function startsWithPK(b: Uint8Array, at: number, k: number): boolean {
-  return b.length >= at + 4 && b[at] === 0x50 && b[at + 1] === 0x4b && b[at + 2] === k && b[at + 3] === k + 1;
-}
-
-export function detectZip(p: Probe): boolean {
-  const h = p.head;
-  if (startsWithPK(h, 0, 3)) return true;
-  if (startsWithPK(h, 0, 5) && p.size >= 22) return true; // empty archive
-  if (startsWithPK(h, 0, 7) && startsWithPK(h, 4, 3)) return true; // "PK00" spanning marker, one segment
-  if (h[0] === 0x4a && h[1] === 0x4d && startsWithPK(h, 4, 3)) return true; // jmod
-  if (h[0] === 0x23 && h[1] === 0x21) {
-    // pyzip: a shebang line, then the zip
-    const nl = h.indexOf(0x0a);
-    if (nl > 0 && startsWithPK(h, nl + 1, 3)) return true;
-  }
-  return false;
-}
 
 const EXTRA_WHAT = new Map<number, string>();
 function extraWhat(id: number): string {
@@ -468,11 +452,7 @@ function dosString(date: number, time: number): string {
 }
 
 export const zipHandler: Handler = {
-  name: 'zip',
-  description: 'zip family: zip, jar/war/ear/aar, jmod, apk (unsigned), wheel, egg, pyzip, epub, xpi',
-  extensions: ZIP_EXTENSIONS,
-  detect: detectZip,
-  wholeInput: true,
+  ...zipDetection,
   async normalize(input: Source, output: Sink, ctx: Context): Promise<HandlerResult> {
     return (await ZipNormalizer.open(input, output, ctx)).run();
   },
