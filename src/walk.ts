@@ -80,7 +80,10 @@ function identity(st: BigIntStats, devs?: Map<bigint, string>): { dev: string; i
     dev = String(st.dev);
     devs?.set(st.dev, dev);
   }
-  return { dev, ino: String(st.ino), ...(st.birthtimeNs ? { btime: String(st.birthtimeNs) } : {}) };
+  // Set field by field, not spread from `cond ? {...} : {}`: called once per file of the tree.
+  const id: { dev: string; ino: string; btime?: string } = { dev, ino: String(st.ino) };
+  if (st.birthtimeNs) id.btime = String(st.birthtimeNs);
+  return id;
 }
 
 interface Found {
@@ -332,11 +335,13 @@ export class TreeWalk {
         continue;
       }
       const st = h.st!;
-      const parent = h.parent ? { parentIdent: h.parent } : {};
       if (st.nlink <= 1n) {
-        yield { path: h.path, size: Number(st.size), links: none, ident: identity(st, this.devs), ...parent };
+        const e: { -readonly [K in keyof WalkEntry]: WalkEntry[K] } = { path: h.path, size: Number(st.size), links: none, ident: identity(st, this.devs) };
+        if (h.parent) e.parentIdent = h.parent;
+        yield e;
         continue;
       }
+      const parent = h.parent ? { parentIdent: h.parent } : {};
       const key = `${st.dev}:${st.ino}`;
       if (this.emitted.has(key)) continue;
       this.emitted.add(key);
