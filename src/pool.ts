@@ -145,7 +145,8 @@ interface Slot {
 
 /** Small files are sent to a worker in batches: a hand-over costs about as much as a small file. */
 const BATCH_BYTES = 256 * 1024;
-const BATCH_FILES = 64;
+/** Twice the worker's REPORT_BATCH (see LOW_WATER). */
+const BATCH_FILES = 256;
 /** Jobs a worker holds beyond the one it works on, so it never waits for the main thread. */
 const AHEAD = 1;
 /** Workers that die one after another without doing any job: the module cannot start. */

@@ -52,10 +52,13 @@ let running = false;
  * REPORT_BATCH files, not one each: if the worker is stopped (deadline) before posting them, the
  * pool runs those jobs again, which gives the same reports since nothing was written. A report of
  * a file written (or of an error, or untouched) is posted at once, with those waiting before it.
+ * REPORT_BATCH is half the pool's BATCH_FILES: a worker holding up to BATCH_FILES small jobs is
+ * refilled once half are reported, so on a tree of small files each side sends one message per
+ * REPORT_BATCH files (16 and 64 before: 200,000 files --check -j2 took 5-10 % more CPU).
  */
 const waiting: Array<{ id: number; report: FileReport }> = [];
 let waitingSince = 0;
-const REPORT_BATCH = 16;
+const REPORT_BATCH = 128;
 const REPORT_WAIT_MS = 20;
 
 function post(): void {
