@@ -3,13 +3,14 @@
 //   npm run bench -- [--mb 500] [--seed 1] [--jobs 1,2] [--tree DIR] [--reps 3]
 // Every detnorm run works on a fresh `cp -a` copy (normalizing is in place), so each run does the
 // full job. Reports the median wall time of --reps runs and the ratios to `cp -a` and the floor.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { generateTree } from './gen-tree.mjs';
+import { medians, timeRun } from './cpu-time.mjs';
 
 const { values } = parseArgs({
   options: { mb: { type: 'string' }, seed: { type: 'string' }, jobs: { type: 'string' }, tree: { type: 'string' }, reps: { type: 'string' }, only: { type: 'string' } },
@@ -48,24 +49,25 @@ try {
   const results = {};
   const floorOf = {};
   const floorJs = fileURLToPath(new URL('./floor.mjs', import.meta.url));
+  // Wall and user+sys CPU (medians; bench/cpu-time.mjs): CPU moves less with the load than wall.
+  const floorCpu = {};
   for (const j of (values.jobs ?? '1,2').split(',').map(Number)) {
-    floorOf[j] = median(Array.from({ length: reps }, () => {
+    const m = medians(Array.from({ length: reps }, () => {
       fresh();
-      return time(() => execFileSync(process.execPath, [floorJs, 'inplace', copy, '-j', String(j)]));
+      return timeRun(process.execPath, [floorJs, 'inplace', copy, '-j', String(j)]);
     }));
-    console.log(`floor ${j} thread${j > 1 ? 's' : ' '}:  ${floorOf[j].toFixed(2)} s   (${(floorOf[j] / cp).toFixed(2)}x cp -a; bench/floor.mjs inplace -j ${j})`);
+    floorOf[j] = m.secs;
+    floorCpu[j] = m.cpu;
+    console.log(`floor ${j} thread${j > 1 ? 's' : ' '}:  ${floorOf[j].toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s   (${(floorOf[j] / cp).toFixed(2)}x cp -a; bench/floor.mjs inplace -j ${j})`);
   }
   for (const j of (values.jobs ?? '1,2').split(',').map(Number)) {
-    const times = [];
-    let last;
-    for (let i = 0; i < reps; i++) {
+    const m = medians(Array.from({ length: reps }, () => {
       fresh();
-      times.push(time(() => (last = spawnSync(process.execPath, [cli, '-q', '-j', String(j), copy], { encoding: 'utf8' }))));
-      if (last.status !== 0 && last.status !== 3) throw new Error(`detnorm failed: ${last.stderr}`);
-    }
-    const t = median(times);
+      return timeRun(process.execPath, [cli, '-q', '-j', String(j), copy], { ok: [0, 3] });
+    }));
+    const t = m.secs;
     results[j] = t;
-    console.log(`detnorm -j${j}:       ${t.toFixed(2)} s   (${(t / cp).toFixed(2)}x cp -a, ${(t / floorOf[j]).toFixed(2)}x the ${j}-thread floor)`);
+    console.log(`detnorm -j${j}:       ${t.toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s   (${(t / cp).toFixed(2)}x cp -a, ${(t / floorOf[j]).toFixed(2)}x the ${j}-thread floor; CPU ${(m.cpu / floorCpu[j]).toFixed(1)}x the floor's)`);
   }
   const js = Object.keys(results).map(Number);
   if (js.length > 1) {

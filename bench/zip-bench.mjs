@@ -2,7 +2,7 @@
 //   node bench/zip-bench.mjs [--dir /tmp/detnorm-zip-bench] [--cli PATH] [--reps 3] [--big] [--skip-snd] [--only mixed,many,big]
 // 1. mixed tree (bench/zip-gen.mjs: 120 jars, 60 zips of 1-3.5 MiB members, 20 zips of 2,000
 //    tiny members): `cp -a`, the Node floor from 1 and 2 threads (bench/floor.mjs -j N),
-//    detnorm -j1/-j2, strip-nondeterminism through `xargs -P1` and `xargs -P2` (T = 1423159771
+//    detnorm -j1/-j2 (wall and user+sys CPU, bench/cpu-time.mjs), strip-nondeterminism through `xargs -P1` and `xargs -P2` (T = 1423159771
 //    for both tools). Each run works on a fresh
 //    `cp -a` copy (both tools rewrite in place).
 // 2. one zip of 4,000 / 8,000 / 16,000 members: detnorm CLI (node start-up included) and
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateZipBench } from './zip-gen.mjs';
+import { medians, timeRun } from './cpu-time.mjs';
 
 const { values } = parseArgs({
   options: { dir: { type: 'string' }, cli: { type: 'string' }, reps: { type: 'string' }, big: { type: 'boolean' }, 'skip-snd': { type: 'boolean' }, only: { type: 'string' } },
@@ -76,22 +77,28 @@ try {
   // from N threads at once (bench/floor.mjs -j N), next to detnorm -jN.
   const floor = {};
   const res = {};
+  // Wall and user+sys CPU (medians): CPU moves less with the machine's load than wall time.
+  const floorCpu = {};
+  const cpu = {};
   for (const j of [1, 2]) {
-    floor[j] = median(Array.from({ length: reps }, () => {
+    const m = medians(Array.from({ length: reps }, () => {
       fresh();
-      return time(() => sh(process.execPath, [join(root, 'bench/floor.mjs'), 'inplace', copy, '-j', String(j)]));
+      return timeRun(process.execPath, [join(root, 'bench/floor.mjs'), 'inplace', copy, '-j', String(j)]);
     }));
-    console.log(`node in-place floor, ${j} thread${j > 1 ? 's' : ' '}: ${floor[j].toFixed(2)} s   (${(floor[j] / cp).toFixed(1)}x cp -a; bench/floor.mjs -j ${j})`);
+    floor[j] = m.secs;
+    floorCpu[j] = m.cpu;
+    console.log(`node in-place floor, ${j} thread${j > 1 ? 's' : ' '}: ${floor[j].toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s   (${(floor[j] / cp).toFixed(1)}x cp -a; bench/floor.mjs -j ${j})`);
   }
   for (const j of [1, 2]) {
-    const ts = [];
-    for (let i = 0; i < reps; i++) {
+    const m = medians(Array.from({ length: reps }, () => {
       fresh();
-      ts.push(time(() => sh(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', String(j), copy])));
-    }
-    res[j] = median(ts);
-    console.log(`detnorm -j${j}:                    ${res[j].toFixed(2)} s   (${(res[j] / cp).toFixed(1)}x cp -a, ${(res[j] / floor[j]).toFixed(2)}x the ${j}-thread floor)`);
+      return timeRun(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', String(j), copy]);
+    }));
+    res[j] = m.secs;
+    cpu[j] = m.cpu;
+    console.log(`detnorm -j${j}:                    ${res[j].toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s   (${(res[j] / cp).toFixed(1)}x cp -a, ${(res[j] / floor[j]).toFixed(2)}x the ${j}-thread floor; CPU ${(m.cpu / floorCpu[j]).toFixed(1)}x the floor's)`);
   }
+  console.log(`CPU -j1 -> -j2: detnorm +${(cpu[2] - cpu[1]).toFixed(2)} s, floor +${(floorCpu[2] - floorCpu[1]).toFixed(2)} s (what a second thread costs: its start-up, its own JIT warm-up)`);
   console.log(`gain -j1 -> -j2: detnorm ${(res[1] / res[2]).toFixed(2)}x, floor ${(floor[1] / floor[2]).toFixed(2)}x`);
   fresh();
   const again = time(() => sh(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', '2', copy]));

@@ -80,7 +80,10 @@ function identity(st: BigIntStats, devs?: Map<bigint, string>): { dev: string; i
     dev = String(st.dev);
     devs?.set(st.dev, dev);
   }
-  return { dev, ino: String(st.ino), ...(st.birthtimeNs ? { btime: String(st.birthtimeNs) } : {}) };
+  // Set field by field, not spread from `cond ? {...} : {}`: called once per file of the tree.
+  const id: { dev: string; ino: string; btime?: string } = { dev, ino: String(st.ino) };
+  if (st.birthtimeNs) id.btime = String(st.birthtimeNs);
+  return id;
 }
 
 interface Found {
@@ -332,11 +335,13 @@ export class TreeWalk {
         continue;
       }
       const st = h.st!;
-      const parent = h.parent ? { parentIdent: h.parent } : {};
       if (st.nlink <= 1n) {
-        yield { path: h.path, size: Number(st.size), links: none, ident: identity(st, this.devs), ...parent };
+        const e: { -readonly [K in keyof WalkEntry]: WalkEntry[K] } = { path: h.path, size: Number(st.size), links: none, ident: identity(st, this.devs) };
+        if (h.parent) e.parentIdent = h.parent;
+        yield e;
         continue;
       }
+      const parent = h.parent ? { parentIdent: h.parent } : {};
       const key = `${st.dev}:${st.ino}`;
       if (this.emitted.has(key)) continue;
       this.emitted.add(key);
@@ -403,7 +408,17 @@ export class TreeWalk {
           return false;
         }
       };
-      for (const name of orderEntries(entries, isArtifact)) yield* this.visit(join(path, name), false, self, report);
+      const dirs = new Set<string>();
+      for (const e of entries) if (e.dir) dirs.add(e.name);
+      for (const name of orderEntries(entries, isArtifact)) {
+        const p = join(path, name);
+        // A file is met without a generator of its own (one per file of a million-file tree
+        // costs the main thread more than the lstat); a directory, or a file that became one
+        // since the listing, is visited.
+        const hit = dirs.has(name) ? DIRECTORY : this.leaf(p, self, report);
+        if (hit === DIRECTORY) yield* this.visit(p, false, self, report);
+        else if (hit) yield hit;
+      }
       return;
     }
     if (!st.isFile()) {
@@ -425,6 +440,29 @@ export class TreeWalk {
         /* checked again when the file is opened */
       }
     }
-    yield { path, st, ...(parentIdent ? { parent: parentIdent } : {}) };
+    yield parentIdent ? { path, st, parent: parentIdent } : { path, st };
+  }
+
+  /**
+   * visit() of a path its directory listed as not a directory (never a root): the file's Hit,
+   * DIRECTORY when it is one now, undefined when it is nothing to work on.
+   */
+  private leaf(path: string, parent: Ident, report: boolean): Hit | typeof DIRECTORY | undefined {
+    let st;
+    try {
+      st = lstatSync(path, { bigint: true });
+    } catch (e) {
+      if (report) this.problems.push({ path: this.shown(path), reason: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String((e as Error).message), severity: 'error' });
+      return undefined;
+    }
+    if (st.isSymbolicLink()) return undefined;
+    if (st.isDirectory()) return DIRECTORY;
+    if (!st.isFile()) return undefined;
+    // A temp file of an earlier run is a leftover (found by the listing), never a job.
+    if (TEMP_PATTERN.test(path.slice(path.lastIndexOf('/') + 1))) return undefined;
+    return { path, st, parent };
   }
 }
+
+/** TreeWalk.leaf's answer for a path that is a directory. */
+const DIRECTORY = Symbol('directory');

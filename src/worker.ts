@@ -52,10 +52,13 @@ let running = false;
  * REPORT_BATCH files, not one each: if the worker is stopped (deadline) before posting them, the
  * pool runs those jobs again, which gives the same reports since nothing was written. A report of
  * a file written (or of an error, or untouched) is posted at once, with those waiting before it.
+ * REPORT_BATCH is half the pool's BATCH_FILES: a worker holding up to BATCH_FILES small jobs is
+ * refilled once half are reported, so on a tree of small files each side sends one message per
+ * REPORT_BATCH files (16 and 64 before: 200,000 files --check -j2 took 5-10 % more CPU).
  */
 const waiting: Array<{ id: number; report: FileReport }> = [];
 let waitingSince = 0;
-const REPORT_BATCH = 16;
+const REPORT_BATCH = 128;
 const REPORT_WAIT_MS = 20;
 
 function post(): void {
@@ -70,8 +73,8 @@ async function drain(): Promise<void> {
     const { id, job } = queue.shift()!;
     started[0] = Date.now();
     Atomics.store(state, 0, id + 1);
-    const options = extra.length ? { ...job.options, formats: [...extra, ...job.options.formats] } : job.options;
-    const report = await normalizeFileJob({ ...job, options }, handlers, { replacing });
+    const run = extra.length ? { ...job, options: { ...job.options, formats: [...extra, ...job.options.formats] } } : job;
+    const report = await normalizeFileJob(run, handlers, { replacing });
     Atomics.store(state, 0, 0);
     const kept = Boolean(job.check) || (!job.output && (report.status === 'ignored' || (report.status === 'unchanged' && !report.touched)));
     waiting.push({ id, report });
@@ -84,9 +87,8 @@ async function drain(): Promise<void> {
 parentPort!.on('message', (m: ToWorker) => {
   if (m.type !== 'jobs') return;
   for (const o of m.options ?? []) optionsByKey.set(o.key, o.options);
-  for (const { id, job } of m.batch) {
-    const { optionsKey, ...rest } = job;
-    queue.push({ id, job: { ...rest, options: optionsByKey.get(optionsKey)! } });
-  }
+  // The job objects are this thread's own copies: completed in place (an object spread per job
+  // costs more than the structured clone of its fields). The left-over optionsKey is not read.
+  for (const { id, job } of m.batch) queue.push({ id, job: Object.assign(job, { options: optionsByKey.get(job.optionsKey)! }) });
   void drain();
 });

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeTree } from '../src/api.js';
 import { HANDLERS } from '../formats/index.js';
-import { normalizeFileJob } from '../src/normalize-file.js';
+import { normalizeFileJob, type FileJob } from '../src/normalize-file.js';
 import { defaultOptions } from '../src/options.js';
-import { WORKER_MEMORY_BYTES, effectiveJobs } from '../src/pool.js';
+import { WIRE_FIELDS, WORKER_MEMORY_BYTES, effectiveJobs, toWireJob } from '../src/pool.js';
 import { DEFAULT_LIMITS } from '../src/types.js';
 import { readLoopHandler } from './loop-handlers.js';
 import { arOf, gzipOf, tarOf, wheelOf } from './safety-helpers.js';
@@ -126,4 +126,29 @@ describe('-j is capped by cores and by memory', () => {
     expect(r.threads).toBeLessThanOrEqual(2 * 64);
     expect(r.summary.changed).toBe(20);
   }, 60_000);
+});
+
+describe('a job reaches its worker whole: every field but options, which go once by key', () => {
+  it('toWireJob copies each field of FileJob but options, and leaves out the unset ones', () => {
+    const options = defaultOptions();
+    const full = {
+      path: '/t/a.zip',
+      options,
+      check: true,
+      output: '/o/a.zip',
+      links: ['/t/b.zip'],
+      roots: ['/t'],
+      directory: 'oci',
+      ident: { dev: '1', ino: '2', btime: '3' },
+      parentIdent: { dev: '1', ino: '4' },
+      name: 'a.zip',
+      reportPath: '-',
+    } satisfies Required<FileJob>;
+    // Every field of the job above is a FileJob field (the test fails to compile otherwise) and
+    // WIRE_FIELDS names them all (src/pool.ts fails to compile otherwise).
+    expect(Object.keys(full).filter((k) => k !== 'options').sort()).toEqual([...WIRE_FIELDS].sort());
+    const { options: _o, ...rest } = full;
+    expect(toWireJob(full, 7)).toEqual({ ...rest, optionsKey: 7 });
+    expect(toWireJob({ path: '/t/x', options }, 0)).toEqual({ path: '/t/x', optionsKey: 0 });
+  });
 });
