@@ -32,6 +32,7 @@
 import { createHash } from 'node:crypto';
 import { BufferSource, SliceSource, readAll } from '../../src/io.js';
 import { FormatError, type Context, type Source } from '../../src/types.js';
+import { byteCompare } from '../../src/walk.js';
 import { S_IFMT, S_IFREG, TRAILER, decodeCpio, padTo, type CpioHeader } from '../cpio/header.js';
 import { crc32 } from '../crc32.js';
 import { parseDebugLink } from '../debuglink.js';
@@ -210,9 +211,6 @@ export function renameInText(text: string, ids: ReadonlyMap<string, string>): st
   return t;
 }
 
-function cmpBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
-}
 
 function permuteEntry(e: TagEntry, perm: readonly number[]): TagEntry {
   if (e.type === 6 || e.type === 8 || e.type === 9) {
@@ -238,7 +236,7 @@ export interface HeaderRewrite {
  */
 export function rewriteHeader(entries: readonly TagEntry[], paths: readonly string[], newPaths: readonly string[], ids: ReadonlyMap<string, string>): HeaderRewrite {
   const n = paths.length;
-  const perm = [...Array(n).keys()].sort((a, b) => cmpBytes(newPaths[a]!, newPaths[b]!) || a - b);
+  const perm = [...Array(n).keys()].sort((a, b) => byteCompare(newPaths[a]!, newPaths[b]!) || a - b);
   const out: TagEntry[] = [];
   const get = (tag: number) => entries.find((e) => e.tag === tag);
   for (const e of entries) {
@@ -310,7 +308,7 @@ export function rewriteHeader(entries: readonly TagEntry[], paths: readonly stri
     const flags = ints(pf);
     const ix = [...names.keys()];
     const byId = ix.filter((i) => names[i] === 'debuginfo(build-id)');
-    const sorted = [...byId].sort((a, b) => cmpBytes(vers[a]!, vers[b]!) || flags[a]! - flags[b]!);
+    const sorted = [...byId].sort((a, b) => byteCompare(vers[a]!, vers[b]!) || flags[a]! - flags[b]!);
     byId.forEach((slot, k) => (ix[slot] = sorted[k]!));
     set(out, stringEntry(pn.tag, pn.type, ix.map((i) => names[i]!)));
     set(out, stringEntry(pv.tag, pv.type, ix.map((i) => vers[i]!)));
