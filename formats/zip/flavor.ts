@@ -22,9 +22,17 @@ export type Flavor = 'zip' | 'jar' | 'apk' | 'jmod' | 'wheel';
 const JAR_EXT = new Set(['.jar', '.war', '.ear', '.aar', '.xpi']);
 
 export function extensionOf(name: string): string {
-  const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
-  const dot = base.lastIndexOf('.');
-  return dot <= 0 ? '' : base.slice(dot);
+  // Per member (issue 20): only the extension is lowered when it is ASCII (ASCII lowering needs
+  // no context); otherwise the whole base name, as Unicode lowering may (a final sigma).
+  const slash = name.lastIndexOf('/');
+  const dot = name.lastIndexOf('.');
+  if (dot <= slash + 1) return '';
+  let ascii = true;
+  for (let i = dot + 1; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
+  if (ascii) return name.slice(dot).toLowerCase();
+  const base = name.slice(slash + 1).toLowerCase();
+  const d = base.lastIndexOf('.');
+  return d <= 0 ? '' : base.slice(d);
 }
 
 /** The flavour the name alone gives (the tie-break when the content tells nothing). */

@@ -100,6 +100,8 @@ class ZipNormalizer {
   /** Change records of dropped extra fields, by field id. */
   private readonly extraRecords = new Map<number, { count: number }>();
   private readonly digests = new Map<string, RecordDigest>();
+  /** The Tally records header() counts into, made when first needed. */
+  private readonly headerRecords: { time?: { count: number }; mode?: { count: number }; internal?: { count: number }; version?: { count: number }; descriptor?: { count: number } } = {};
   private flavor: Flavor = 'zip';
   private signed = false;
   private alignAll = 0;
@@ -344,14 +346,17 @@ class ZipNormalizer {
     const flags = canonicalFlags(name, e.comment, e.flags);
     const needed = versionNeeded(e, kind);
     const align = e.method === METHOD_STORED && this.alignAll ? (e.displayName.endsWith('.so') ? this.alignSo : this.alignAll) : 0;
+    // Counted through records made at first use (the order of the report), not add(): no key
+    // string per member (issue 20).
     const ch = this.changes;
-    if (dos.date !== e.date || dos.time !== e.time) ch.add('timestamp', 'DOS date/time');
-    if (external !== e.externalAttributes) ch.add('mode', 'external attributes (file type and mode)');
-    if (e.internalAttributes !== 0) ch.add('header', 'internal attributes cleared');
+    const r = this.headerRecords;
+    if (dos.date !== e.date || dos.time !== e.time) (r.time ??= ch.record('timestamp', 'DOS date/time')).count++;
+    if (external !== e.externalAttributes) (r.mode ??= ch.record('mode', 'external attributes (file type and mode)')).count++;
+    if (e.internalAttributes !== 0) (r.internal ??= ch.record('header', 'internal attributes cleared')).count++;
     if (flags !== (e.flags & ~0x0008) || (e.versionMadeBy !== VERSION_MADE_BY) || needed !== e.versionNeeded) {
-      ch.add('header', 'version made by/needed and flags');
+      (r.version ??= ch.record('header', 'version made by/needed and flags')).count++;
     }
-    if (e.descriptorLength || e.flags & 0x0008) ch.add('layout', 'data descriptor removed');
+    if (e.descriptorLength || e.flags & 0x0008) (r.descriptor ??= ch.record('layout', 'data descriptor removed')).count++;
     for (const f of e.localExtra) this.droppedExtra(f.id);
     for (const f of e.centralExtra) if (!e.localExtra.some((l) => l.id === f.id)) this.droppedExtra(f.id);
     return {
