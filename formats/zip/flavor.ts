@@ -143,6 +143,20 @@ function rank(e: Entry, flavor: Flavor, signed: boolean, mimetypeFirst: boolean)
   return 0;
 }
 
+/**
+ * The name as a latin1 string (one char per byte). An ASCII name's display name (UTF-8 decoded)
+ * is that very string: no conversion (issue 20).
+ */
+function sortKey(e: Entry): string {
+  const d = e.displayName;
+  if (d.length === e.name.length) {
+    let ascii = true;
+    for (let i = 0; i < d.length && ascii; i++) ascii = d.charCodeAt(i) < 0x80;
+    if (ascii) return d;
+  }
+  return latin1(e.name);
+}
+
 function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
@@ -178,7 +192,7 @@ export function orderEntries(entries: readonly Entry[], flavor: Flavor, signed: 
   if (sorted) return entries.slice();
   // Names as latin1 strings (one char per byte): string order is then bytewise order, and
   // comparing strings is much cheaper than Buffer.compare for thousands of names.
-  const keyed = entries.map((e, i) => ({ e, r: ranks[i]!, k: latin1(e.name) }));
+  const keyed = entries.map((e, i) => ({ e, r: ranks[i]!, k: sortKey(e) }));
   keyed.sort((a, b) => a.r - b.r || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0) || a.e.index - b.e.index);
   return keyed.map((k) => k.e);
 }

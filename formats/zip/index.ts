@@ -357,8 +357,15 @@ class ZipNormalizer {
       (r.version ??= ch.record('header', 'version made by/needed and flags')).count++;
     }
     if (e.descriptorLength || e.flags & 0x0008) (r.descriptor ??= ch.record('layout', 'data descriptor removed')).count++;
-    for (const f of e.localExtra) this.droppedExtra(f.id);
-    for (const f of e.centralExtra) if (!e.localExtra.some((l) => l.id === f.id)) this.droppedExtra(f.id);
+    const local = e.localExtra;
+    const central = e.centralExtra;
+    for (let i = 0; i < local.length; i++) this.droppedExtra(local[i]!.id);
+    for (let i = 0; i < central.length; i++) {
+      const id = central[i]!.id;
+      let inLocal = false;
+      for (let j = 0; j < local.length && !inLocal; j++) inLocal = local[j]!.id === id;
+      if (!inLocal) this.droppedExtra(id);
+    }
     return {
       name,
       comment: e.comment,

@@ -23,7 +23,7 @@ import {
   decodeCentralAt,
   decodeDescriptor,
   decodeEocd,
-  decodeExtra,
+  decodeExtraAt,
   decodeLocalAt,
   decodeZip64Eocd,
   decodeZip64Extra,
@@ -84,6 +84,8 @@ export interface Archive {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+const NO_BYTES = new Uint8Array(0);
+const NO_FIELDS: readonly ExtraField[] = [];
 
 export function displayName(name: Uint8Array): string {
   return decoder.decode(name);
@@ -168,11 +170,11 @@ export async function readArchive(src: Source, limits: Limits): Promise<Archive>
     const end = nameAt + h.nameLength + h.extraLength + h.commentLength;
     if (end > cdSize) throw new FormatError(`truncated central directory entry at offset ${cdStart + p}`);
     const name = cdBytes.subarray(nameAt, nameAt + h.nameLength);
-    const extraBytes = cdBytes.subarray(nameAt + h.nameLength, nameAt + h.nameLength + h.extraLength);
-    const entryComment = cdBytes.subarray(nameAt + h.nameLength + h.extraLength, end);
+    const extraAt = nameAt + h.nameLength;
+    const entryComment = h.commentLength ? cdBytes.subarray(extraAt + h.extraLength, end) : NO_BYTES;
     p = end;
     const dn = displayName(name);
-    const extra = decodeExtra(extraBytes, `extra field of ${dn}`);
+    const extra = decodeExtraAt(cdBytes, extraAt, extraAt + h.extraLength, 'extra field of ', dn);
     let { compressedSize, uncompressedSize, localOffset, diskStart } = h;
     if (compressedSize === U32_MAX || uncompressedSize === U32_MAX || localOffset === U32_MAX || diskStart === U16_MAX) {
       const f = extra.find((x) => x.id === EXTRA_ZIP64);
@@ -236,6 +238,7 @@ async function hasSigningBlock(src: Source, cdStart: number): Promise<boolean> {
 async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: Limits): Promise<void> {
   const byOffset = [...list].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
   const win = new WindowReader(src);
+  const inMemory = src instanceof BufferSource;
   let prevEnd = 0;
   let prevName = '';
   for (const e of byOffset) {
@@ -261,8 +264,11 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
     }
     // Kept with the entry: a view when the archive is in memory anyway, else a copy (a view
     // would keep its whole read window alive).
-    const extraBytes = src instanceof BufferSource ? vars.subarray(h.nameLength) : vars.slice(h.nameLength);
-    const localExtra = h.extraLength ? decodeExtra(extraBytes, `local extra field of ${dn}`) : [];
+    const localExtra = !h.extraLength
+      ? NO_FIELDS
+      : inMemory
+        ? decodeExtraAt(vars, h.nameLength, vars.length, 'local extra field of ', dn)
+        : decodeExtraAt(vars.slice(h.nameLength), 0, h.extraLength, 'local extra field of ', dn);
     if ((h.flags & FLAG_DESCRIPTOR) === 0) {
       let cs = h.compressedSize;
       let us = h.uncompressedSize;

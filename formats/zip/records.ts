@@ -320,18 +320,29 @@ class LazyExtra implements ExtraField {
 }
 
 export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
+  return [...decodeExtraAt(b, 0, b.length, what)];
+}
+
+const NO_FIELDS: readonly ExtraField[] = Object.freeze([]);
+
+/**
+ * decodeExtra over `block[start, end)` without a view of it (per member, issue 20); `prefix` +
+ * `name` make the error's subject ("extra field of " + member) only when there is an error.
+ */
+export function decodeExtraAt(block: Uint8Array, start: number, end: number, what: string, name = ''): readonly ExtraField[] {
+  if (start === end) return NO_FIELDS;
   const out: ExtraField[] = [];
-  let i = 0;
-  while (i < b.length) {
+  let i = start;
+  while (i < end) {
     // Some writers (old zipalign) pad the extra block with 1-3 zero bytes: ignore a zero tail.
-    if (b.length - i < 4) {
-      if (b.subarray(i).every((x) => x === 0)) break;
-      throw new FormatError(`truncated ${what}: ${b.length - i} stray bytes`);
+    if (end - i < 4) {
+      if (block.subarray(i, end).every((x) => x === 0)) break;
+      throw new FormatError(`truncated ${what}${name}: ${end - i} stray bytes`);
     }
-    const id = b[i]! | (b[i + 1]! << 8);
-    const len = b[i + 2]! | (b[i + 3]! << 8);
-    if (i + 4 + len > b.length) throw new FormatError(`${what} 0x${id.toString(16).padStart(4, '0')} overruns its block`);
-    out.push(new LazyExtra(id, b, i + 4, len));
+    const id = block[i]! | (block[i + 1]! << 8);
+    const len = block[i + 2]! | (block[i + 3]! << 8);
+    if (i + 4 + len > end) throw new FormatError(`${what}${name} 0x${id.toString(16).padStart(4, '0')} overruns its block`);
+    out.push(new LazyExtra(id, block, i + 4, len));
     i += 4 + len;
   }
   return out;
