@@ -100,6 +100,9 @@ class ZipNormalizer {
   /** Change records of dropped extra fields, by field id. */
   private readonly extraRecords = new Map<number, { count: number }>();
   private readonly digests = new Map<string, RecordDigest>();
+  /** The DOS time of every entry (and of `.clj` ones) when --clamp is off. */
+  private dos: { date: number; time: number } | undefined;
+  private dosClj: { date: number; time: number } | undefined;
   /** The Tally records header() counts into, made when first needed. */
   private readonly headerRecords: { time?: { count: number }; mode?: { count: number }; internal?: { count: number }; version?: { count: number }; descriptor?: { count: number } } = {};
   private flavor: Flavor = 'zip';
@@ -182,7 +185,9 @@ class ZipNormalizer {
     await writer.raw(prefix);
     for (let i = 0; i < ordered.length; i++) {
       const e = ordered[i]!;
-      ctx.checkDeadline?.();
+      // Every 16 members (issue 20: a clock read per member of an archive of tiny ones); every
+      // read and write of the file checks it too.
+      if ((i & 15) === 0) ctx.checkDeadline?.();
       const name = e.name;
       const { kind, external } = kindAndMode(e);
       if (this.plainlyRaw(e, kind)) {
@@ -342,7 +347,13 @@ class ZipNormalizer {
   /** Canonical header fields of an entry (sizes and CRC aside), counting what changes. */
   private header(e: Entry, name: Uint8Array, kind: Kind, external: number, crc: number, compressedSize: number, uncompressedSize: number): OutEntry {
     const clj = e.displayName.endsWith('.clj');
-    const dos = canonicalDosTime(e, this.ctx.options, clj);
+    // Without --clamp the time depends on nothing of the entry but `clj`: computed once.
+    const options = this.ctx.options;
+    const dos = options.clamp
+      ? canonicalDosTime(e, options, clj)
+      : clj
+        ? (this.dosClj ??= canonicalDosTime(e, options, true))
+        : (this.dos ??= canonicalDosTime(e, options, false));
     const flags = canonicalFlags(name, e.comment, e.flags);
     const needed = versionNeeded(e, kind);
     const align = e.method === METHOD_STORED && this.alignAll ? (e.displayName.endsWith('.so') ? this.alignSo : this.alignAll) : 0;
