@@ -22,6 +22,7 @@ import {
   ZIP64_LOCATOR_SIZE,
   decodeCentralAt,
   decodeDescriptor,
+  decodeDescriptorAt,
   decodeEocd,
   decodeExtraAt,
   decodeLocalAt,
@@ -258,17 +259,21 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
     if (h.nameLength !== e.name.length) throw new FormatError(`${dn}: local header name differs from the central directory`);
     const varLen = h.nameLength + h.extraLength;
     if (e.localOffset + LOCAL_SIZE + varLen > cdStart) throw new FormatError(`${dn}: local header at ${e.localOffset} runs into the central directory`);
-    const vars = win.peek(e.localOffset + LOCAL_SIZE, varLen) ?? (await win.read(e.localOffset + LOCAL_SIZE, varLen));
+    // Name and extra fields read where the window holds them (no view per member).
+    const held = win.held(e.localOffset + LOCAL_SIZE, varLen);
+    const vars = held >= 0 ? win.bytes : await win.read(e.localOffset + LOCAL_SIZE, varLen);
+    const v0 = held >= 0 ? held : 0;
+    const name = e.name;
     for (let i = 0; i < h.nameLength; i++) {
-      if (vars[i] !== e.name[i]) throw new FormatError(`${dn}: local header name differs from the central directory`);
+      if (vars[v0 + i] !== name[i]) throw new FormatError(`${dn}: local header name differs from the central directory`);
     }
     // Kept with the entry: a view when the archive is in memory anyway, else a copy (a view
     // would keep its whole read window alive).
     const localExtra = !h.extraLength
       ? NO_FIELDS
       : inMemory
-        ? decodeExtraAt(vars, h.nameLength, vars.length, 'local extra field of ', dn)
-        : decodeExtraAt(vars.slice(h.nameLength), 0, h.extraLength, 'local extra field of ', dn);
+        ? decodeExtraAt(vars, v0 + h.nameLength, v0 + varLen, 'local extra field of ', dn)
+        : decodeExtraAt(vars.slice(v0 + h.nameLength, v0 + varLen), 0, h.extraLength, 'local extra field of ', dn);
     if ((h.flags & FLAG_DESCRIPTOR) === 0) {
       let cs = h.compressedSize;
       let us = h.uncompressedSize;
@@ -300,8 +305,8 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
     }
     if (e.flags & FLAG_DESCRIPTOR) {
       const want = Math.max(0, Math.min(24, cdStart - dataEnd, win.size - dataEnd));
-      const room = win.peek(dataEnd, want) ?? (await win.readUpTo(dataEnd, want));
-      const d = decodeDescriptor(room, e);
+      const at = win.held(dataEnd, want);
+      const d = at >= 0 ? decodeDescriptorAt(win.view, at, want, e) : decodeDescriptor(await win.readUpTo(dataEnd, want), e);
       if (!d) throw new FormatError(`${dn}: data descriptor missing or disagrees with the central directory`);
       e.descriptorLength = d.length;
     }

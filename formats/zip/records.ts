@@ -422,16 +422,23 @@ export interface DataDescriptor {
  * the central directory's values, which decide between the four possible layouts.
  */
 export function decodeDescriptor(b: Uint8Array, expect: { crc: number; compressedSize: number; uncompressedSize: number }): DataDescriptor | undefined {
-  const v = view(b);
-  for (const signed of [true, false]) {
+  return decodeDescriptorAt(view(b), 0, b.length, expect);
+}
+
+/** decodeDescriptor over the `n` bytes at `off` of `v` (a read window: no view, no array per member). */
+export function decodeDescriptorAt(v: DataView, off: number, n: number, expect: { crc: number; compressedSize: number; uncompressedSize: number }): DataDescriptor | undefined {
+  // Signed first, then unsigned; 32-bit sizes before 64-bit ones.
+  for (let s = 0; s < 2; s++) {
+    const signed = s === 0;
     const base = signed ? 4 : 0;
-    if (signed && (b.length < 4 || v.getUint32(0, true) !== SIG_DESCRIPTOR)) continue;
-    for (const wide of [false, true]) {
+    if (signed && (n < 4 || v.getUint32(off, true) !== SIG_DESCRIPTOR)) continue;
+    for (let w = 0; w < 2; w++) {
+      const wide = w === 1;
       const len = base + (wide ? 20 : 12);
-      if (b.length < len) continue;
-      const crc = v.getUint32(base, true);
-      const cs = wide ? Number(v.getBigUint64(base + 4, true)) : v.getUint32(base + 4, true);
-      const us = wide ? Number(v.getBigUint64(base + 12, true)) : v.getUint32(base + 8, true);
+      if (n < len) continue;
+      const crc = v.getUint32(off + base, true);
+      const cs = wide ? Number(v.getBigUint64(off + base + 4, true)) : v.getUint32(off + base + 4, true);
+      const us = wide ? Number(v.getBigUint64(off + base + 12, true)) : v.getUint32(off + base + 8, true);
       if (crc === expect.crc && cs === expect.compressedSize && us === expect.uncompressedSize) {
         return { crc, compressedSize: cs, uncompressedSize: us, length: len };
       }
