@@ -125,7 +125,8 @@ function isDistInfo(name: string): boolean {
 
 /** A v1 JAR signature file (`META-INF/*.SF`): the jar (or APK) is signed. */
 export function isSignatureFile(name: string): boolean {
-  return /^META-INF\/[^/]+\.SF$/i.test(name);
+  // The regex only for names that can match (first letter m/M, at least "META-INF/x.SF"): it runs per member.
+  return name.length >= 13 && (name.charCodeAt(0) | 0x20) === 0x6d && /^META-INF\/[^/]+\.SF$/i.test(name);
 }
 
 function rank(e: Entry, flavor: Flavor, signed: boolean, mimetypeFirst: boolean): number {

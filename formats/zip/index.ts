@@ -29,7 +29,7 @@ import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelR
 import { cleanManifest } from './manifest.js';
 import { compareZip } from './compare.js';
 import { removeDateComment } from './properties.js';
-import { EXTRA_UNICODE_PATH, FLAG_CD_ENCRYPTED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, FLAG_UTF8 } from './records.js';
+import { EXTRA_UNICODE_PATH, FLAG_CD_ENCRYPTED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, FLAG_UTF8, type ExtraField } from './records.js';
 import { METHOD_DEFLATED, METHOD_STORED, displayName, readArchive, type Archive, type Entry } from './reader.js';
 import { rewriteRecord, type RecordDigest } from './record.js';
 import { WindowReader } from './window.js';
@@ -73,6 +73,20 @@ function registry(): Promise<readonly Handler[]> {
   return handlersPromise;
 }
 
+/** The enabled handlers and the extension map, made once per options.formats list (not per archive). */
+const enabledCache = new WeakMap<readonly string[], { all: readonly Handler[]; key: string; handlers: readonly Handler[]; byExtension: ReadonlyMap<string, Handler> }>();
+function enabledHandlers(all: readonly Handler[], formats: readonly string[]): { handlers: readonly Handler[]; byExtension: ReadonlyMap<string, Handler> } {
+  const hit = enabledCache.get(formats);
+  const key = formats.join('\0');
+  if (hit && hit.all === all && hit.key === key) return hit;
+  const handlers = all.filter((h) => formats.includes(h.name));
+  const byExtension = new Map<string, Handler>();
+  for (const h of handlers) for (const x of h.extensions) if (!byExtension.has(x)) byExtension.set(x, h);
+  const made = { all, key, handlers, byExtension };
+  enabledCache.set(formats, made);
+  return made;
+}
+
 function deflateLevel(flags: number): number {
   // APPNOTE 4.4.4 bits 1-2 for deflate: 0 normal (6), 1 maximum (9), 2 fast, 3 super fast (1).
   return [6, 9, 1, 1][(flags >> 1) & 3]!;
@@ -82,11 +96,17 @@ function utf8Name(e: Entry): Uint8Array {
   // Info-ZIP's Unicode Path field names an unflagged entry in UTF-8 (APPNOTE 4.6.9); use it
   // when its CRC matches the header name, since the field itself is dropped.
   if (e.flags & FLAG_UTF8) return e.name;
-  const f = e.centralExtra.find((x) => x.id === EXTRA_UNICODE_PATH) ?? e.localExtra.find((x) => x.id === EXTRA_UNICODE_PATH);
+  const f = findExtra(e.centralExtra, EXTRA_UNICODE_PATH) ?? findExtra(e.localExtra, EXTRA_UNICODE_PATH);
   if (!f || f.data.length < 5 || f.data[0] !== 1) return e.name;
   const crc = new DataView(f.data.buffer, f.data.byteOffset, 5).getUint32(1, true);
   if (crc !== crc32(e.name)) return e.name;
   return Uint8Array.from(f.data.subarray(5));
+}
+
+/** The first field with this id (a loop, not find() with a closure: it runs per member). */
+function findExtra(fields: readonly ExtraField[], id: number): ExtraField | undefined {
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.id === id) return fields[i];
+  return undefined;
 }
 
 function baseName(path: string): string {
@@ -116,7 +136,7 @@ class ZipNormalizer {
   private readonly data: WindowReader;
   private smallProbeInflater: HeadInflater | undefined;
   /** Extension -> first enabled handler listing it (the engine's fallback when no content matches). */
-  private byExtension = new Map<string, Handler>();
+  private byExtension: ReadonlyMap<string, Handler> = new Map();
   private handlers: readonly Handler[] = [];
 
   constructor(
@@ -145,9 +165,9 @@ class ZipNormalizer {
   async run(): Promise<HandlerResult> {
     const { input, ctx } = this;
     const arc = await readArchive(input, ctx.options.limits);
-    const all = await registry();
-    this.handlers = all.filter((h) => ctx.options.formats.includes(h.name));
-    for (const h of this.handlers) for (const x of h.extensions) if (!this.byExtension.has(x)) this.byExtension.set(x, h);
+    const enabled = enabledHandlers(await registry(), ctx.options.formats);
+    this.handlers = enabled.handlers;
+    this.byExtension = enabled.byExtension;
     const prefix = arc.prefixLength ? Uint8Array.from(await input.read(0, arc.prefixLength)) : new Uint8Array(0);
     this.flavor = flavorOf(baseName(ctx.path), prefix, arc.entries, arc.signingBlock);
 
