@@ -257,7 +257,7 @@ class ZipNormalizer {
     if (jarLike && isManifest(e.name)) {
       const text = await this.text(e);
       if (text === undefined) return { kind: 'raw' };
-      const r = cleanManifest(Buffer.from(text).toString('latin1'));
+      const r = cleanManifest(Buffer.from(text.buffer, text.byteOffset, text.length).toString('latin1'));
       if (!r.removed.length) return { kind: 'raw' };
       for (const h of r.removed) this.changes.add('metadata', `MANIFEST.MF header ${h} removed`);
       return { kind: 'new', plain: new BufferSource(Buffer.from(r.text, 'latin1')), why: 'manifest' };
