@@ -1,5 +1,8 @@
 // Zip-family benchmark (issue 4). Not a test: prints wall times.
-//   node bench/zip-bench.mjs [--dir /tmp/detnorm-zip-bench] [--cli PATH] [--reps 3] [--big] [--skip-snd] [--only mixed,many,big]
+//   node bench/zip-bench.mjs [--dir /tmp/detnorm-zip-bench] [--cli PATH[,PATH2...]] [--reps 3] [--big] [--skip-snd] [--only mixed,many,big]
+// With several --cli bundles (an A/B: old build, new build), the mixed tree's detnorm -j1/-j2
+// runs alternate between them rep by rep (same load for both), each printed with its path; the
+// other figures (already canonical, strip-nondeterminism ratios, many, big) use the last one.
 // 1. mixed tree (bench/zip-gen.mjs: 120 jars, 60 zips of 1-3.5 MiB members, 20 zips of 2,000
 //    tiny members): `cp -a`, the Node floor from 1 and 2 threads (bench/floor.mjs -j N),
 //    detnorm -j1/-j2 (wall and user+sys CPU, bench/cpu-time.mjs), strip-nondeterminism through `xargs -P1` and `xargs -P2` (T = 1423159771
@@ -44,11 +47,12 @@ function sh(cmd, args, opts = {}) {
 }
 
 try {
-  let cli = values.cli;
-  if (!cli) {
+  let clis = values.cli ? values.cli.split(',') : [];
+  if (!clis.length) {
     sh(process.execPath, [join(root, 'scripts/bundle.mjs'), join(work, 'dist')]);
-    cli = join(work, 'dist/cli.mjs');
+    clis = [join(work, 'dist/cli.mjs')];
   }
+  const cli = clis[clis.length - 1];
   const api = join(cli, '..', 'api.mjs');
   if (!existsSync(join(dir, 'mixed'))) {
     console.log(`generating ${dir} ...`);
@@ -90,13 +94,24 @@ try {
     console.log(`node in-place floor, ${j} thread${j > 1 ? 's' : ' '}: ${floor[j].toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s   (${(floor[j] / cp).toFixed(1)}x cp -a; bench/floor.mjs -j ${j})`);
   }
   for (const j of [1, 2]) {
-    const m = medians(Array.from({ length: reps }, () => {
-      fresh();
-      return timeRun(process.execPath, [cli, '-q', '--no-progress', '-T', T, '-j', String(j), copy]);
-    }));
-    res[j] = m.secs;
-    cpu[j] = m.cpu;
-    console.log(`detnorm -j${j}:                    ${res[j].toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s   (${(res[j] / cp).toFixed(1)}x cp -a, ${(res[j] / floor[j]).toFixed(2)}x the ${j}-thread floor; CPU ${(m.cpu / floorCpu[j]).toFixed(1)}x the floor's)`);
+    // Rep by rep, every bundle in turn (the order alternates so neither always runs first).
+    const runs = clis.map(() => []);
+    for (let i = 0; i < reps; i++) {
+      for (let k = 0; k < clis.length; k++) {
+        const c = i % 2 ? clis.length - 1 - k : k;
+        fresh();
+        runs[c].push(timeRun(process.execPath, [clis[c], '-q', '--no-progress', '-T', T, '-j', String(j), copy]));
+      }
+    }
+    for (let c = 0; c < clis.length; c++) {
+      const m = medians(runs[c]);
+      const user = runs[c].map((r) => r.user).sort((a, b) => a - b)[Math.floor(reps / 2)];
+      const sys = runs[c].map((r) => r.sys).sort((a, b) => a - b)[Math.floor(reps / 2)];
+      res[j] = m.secs;
+      cpu[j] = m.cpu;
+      const who = clis.length > 1 ? ` ${clis[c]}` : '';
+      console.log(`detnorm -j${j}${who}:                    ${res[j].toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s (user ${user.toFixed(2)}, sys ${sys.toFixed(2)})   (${(res[j] / cp).toFixed(1)}x cp -a, ${(res[j] / floor[j]).toFixed(2)}x the ${j}-thread floor; CPU ${(m.cpu / floorCpu[j]).toFixed(1)}x the floor's)`);
+    }
   }
   console.log(`CPU -j1 -> -j2: detnorm +${(cpu[2] - cpu[1]).toFixed(2)} s, floor +${(floorCpu[2] - floorCpu[1]).toFixed(2)} s (what a second thread costs: its start-up, its own JIT warm-up)`);
   console.log(`gain -j1 -> -j2: detnorm ${(res[1] / res[2]).toFixed(2)}x, floor ${(floor[1] / floor[2]).toFixed(2)}x`);

@@ -44,7 +44,9 @@ export async function crcOf(src: Source): Promise<number> {
 
 /** The table-driven CRC-32 (exported for tests that compare it with the native one). */
 export function crc32Tables(data: Uint8Array, crc = 0): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  // Indexed, not destructured: an array destructuring runs the iterator protocol, which costs
+  // more than the CRC of a short input until the function is optimized (issue 20: jar manifests).
+  const t0 = TABLES[0]!, t1 = TABLES[1]!, t2 = TABLES[2]!, t3 = TABLES[3]!, t4 = TABLES[4]!, t5 = TABLES[5]!, t6 = TABLES[6]!, t7 = TABLES[7]!;
   let c = ~crc >>> 0;
   let i = 0;
   const n = data.length;

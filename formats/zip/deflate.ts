@@ -19,12 +19,11 @@ const FEED = 64 * 1024;
  * input into less than `want` bytes except for a stream that ends first, so no window is needed.
  */
 export class HeadInflater {
-  private readonly strm = new ZStream();
-  private readonly out: Uint8Array;
-  constructor(readonly want: number) {
-    zinflate.inflateInit2(this.strm, -15);
-    this.out = new Uint8Array(want);
-  }
+  // pako's state and output buffer are made when pako is first needed (issue 20: Node's zlib
+  // gives nearly every head, and an archive's inflater is made for its first probed member).
+  private strm: InstanceType<typeof ZStream> | undefined;
+  private out: Uint8Array | undefined;
+  constructor(readonly want: number) {}
   /** Up to `want` decompressed bytes (fewer for a short or corrupt stream). Valid until the next call. */
   async head(src: Source, offset: number, compressedSize: number): Promise<Uint8Array> {
     const input = await src.read(offset, Math.min(compressedSize, PROBE_INPUT));
@@ -32,18 +31,23 @@ export class HeadInflater {
   }
   /** The head by pako from the member's first compressed bytes (exported for the tests: nativeHead must agree). */
   pakoHead(input: Uint8Array): Uint8Array {
-    const strm = this.strm;
-    zinflate.inflateReset(strm);
+    let strm = this.strm;
+    if (!strm) {
+      strm = this.strm = new ZStream();
+      zinflate.inflateInit2(strm, -15);
+      this.out = new Uint8Array(this.want);
+    } else zinflate.inflateReset(strm);
+    const out = this.out!;
     strm.input = input;
     strm.next_in = 0;
     strm.avail_in = input.length;
-    strm.output = this.out;
+    strm.output = out;
     strm.next_out = 0;
     strm.avail_out = this.want;
     zinflate.inflate(strm, 0);
     const n = strm.next_out;
     strm.input = null;
-    return this.out.subarray(0, n);
+    return out.subarray(0, n);
   }
 }
 

@@ -22,9 +22,17 @@ export type Flavor = 'zip' | 'jar' | 'apk' | 'jmod' | 'wheel';
 const JAR_EXT = new Set(['.jar', '.war', '.ear', '.aar', '.xpi']);
 
 export function extensionOf(name: string): string {
-  const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
-  const dot = base.lastIndexOf('.');
-  return dot <= 0 ? '' : base.slice(dot);
+  // Per member (issue 20): only the extension is lowered when it is ASCII (ASCII lowering needs
+  // no context); otherwise the whole base name, as Unicode lowering may (a final sigma).
+  const slash = name.lastIndexOf('/');
+  const dot = name.lastIndexOf('.');
+  if (dot <= slash + 1) return '';
+  let ascii = true;
+  for (let i = dot + 1; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
+  if (ascii) return name.slice(dot).toLowerCase();
+  const base = name.slice(slash + 1).toLowerCase();
+  const d = base.lastIndexOf('.');
+  return d <= 0 ? '' : base.slice(d);
 }
 
 /** The flavour the name alone gives (the tie-break when the content tells nothing). */
@@ -117,7 +125,8 @@ function isDistInfo(name: string): boolean {
 
 /** A v1 JAR signature file (`META-INF/*.SF`): the jar (or APK) is signed. */
 export function isSignatureFile(name: string): boolean {
-  return /^META-INF\/[^/]+\.SF$/i.test(name);
+  // The regex only for names that can match (first letter m/M, at least "META-INF/x.SF"): it runs per member.
+  return name.length >= 13 && (name.charCodeAt(0) | 0x20) === 0x6d && /^META-INF\/[^/]+\.SF$/i.test(name);
 }
 
 function rank(e: Entry, flavor: Flavor, signed: boolean, mimetypeFirst: boolean): number {
@@ -133,6 +142,20 @@ function rank(e: Entry, flavor: Flavor, signed: boolean, mimetypeFirst: boolean)
     if (isDistInfo(e.displayName)) return 1;
   }
   return 0;
+}
+
+/**
+ * The name as a latin1 string (one char per byte). An ASCII name's display name (UTF-8 decoded)
+ * is that very string: no conversion (issue 20).
+ */
+function sortKey(e: Entry): string {
+  const d = e.displayName;
+  if (d.length === e.name.length) {
+    let ascii = true;
+    for (let i = 0; i < d.length && ascii; i++) ascii = d.charCodeAt(i) < 0x80;
+    if (ascii) return d;
+  }
+  return latin1(e.name);
 }
 
 function latin1(b: Uint8Array): string {
@@ -170,7 +193,7 @@ export function orderEntries(entries: readonly Entry[], flavor: Flavor, signed: 
   if (sorted) return entries.slice();
   // Names as latin1 strings (one char per byte): string order is then bytewise order, and
   // comparing strings is much cheaper than Buffer.compare for thousands of names.
-  const keyed = entries.map((e, i) => ({ e, r: ranks[i]!, k: latin1(e.name) }));
+  const keyed = entries.map((e, i) => ({ e, r: ranks[i]!, k: sortKey(e) }));
   keyed.sort((a, b) => a.r - b.r || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0) || a.e.index - b.e.index);
   return keyed.map((k) => k.e);
 }

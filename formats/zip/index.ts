@@ -29,7 +29,7 @@ import { extensionOf, flavorOf, isJarLike, isManifest, isSignatureFile, isWheelR
 import { cleanManifest } from './manifest.js';
 import { compareZip } from './compare.js';
 import { removeDateComment } from './properties.js';
-import { EXTRA_UNICODE_PATH, FLAG_CD_ENCRYPTED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, FLAG_UTF8 } from './records.js';
+import { EXTRA_UNICODE_PATH, FLAG_CD_ENCRYPTED, FLAG_ENCRYPTED, FLAG_STRONG_ENCRYPTION, FLAG_UTF8, type ExtraField } from './records.js';
 import { METHOD_DEFLATED, METHOD_STORED, displayName, readArchive, type Archive, type Entry } from './reader.js';
 import { rewriteRecord, type RecordDigest } from './record.js';
 import { WindowReader } from './window.js';
@@ -73,6 +73,20 @@ function registry(): Promise<readonly Handler[]> {
   return handlersPromise;
 }
 
+/** The enabled handlers and the extension map, made once per options.formats list (not per archive). */
+const enabledCache = new WeakMap<readonly string[], { all: readonly Handler[]; key: string; handlers: readonly Handler[]; byExtension: ReadonlyMap<string, Handler> }>();
+function enabledHandlers(all: readonly Handler[], formats: readonly string[]): { handlers: readonly Handler[]; byExtension: ReadonlyMap<string, Handler> } {
+  const hit = enabledCache.get(formats);
+  const key = formats.join('\0');
+  if (hit && hit.all === all && hit.key === key) return hit;
+  const handlers = all.filter((h) => formats.includes(h.name));
+  const byExtension = new Map<string, Handler>();
+  for (const h of handlers) for (const x of h.extensions) if (!byExtension.has(x)) byExtension.set(x, h);
+  const made = { all, key, handlers, byExtension };
+  enabledCache.set(formats, made);
+  return made;
+}
+
 function deflateLevel(flags: number): number {
   // APPNOTE 4.4.4 bits 1-2 for deflate: 0 normal (6), 1 maximum (9), 2 fast, 3 super fast (1).
   return [6, 9, 1, 1][(flags >> 1) & 3]!;
@@ -82,11 +96,17 @@ function utf8Name(e: Entry): Uint8Array {
   // Info-ZIP's Unicode Path field names an unflagged entry in UTF-8 (APPNOTE 4.6.9); use it
   // when its CRC matches the header name, since the field itself is dropped.
   if (e.flags & FLAG_UTF8) return e.name;
-  const f = e.centralExtra.find((x) => x.id === EXTRA_UNICODE_PATH) ?? e.localExtra.find((x) => x.id === EXTRA_UNICODE_PATH);
+  const f = findExtra(e.centralExtra, EXTRA_UNICODE_PATH) ?? findExtra(e.localExtra, EXTRA_UNICODE_PATH);
   if (!f || f.data.length < 5 || f.data[0] !== 1) return e.name;
   const crc = new DataView(f.data.buffer, f.data.byteOffset, 5).getUint32(1, true);
   if (crc !== crc32(e.name)) return e.name;
   return Uint8Array.from(f.data.subarray(5));
+}
+
+/** The first field with this id (a loop, not find() with a closure: it runs per member). */
+function findExtra(fields: readonly ExtraField[], id: number): ExtraField | undefined {
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.id === id) return fields[i];
+  return undefined;
 }
 
 function baseName(path: string): string {
@@ -100,6 +120,11 @@ class ZipNormalizer {
   /** Change records of dropped extra fields, by field id. */
   private readonly extraRecords = new Map<number, { count: number }>();
   private readonly digests = new Map<string, RecordDigest>();
+  /** The DOS time of every entry (and of `.clj` ones) when --clamp is off. */
+  private dos: { date: number; time: number } | undefined;
+  private dosClj: { date: number; time: number } | undefined;
+  /** The Tally records header() counts into, made when first needed. */
+  private readonly headerRecords: { time?: { count: number }; mode?: { count: number }; internal?: { count: number }; version?: { count: number }; descriptor?: { count: number } } = {};
   private flavor: Flavor = 'zip';
   private signed = false;
   private alignAll = 0;
@@ -111,7 +136,7 @@ class ZipNormalizer {
   private readonly data: WindowReader;
   private smallProbeInflater: HeadInflater | undefined;
   /** Extension -> first enabled handler listing it (the engine's fallback when no content matches). */
-  private byExtension = new Map<string, Handler>();
+  private byExtension: ReadonlyMap<string, Handler> = new Map();
   private handlers: readonly Handler[] = [];
 
   constructor(
@@ -140,9 +165,9 @@ class ZipNormalizer {
   async run(): Promise<HandlerResult> {
     const { input, ctx } = this;
     const arc = await readArchive(input, ctx.options.limits);
-    const all = await registry();
-    this.handlers = all.filter((h) => ctx.options.formats.includes(h.name));
-    for (const h of this.handlers) for (const x of h.extensions) if (!this.byExtension.has(x)) this.byExtension.set(x, h);
+    const enabled = enabledHandlers(await registry(), ctx.options.formats);
+    this.handlers = enabled.handlers;
+    this.byExtension = enabled.byExtension;
     const prefix = arc.prefixLength ? Uint8Array.from(await input.read(0, arc.prefixLength)) : new Uint8Array(0);
     this.flavor = flavorOf(baseName(ctx.path), prefix, arc.entries, arc.signingBlock);
 
@@ -180,7 +205,9 @@ class ZipNormalizer {
     await writer.raw(prefix);
     for (let i = 0; i < ordered.length; i++) {
       const e = ordered[i]!;
-      ctx.checkDeadline?.();
+      // Every 16 members (issue 20: a clock read per member of an archive of tiny ones); every
+      // read and write of the file checks it too.
+      if ((i & 15) === 0) ctx.checkDeadline?.();
       const name = e.name;
       const { kind, external } = kindAndMode(e);
       if (this.plainlyRaw(e, kind)) {
@@ -230,7 +257,7 @@ class ZipNormalizer {
     if (jarLike && isManifest(e.name)) {
       const text = await this.text(e);
       if (text === undefined) return { kind: 'raw' };
-      const r = cleanManifest(Buffer.from(text).toString('latin1'));
+      const r = cleanManifest(Buffer.from(text.buffer, text.byteOffset, text.length).toString('latin1'));
       if (!r.removed.length) return { kind: 'raw' };
       for (const h of r.removed) this.changes.add('metadata', `MANIFEST.MF header ${h} removed`);
       return { kind: 'new', plain: new BufferSource(Buffer.from(r.text, 'latin1')), why: 'manifest' };
@@ -340,20 +367,36 @@ class ZipNormalizer {
   /** Canonical header fields of an entry (sizes and CRC aside), counting what changes. */
   private header(e: Entry, name: Uint8Array, kind: Kind, external: number, crc: number, compressedSize: number, uncompressedSize: number): OutEntry {
     const clj = e.displayName.endsWith('.clj');
-    const dos = canonicalDosTime(e, this.ctx.options, clj);
+    // Without --clamp the time depends on nothing of the entry but `clj`: computed once.
+    const options = this.ctx.options;
+    const dos = options.clamp
+      ? canonicalDosTime(e, options, clj)
+      : clj
+        ? (this.dosClj ??= canonicalDosTime(e, options, true))
+        : (this.dos ??= canonicalDosTime(e, options, false));
     const flags = canonicalFlags(name, e.comment, e.flags);
     const needed = versionNeeded(e, kind);
     const align = e.method === METHOD_STORED && this.alignAll ? (e.displayName.endsWith('.so') ? this.alignSo : this.alignAll) : 0;
+    // Counted through records made at first use (the order of the report), not add(): no key
+    // string per member (issue 20).
     const ch = this.changes;
-    if (dos.date !== e.date || dos.time !== e.time) ch.add('timestamp', 'DOS date/time');
-    if (external !== e.externalAttributes) ch.add('mode', 'external attributes (file type and mode)');
-    if (e.internalAttributes !== 0) ch.add('header', 'internal attributes cleared');
+    const r = this.headerRecords;
+    if (dos.date !== e.date || dos.time !== e.time) (r.time ??= ch.record('timestamp', 'DOS date/time')).count++;
+    if (external !== e.externalAttributes) (r.mode ??= ch.record('mode', 'external attributes (file type and mode)')).count++;
+    if (e.internalAttributes !== 0) (r.internal ??= ch.record('header', 'internal attributes cleared')).count++;
     if (flags !== (e.flags & ~0x0008) || (e.versionMadeBy !== VERSION_MADE_BY) || needed !== e.versionNeeded) {
-      ch.add('header', 'version made by/needed and flags');
+      (r.version ??= ch.record('header', 'version made by/needed and flags')).count++;
     }
-    if (e.descriptorLength || e.flags & 0x0008) ch.add('layout', 'data descriptor removed');
-    for (const f of e.localExtra) this.droppedExtra(f.id);
-    for (const f of e.centralExtra) if (!e.localExtra.some((l) => l.id === f.id)) this.droppedExtra(f.id);
+    if (e.descriptorLength || e.flags & 0x0008) (r.descriptor ??= ch.record('layout', 'data descriptor removed')).count++;
+    const local = e.localExtra;
+    const central = e.centralExtra;
+    for (let i = 0; i < local.length; i++) this.droppedExtra(local[i]!.id);
+    for (let i = 0; i < central.length; i++) {
+      const id = central[i]!.id;
+      let inLocal = false;
+      for (let j = 0; j < local.length && !inLocal; j++) inLocal = local[j]!.id === id;
+      if (!inLocal) this.droppedExtra(id);
+    }
     return {
       name,
       comment: e.comment,

@@ -22,8 +22,9 @@ import {
   ZIP64_LOCATOR_SIZE,
   decodeCentralAt,
   decodeDescriptor,
+  decodeDescriptorAt,
   decodeEocd,
-  decodeExtra,
+  decodeExtraAt,
   decodeLocalAt,
   decodeZip64Eocd,
   decodeZip64Extra,
@@ -84,6 +85,8 @@ export interface Archive {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+const NO_BYTES = new Uint8Array(0);
+const NO_FIELDS: readonly ExtraField[] = [];
 
 export function displayName(name: Uint8Array): string {
   return decoder.decode(name);
@@ -168,11 +171,11 @@ export async function readArchive(src: Source, limits: Limits): Promise<Archive>
     const end = nameAt + h.nameLength + h.extraLength + h.commentLength;
     if (end > cdSize) throw new FormatError(`truncated central directory entry at offset ${cdStart + p}`);
     const name = cdBytes.subarray(nameAt, nameAt + h.nameLength);
-    const extraBytes = cdBytes.subarray(nameAt + h.nameLength, nameAt + h.nameLength + h.extraLength);
-    const entryComment = cdBytes.subarray(nameAt + h.nameLength + h.extraLength, end);
+    const extraAt = nameAt + h.nameLength;
+    const entryComment = h.commentLength ? cdBytes.subarray(extraAt + h.extraLength, end) : NO_BYTES;
     p = end;
     const dn = displayName(name);
-    const extra = decodeExtra(extraBytes, `extra field of ${dn}`);
+    const extra = decodeExtraAt(cdBytes, extraAt, extraAt + h.extraLength, 'extra field of ', dn);
     let { compressedSize, uncompressedSize, localOffset, diskStart } = h;
     if (compressedSize === U32_MAX || uncompressedSize === U32_MAX || localOffset === U32_MAX || diskStart === U16_MAX) {
       const f = extra.find((x) => x.id === EXTRA_ZIP64);
@@ -236,6 +239,7 @@ async function hasSigningBlock(src: Source, cdStart: number): Promise<boolean> {
 async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: Limits): Promise<void> {
   const byOffset = [...list].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
   const win = new WindowReader(src);
+  const inMemory = src instanceof BufferSource;
   let prevEnd = 0;
   let prevName = '';
   for (const e of byOffset) {
@@ -255,14 +259,21 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
     if (h.nameLength !== e.name.length) throw new FormatError(`${dn}: local header name differs from the central directory`);
     const varLen = h.nameLength + h.extraLength;
     if (e.localOffset + LOCAL_SIZE + varLen > cdStart) throw new FormatError(`${dn}: local header at ${e.localOffset} runs into the central directory`);
-    const vars = win.peek(e.localOffset + LOCAL_SIZE, varLen) ?? (await win.read(e.localOffset + LOCAL_SIZE, varLen));
+    // Name and extra fields read where the window holds them (no view per member).
+    const held = win.held(e.localOffset + LOCAL_SIZE, varLen);
+    const vars = held >= 0 ? win.bytes : await win.read(e.localOffset + LOCAL_SIZE, varLen);
+    const v0 = held >= 0 ? held : 0;
+    const name = e.name;
     for (let i = 0; i < h.nameLength; i++) {
-      if (vars[i] !== e.name[i]) throw new FormatError(`${dn}: local header name differs from the central directory`);
+      if (vars[v0 + i] !== name[i]) throw new FormatError(`${dn}: local header name differs from the central directory`);
     }
     // Kept with the entry: a view when the archive is in memory anyway, else a copy (a view
     // would keep its whole read window alive).
-    const extraBytes = src instanceof BufferSource ? vars.subarray(h.nameLength) : vars.slice(h.nameLength);
-    const localExtra = h.extraLength ? decodeExtra(extraBytes, `local extra field of ${dn}`) : [];
+    const localExtra = !h.extraLength
+      ? NO_FIELDS
+      : inMemory
+        ? decodeExtraAt(vars, v0 + h.nameLength, v0 + varLen, 'local extra field of ', dn)
+        : decodeExtraAt(vars.slice(v0 + h.nameLength, v0 + varLen), 0, h.extraLength, 'local extra field of ', dn);
     if ((h.flags & FLAG_DESCRIPTOR) === 0) {
       let cs = h.compressedSize;
       let us = h.uncompressedSize;
@@ -294,8 +305,8 @@ async function checkLocals(src: Source, list: Entry[], cdStart: number, limits: 
     }
     if (e.flags & FLAG_DESCRIPTOR) {
       const want = Math.max(0, Math.min(24, cdStart - dataEnd, win.size - dataEnd));
-      const room = win.peek(dataEnd, want) ?? (await win.readUpTo(dataEnd, want));
-      const d = decodeDescriptor(room, e);
+      const at = win.held(dataEnd, want);
+      const d = at >= 0 ? decodeDescriptorAt(win.view, at, want, e) : decodeDescriptor(await win.readUpTo(dataEnd, want), e);
       if (!d) throw new FormatError(`${dn}: data descriptor missing or disagrees with the central directory`);
       e.descriptorLength = d.length;
     }

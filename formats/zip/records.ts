@@ -320,18 +320,29 @@ class LazyExtra implements ExtraField {
 }
 
 export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
+  return [...decodeExtraAt(b, 0, b.length, what)];
+}
+
+const NO_FIELDS: readonly ExtraField[] = Object.freeze([]);
+
+/**
+ * decodeExtra over `block[start, end)` without a view of it (per member, issue 20); `prefix` +
+ * `name` make the error's subject ("extra field of " + member) only when there is an error.
+ */
+export function decodeExtraAt(block: Uint8Array, start: number, end: number, what: string, name = ''): readonly ExtraField[] {
+  if (start === end) return NO_FIELDS;
   const out: ExtraField[] = [];
-  let i = 0;
-  while (i < b.length) {
+  let i = start;
+  while (i < end) {
     // Some writers (old zipalign) pad the extra block with 1-3 zero bytes: ignore a zero tail.
-    if (b.length - i < 4) {
-      if (b.subarray(i).every((x) => x === 0)) break;
-      throw new FormatError(`truncated ${what}: ${b.length - i} stray bytes`);
+    if (end - i < 4) {
+      if (block.subarray(i, end).every((x) => x === 0)) break;
+      throw new FormatError(`truncated ${what}${name}: ${end - i} stray bytes`);
     }
-    const id = b[i]! | (b[i + 1]! << 8);
-    const len = b[i + 2]! | (b[i + 3]! << 8);
-    if (i + 4 + len > b.length) throw new FormatError(`${what} 0x${id.toString(16).padStart(4, '0')} overruns its block`);
-    out.push(new LazyExtra(id, b, i + 4, len));
+    const id = block[i]! | (block[i + 1]! << 8);
+    const len = block[i + 2]! | (block[i + 3]! << 8);
+    if (i + 4 + len > end) throw new FormatError(`${what}${name} 0x${id.toString(16).padStart(4, '0')} overruns its block`);
+    out.push(new LazyExtra(id, block, i + 4, len));
     i += 4 + len;
   }
   return out;
@@ -411,16 +422,23 @@ export interface DataDescriptor {
  * the central directory's values, which decide between the four possible layouts.
  */
 export function decodeDescriptor(b: Uint8Array, expect: { crc: number; compressedSize: number; uncompressedSize: number }): DataDescriptor | undefined {
-  const v = view(b);
-  for (const signed of [true, false]) {
+  return decodeDescriptorAt(view(b), 0, b.length, expect);
+}
+
+/** decodeDescriptor over the `n` bytes at `off` of `v` (a read window: no view, no array per member). */
+export function decodeDescriptorAt(v: DataView, off: number, n: number, expect: { crc: number; compressedSize: number; uncompressedSize: number }): DataDescriptor | undefined {
+  // Signed first, then unsigned; 32-bit sizes before 64-bit ones.
+  for (let s = 0; s < 2; s++) {
+    const signed = s === 0;
     const base = signed ? 4 : 0;
-    if (signed && (b.length < 4 || v.getUint32(0, true) !== SIG_DESCRIPTOR)) continue;
-    for (const wide of [false, true]) {
+    if (signed && (n < 4 || v.getUint32(off, true) !== SIG_DESCRIPTOR)) continue;
+    for (let w = 0; w < 2; w++) {
+      const wide = w === 1;
       const len = base + (wide ? 20 : 12);
-      if (b.length < len) continue;
-      const crc = v.getUint32(base, true);
-      const cs = wide ? Number(v.getBigUint64(base + 4, true)) : v.getUint32(base + 4, true);
-      const us = wide ? Number(v.getBigUint64(base + 12, true)) : v.getUint32(base + 8, true);
+      if (n < len) continue;
+      const crc = v.getUint32(off + base, true);
+      const cs = wide ? Number(v.getBigUint64(off + base + 4, true)) : v.getUint32(off + base + 4, true);
+      const us = wide ? Number(v.getBigUint64(off + base + 12, true)) : v.getUint32(off + base + 8, true);
       if (crc === expect.crc && cs === expect.compressedSize && us === expect.uncompressedSize) {
         return { crc, compressedSize: cs, uncompressedSize: us, length: len };
       }

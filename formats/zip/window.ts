@@ -40,6 +40,10 @@ export class WindowReader implements Source {
     const rel = offset - this.start;
     return rel >= 0 && rel + length <= this.buf.length ? rel : -1;
   }
+  /** The current window's bytes (read them at held()'s offsets; valid until the next read). */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
   /** The current window as a DataView. */
   get view(): DataView {
     return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));

@@ -45,12 +45,27 @@ export interface OutEntry {
   readonly align: number;
 }
 
-/** A flush of up to this many bytes is handed over as a copy (the 256 KiB buffer is kept). */
-const SMALL_FLUSH = 16 * 1024;
+const OUT_BYTES = 256 * 1024;
+const CENTRAL_BYTES = 64 * 1024;
+/**
+ * Buffers of finished writers, for the next archive (issue 20: a fresh zeroed 256 KiB buffer per
+ * archive and per flush was a tenth of the CPU of a tree of small jars). A sink never keeps a
+ * chunk it was given once write() resolves (Sink.write), so a buffer is reused as soon as it is
+ * flushed. A few are kept: nested archives are written while their parent's writer is open.
+ */
+const freeOut: Uint8Array[] = [];
+const freeCentral: Uint8Array[] = [];
+const POOL_MAX = 4;
+function take(pool: Uint8Array[], size: number): Uint8Array {
+  return pool.pop() ?? new Uint8Array(size);
+}
+function give(pool: Uint8Array[], b: Uint8Array, size: number): void {
+  if (b.length === size && pool.length < POOL_MAX) pool.push(b);
+}
 
 /** Batches small writes into bounded chunks and tracks the output position. */
 export class OutBuffer {
-  private buf = new Uint8Array(256 * 1024);
+  private buf = take(freeOut, OUT_BYTES);
   private dv = new DataView(this.buf.buffer);
   private fill = 0;
   private flushed = 0;
@@ -120,25 +135,23 @@ export class OutBuffer {
   }
   async flush(): Promise<void> {
     if (this.fill === 0) return;
-    // The sink may keep the chunk: hand it the used part and start a fresh buffer; a small
-    // part (a flush before Sink.copyInput) goes as a copy and the buffer is kept.
-    if (this.fill <= SMALL_FLUSH) {
-      await this.sink.write(this.buf.slice(0, this.fill));
-      this.flushed += this.fill;
-      this.fill = 0;
-      return;
-    }
+    // The sink does not keep the chunk once write() resolves (Sink.write): the buffer is reused.
     await this.sink.write(this.buf.subarray(0, this.fill));
     this.flushed += this.fill;
-    this.buf = new Uint8Array(this.buf.length);
-    this.dv = new DataView(this.buf.buffer);
     this.fill = 0;
+  }
+  /** Done (everything flushed): the buffer goes back to the pool; the OutBuffer is not used again. */
+  release(): void {
+    if (this.fill !== 0) return;
+    give(freeOut, this.buf, OUT_BYTES);
+    this.buf = new Uint8Array(0);
+    this.dv = new DataView(this.buf.buffer);
   }
 }
 
 /** A growable byte buffer (the central directory while entries are written). */
 class ByteList {
-  bytes = new Uint8Array(64 * 1024);
+  bytes = take(freeCentral, CENTRAL_BYTES);
   view = new DataView(this.bytes.buffer);
   length = 0;
   /** Make room for n more bytes; returns the offset to write at. */
@@ -258,7 +271,8 @@ export class ZipWriter {
     const cdOffset = this.out.position;
     const cdSize = this.central.length;
     for (let i = 0; i < cdSize; i += CHUNK) await this.out.write(this.central.bytes.subarray(i, Math.min(cdSize, i + CHUNK)));
-    this.central = new ByteList();
+    give(freeCentral, this.central.bytes, CENTRAL_BYTES);
+    this.central.bytes = new Uint8Array(0);
     const need64 = this.count >= U16_MAX || cdSize >= U32_MAX || cdOffset >= U32_MAX;
     if (need64) {
       const at = this.out.position;
@@ -291,5 +305,6 @@ export class ZipWriter {
     );
     await this.out.write(comment);
     await this.out.flush();
+    this.out.release();
   }
 }
