@@ -1,0 +1,103 @@
+// Filter mode (`detnorm - < IN > OUT`), shared by the command line's main path (src/cli.ts) and
+// its fast path (src/filter-main.ts, which loads neither commander nor the tree and pool modules:
+// start-up, issue 20). Without -o the job runs on this (the main) thread; with -o in a worker
+// thread the caller starts (src/cli.ts: the pool), so this module does not import the pool.
+import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
+import { HANDLERS } from '../formats/index.js';
+import { Printer, usage, type CliOpts } from './cli-options.js';
+import { deadlineFailure } from './errors.js';
+import { normalizeFileJob, type FileJob } from './normalize-file.js';
+import type { FileReport } from './report.js';
+import { resolveOptions, type NormalizeOptions } from './resolve-options.js';
+import { SpillDir } from './spill-dir.js';
+import { Watchdog, graceFor } from './watchdog.js';
+import { resolveOutputPath } from './write.js';
+
+/** One job in a worker thread, started before stdin is read (it boots meanwhile). */
+export interface OneJobWorker {
+  run(job: FileJob): Promise<FileReport>;
+  close(): Promise<void>;
+}
+export type StartWorker = (deadlineMs: number) => OneJobWorker;
+
+/** Copy a file to stdout, waiting for the pipe to drain (memory stays bounded). */
+async function toStdout(path: string): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    if (!process.stdout.write(chunk as Buffer)) await new Promise<void>((r) => process.stdout.once('drain', r));
+  }
+  await new Promise<void>((res, rej) => process.stdout.write('', (e) => (e ? rej(e) : res())));
+}
+
+/**
+ * Filter mode. Stdin is copied to a private spill file (formats need random access; nothing is
+ * held in memory), normalized into a temp file (then copied to stdout) or, with -o OUT, into OUT
+ * through a temp file and a rename like every other write. Without -o the job runs on the main
+ * thread (no worker thread to boot and load the handlers into: start-up, issue 20), the same
+ * handler code as a worker's, with src/watchdog.ts as the deadline's backstop; with -o it runs in
+ * a worker like any file (the watchdog does not take over a half-written OUT).
+ */
+export async function runStdin(o: CliOpts, lib: NormalizeOptions, startWorker?: StartWorker): Promise<number> {
+  if (!o.check && !o.output && process.stdout.isTTY && !o.force) {
+    // As gzip does: binary data on a terminal helps nobody and can upset it.
+    process.stderr.write('detnorm: not writing binary data to a terminal: redirect stdout (detnorm - < IN > OUT), or use -f to force\n');
+    return 2;
+  }
+  let target: string | undefined;
+  if (o.output && !o.check) {
+    try {
+      target = resolveOutputPath(o.output, o.stdinName);
+    } catch (e) {
+      return usage((e as Error).message);
+    }
+  }
+  const dir = new SpillDir();
+  const err = (l: string) => process.stderr.write(l + '\n');
+  const options = resolveOptions(lib);
+  const deadlineMs = options.limits.deadlineMs ?? 0;
+  // stdout carries the data: reports go to stderr (JSON too).
+  const printer = (sink: (l: string) => void) => new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : sink, sink);
+  const input = dir.newFile();
+  const onMain = !o.output;
+  // Started first: a worker thread (or the watchdog) loads while stdin is copied.
+  if (!onMain && !startWorker) throw new Error('filter mode with -o needs a worker thread');
+  const pool = onMain ? undefined : startWorker!(deadlineMs);
+  let watchdog: Watchdog | undefined;
+  if (onMain && deadlineMs > 0) {
+    // What the worker path reports for a file past its deadline, said by the watchdog.
+    const lines: string[] = [];
+    printer((l) => lines.push(l)).report({ path: '-', status: 'error', changes: [], notices: [], reason: deadlineFailure(deadlineMs).message });
+    watchdog = new Watchdog({ deadlineMs, graceMs: graceFor(deadlineMs), ...(o.check ? {} : { input }), lines });
+  }
+  try {
+    const fd = openSync(input, 'w', 0o600);
+    try {
+      for await (const c of process.stdin) {
+        const b = c as Buffer;
+        for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+      }
+    } catch (e) {
+      err(`detnorm: -: cannot keep stdin in a temp file: ${(e as Error).message}`);
+      return 3;
+    } finally {
+      closeSync(fd);
+    }
+    const out = target ?? (o.check ? undefined : dir.newFile());
+    const job: FileJob = { path: input, options, name: o.stdinName ?? '-', reportPath: '-', ...(o.check ? { check: true } : {}), ...(out ? { output: out } : {}) };
+    let r: FileReport;
+    if (pool) r = await pool.run(job);
+    else {
+      watchdog?.start();
+      r = await normalizeFileJob(job, HANDLERS);
+      // Past the deadline the watchdog owns the outcome and is ending the process.
+      if (watchdog && !watchdog.finish()) await new Promise<never>(() => {});
+    }
+    printer(err).report(r);
+    if (!o.check && !target) await toStdout(out && existsSync(out) ? out : input);
+    if (r.status === 'error') return 3;
+    return o.check && r.status === 'changed' ? 1 : 0;
+  } finally {
+    watchdog?.finish();
+    await pool?.close();
+    dir.remove();
+  }
+}
