@@ -2,7 +2,7 @@
 // its fast path (src/filter-main.ts, which loads neither commander nor the tree and pool modules:
 // start-up, issue 20). Without -o the job runs on this (the main) thread; with -o in a worker
 // thread the caller starts (src/cli.ts: the pool), so this module does not import the pool.
-import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { HANDLERS } from '../formats/index.js';
 import { Printer, usage, type CliOpts } from './cli-options.js';
 import { deadlineFailure } from './errors.js';
@@ -26,6 +26,31 @@ async function toStdout(path: string): Promise<void> {
     if (!process.stdout.write(chunk as Buffer)) await new Promise<void>((r) => process.stdout.once('drain', r));
   }
   await new Promise<void>((res, rej) => process.stdout.write('', (e) => (e ? rej(e) : res())));
+}
+
+/** Write `b` whole to fd. */
+function writeAll(fd: number, b: Uint8Array, n: number): void {
+  for (let done = 0; done < n; ) done += writeSync(fd, b, done, n - done);
+}
+
+/**
+ * Copy stdin to fd, 1 MiB at a time. Read synchronously (no stream machinery to set up: start-up,
+ * issue 20) while stdin allows it; a non-blocking pipe (EAGAIN) is read as a stream from there on.
+ */
+async function copyStdin(fd: number): Promise<void> {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      for await (const c of process.stdin) writeAll(fd, c as Buffer, (c as Buffer).length);
+      return;
+    }
+    if (n === 0) return;
+    writeAll(fd, buf, n);
+  }
 }
 
 /**
@@ -58,23 +83,14 @@ export async function runStdin(o: CliOpts, lib: NormalizeOptions, startWorker?: 
   const printer = (sink: (l: string) => void) => new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : sink, sink);
   const input = dir.newFile();
   const onMain = !o.output;
-  // Started first: a worker thread (or the watchdog) loads while stdin is copied.
+  // Started first: a worker thread loads while stdin is copied.
   if (!onMain && !startWorker) throw new Error('filter mode with -o needs a worker thread');
   const pool = onMain ? undefined : startWorker!(deadlineMs);
   let watchdog: Watchdog | undefined;
-  if (onMain && deadlineMs > 0) {
-    // What the worker path reports for a file past its deadline, said by the watchdog.
-    const lines: string[] = [];
-    printer((l) => lines.push(l)).report({ path: '-', status: 'error', changes: [], notices: [], reason: deadlineFailure(deadlineMs).message });
-    watchdog = new Watchdog({ deadlineMs, graceMs: graceFor(deadlineMs), ...(o.check ? {} : { input }), lines });
-  }
   try {
     const fd = openSync(input, 'w', 0o600);
     try {
-      for await (const c of process.stdin) {
-        const b = c as Buffer;
-        for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
-      }
+      await copyStdin(fd);
     } catch (e) {
       err(`detnorm: -: cannot keep stdin in a temp file: ${(e as Error).message}`);
       return 3;
@@ -86,6 +102,15 @@ export async function runStdin(o: CliOpts, lib: NormalizeOptions, startWorker?: 
     let r: FileReport;
     if (pool) r = await pool.run(job);
     else {
+      if (deadlineMs > 0) {
+        // Started here, just before the handler (not while stdin is read): a job done before the
+        // thread has booted ends it half-way (start-up, issue 20). It needs nothing from this
+        // thread to boot, so a handler stuck in a loop from its first instruction is still ended.
+        // What the worker path reports for a file past its deadline, said by the watchdog.
+        const lines: string[] = [];
+        printer((l) => lines.push(l)).report({ path: '-', status: 'error', changes: [], notices: [], reason: deadlineFailure(deadlineMs).message });
+        watchdog = new Watchdog({ deadlineMs, graceMs: graceFor(deadlineMs), ...(o.check ? {} : { input }), lines });
+      }
       watchdog?.start();
       r = await normalizeFileJob(job, HANDLERS);
       // Past the deadline the watchdog owns the outcome and is ending the process.
