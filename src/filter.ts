@@ -21,11 +21,41 @@ export interface OneJobWorker {
 export type StartWorker = (deadlineMs: number) => OneJobWorker;
 
 /** Copy a file to stdout, waiting for the pipe to drain (memory stays bounded). */
-async function toStdout(path: string): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+async function streamToStdout(path: string, start: number): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, start })) {
     if (!process.stdout.write(chunk as Buffer)) await new Promise<void>((r) => process.stdout.once('drain', r));
   }
   await new Promise<void>((res, rej) => process.stdout.write('', (e) => (e ? rej(e) : res())));
+}
+
+/**
+ * Copy a file to stdout, 1 MiB at a time, with plain writes to fd 1 (no stream to set up:
+ * start-up, issue 20); a non-blocking stdout that is full (EAGAIN) gets the rest through
+ * process.stdout, which waits for it to drain. A closed pipe ends the run as src/run-process.ts
+ * does for the stream.
+ */
+async function toStdout(path: string): Promise<void> {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  try {
+    for (let at = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, at);
+      if (n === 0) return;
+      let done = 0;
+      try {
+        while (done < n) done += writeSync(1, buf, done, n - done);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        if (code !== 'EAGAIN') throw e;
+        await streamToStdout(path, at + done);
+        return;
+      }
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Write `b` whole to fd. */
