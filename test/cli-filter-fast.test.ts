@@ -2,7 +2,7 @@
 // src/filter-main.ts (no commander, no tree or pool modules). It parses only what it parses
 // exactly as commander does and hands anything else to the full command line; either way the
 // output bytes, the report text and the exit status are the full path's.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFilterArgs } from '../src/filter-main.js';
@@ -116,6 +116,43 @@ describe('the fast path gives the full path\'s bytes, report and exit status', (
     const r = same(['-T', 'soon', '-'], 'corpus/zip/jar-cf.jar');
     expect(r.status).toBe(2);
     expect(r.err).toMatch(/timestamp/);
+  });
+});
+
+const BIG = 'corpus/peers/add-determinism/libHSbase-compat-batteries-0.12.3-EvvecFThiaEAGWq5U5Tpi9.a';
+
+/** The fast path with stdin written in two pieces, 300 ms apart, and stdout read only after 300 ms. */
+function slowPipes(args: string[], input: Buffer): Promise<{ status: number | null; out: Buffer; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [FAST, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.pause();
+    setTimeout(() => {
+      p.stdout.on('data', (c: Buffer) => out.push(c));
+      p.stdout.resume();
+    }, 600);
+    p.stderr.on('data', (c: Buffer) => err.push(c));
+    p.stdin.write(input.subarray(0, 1000));
+    setTimeout(() => p.stdin.end(input.subarray(1000)), 300);
+    p.on('close', (status) => resolve({ status, out: Buffer.concat(out), err: Buffer.concat(err).toString() }));
+  });
+}
+
+describe('stdin and stdout as pipes that make the reader or the writer wait (read and written without streams until then)', () => {
+  it('stdin arriving in pieces, a result larger than the pipe read late: the full path\'s bytes', async () => {
+    const input = readFileSync(`${ROOT}${BIG}`);
+    const r = await slowPipes(['-v', '-'], input);
+    const full = run(FULL, ['-v', '-'], input);
+    expect(r.err).toBe(full.err);
+    expect(r.status).toBe(full.status);
+    expect(r.out.length).toBeGreaterThan(1 << 17);
+    expect(Buffer.compare(r.out, full.out)).toBe(0);
+  });
+  it('stdout closed early (| head -c): exit 0, no stack trace', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${FAST}" -q - < "${ROOT}${BIG}" | head -c 10 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('0');
+    expect(r.stderr).toBe('');
   });
 });
 
