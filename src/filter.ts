@@ -113,10 +113,17 @@ export async function runStdin(o: CliOpts, lib: NormalizeOptions, startWorker?: 
   const printer = (sink: (l: string) => void) => new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : sink, sink);
   const input = dir.newFile();
   const onMain = !o.output;
-  // Started first: a worker thread loads while stdin is copied.
+  // Started first: a worker thread (or the watchdog) loads while stdin is copied.
   if (!onMain && !startWorker) throw new Error('filter mode with -o needs a worker thread');
   const pool = onMain ? undefined : startWorker!(deadlineMs);
   let watchdog: Watchdog | undefined;
+  if (onMain && deadlineMs > 0) {
+    // Started before stdin is read: the thread boots while stdin arrives. What the worker path
+    // reports for a file past its deadline, said by the watchdog.
+    const lines: string[] = [];
+    printer((l) => lines.push(l)).report({ path: '-', status: 'error', changes: [], notices: [], reason: deadlineFailure(deadlineMs).message });
+    watchdog = new Watchdog({ deadlineMs, graceMs: graceFor(deadlineMs), ...(o.check ? {} : { input }), lines });
+  }
   try {
     const fd = openSync(input, 'w', 0o600);
     try {
@@ -132,15 +139,6 @@ export async function runStdin(o: CliOpts, lib: NormalizeOptions, startWorker?: 
     let r: FileReport;
     if (pool) r = await pool.run(job);
     else {
-      if (deadlineMs > 0) {
-        // Started here, just before the handler (not while stdin is read): a job done before the
-        // thread has booted ends it half-way (start-up, issue 20). It needs nothing from this
-        // thread to boot, so a handler stuck in a loop from its first instruction is still ended.
-        // What the worker path reports for a file past its deadline, said by the watchdog.
-        const lines: string[] = [];
-        printer((l) => lines.push(l)).report({ path: '-', status: 'error', changes: [], notices: [], reason: deadlineFailure(deadlineMs).message });
-        watchdog = new Watchdog({ deadlineMs, graceMs: graceFor(deadlineMs), ...(o.check ? {} : { input }), lines });
-      }
       watchdog?.start();
       r = await normalizeFileJob(job, HANDLERS);
       // Past the deadline the watchdog owns the outcome and is ending the process.
