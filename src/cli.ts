@@ -1,20 +1,20 @@
 #!/usr/bin/env node
 // The detnorm command line, built on the library API (src/api.ts).
-import { closeSync, createReadStream, existsSync, lstatSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { exitCodeFor, listFormats, normalizeBuffer, normalizeFile, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
-import { identityOf, normalizeFileJob, type FileJob } from './normalize-file.js';
-import { HANDLERS } from '../formats/index.js';
-import { deadlineFailure } from './errors.js';
-import { Watchdog, graceFor } from './watchdog.js';
+import { exitCodeFor, listFormats, normalizeTree, resolveOptions, type NormalizeOptions } from './api.js';
+import { identityOf, type FileJob } from './normalize-file.js';
 import { WorkerPool, abortAllPools, defaultJobs, effectiveJobs } from './pool.js';
-import { SpillDir, reapStaleSpillDirs, removeOwnSpillDirs } from './spill-dir.js';
+import { reapStaleSpillDirs } from './spill-dir.js';
 import { resolveOutputPath } from './write.js';
-import { changeKinds, describeChange, toJson, type FileReport } from './report.js';
-import { parseEpoch } from './time.js';
+import type { FileReport } from './report.js';
+import { ArgError, OCI_OWNERS_CHOICES, PE_TIMESTAMP_CHOICES, PYC_INVALIDATION_CHOICES, Printer, UsageError, collect as collectArg, deadlineArg as deadlineValue, epochArg as epochValue, jobsArg as jobsValue, layersArg as layersValue, libraryOptions, usage, type CliOpts } from './cli-options.js';
+import { runStdin, type StartWorker } from './filter.js';
 import { ArgFileError, expandArgFiles } from './argfile.js';
-import { enableCompileCache } from './compile-cache.js';
+import { runProcess } from './run-process.js';
+
+export { UsageError, libraryOptions, Printer, type CliOpts } from './cli-options.js';
 
 declare const __DETNORM_VERSION__: string | undefined;
 /** The bundle's version, else package.json's: two levels up from lib/src/cli.js, one from src/cli.ts. */
@@ -55,61 +55,25 @@ function prefixed(prog: string): (str: string, write: (s: string) => void) => vo
   return (str, write) => write(`${prog}: ${str.replace(/^error: /, '')}`);
 }
 
-export class UsageError extends Error {}
 
-function epochArg(value: string): number {
-  const n = parseEpoch(value);
-  if (n === undefined) throw new InvalidArgumentError('expected whole seconds since 1970-01-01 UTC (e.g. 1700000000)');
-  return n;
-}
 
-function deadlineArg(value: string): number {
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('expected seconds (e.g. 600; 0 for no deadline)');
-  return Math.round(Number(value) * 1000);
-}
 
-function jobsArg(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1024) throw new InvalidArgumentError('expected a number of jobs from 1 to 1024');
-  return Number(value);
+/** The shared option-argument parsers (src/cli-options.ts), with commander's error type. */
+function commanderArg<T, A extends unknown[]>(parse: (value: string, ...rest: A) => T): (value: string, ...rest: A) => T {
+  return (value, ...rest) => {
+    try {
+      return parse(value, ...rest);
+    } catch (e) {
+      if (e instanceof ArgError) throw new InvalidArgumentError(e.message);
+      throw e;
+    }
+  };
 }
-
-function layersArg(value: string): number | string[] {
-  if (/^\d+$/.test(value)) return Number(value);
-  const digests = value.split(',').map((d) => d.trim()).filter(Boolean);
-  if (digests.length && digests.every((d) => /^(sha256:)?[0-9a-f]{64}$/.test(d))) return digests;
-  throw new InvalidArgumentError('expected a number of layers, or layer digests sha256:HEX[,sha256:HEX...]');
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  if (value.indexOf('=') <= 0) throw new InvalidArgumentError('expected OLD=NEW');
-  return [...previous, value];
-}
-
-export interface CliOpts {
-  timestamp?: number;
-  clamp?: boolean;
-  check?: boolean;
-  jobs: number;
-  formats?: string;
-  listFormats?: boolean;
-  mapPath?: string[];
-  output?: string;
-  json?: boolean;
-  summary?: boolean;
-  verbose?: boolean;
-  quiet?: boolean;
-  sortArMembers?: boolean;
-  pycInvalidation?: 'checked-hash' | 'unchecked-hash';
-  stdinName?: string;
-  ociOwners?: 'keep' | 'zero';
-  keepLayers?: number | string[];
-  pycSortSets?: boolean;
-  deadline?: number;
-  force?: boolean;
-  peTimestamp?: 'content' | 'T';
-  rpmBuildhost?: string;
-  progress: boolean;
-}
+const epochArg = commanderArg(epochValue);
+const deadlineArg = commanderArg(deadlineValue);
+const jobsArg = commanderArg(jobsValue);
+const layersArg = commanderArg(layersValue);
+const collect = commanderArg(collectArg);
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -131,11 +95,11 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'list every change and every file, unchanged ones too')
     .option('-q, --quiet', 'print only errors')
     .option('--sort-ar-members', 'ar: sort members by name (for builds whose member order comes from a locale-dependent glob)')
-    .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(['checked-hash', 'unchecked-hash']))
+    .addOption(new Option('--pyc-invalidation <mode>', 'pyc: turn timestamp pycs whose source is present into hash-based pycs').choices(PYC_INVALIDATION_CHOICES))
     .option('--pyc-sort-sets', 'pyc: also sort frozenset constants of Python < 3.11 pycs, whose order follows PYTHONHASHSEED (add-determinism keeps it)')
-    .addOption(new Option('--pe-timestamp <mode>', 'PE images: COFF and debug stamps from a hash of the content, as lld-link /Brepro (content, default), or T (every PE stamp T, or 0 without T)').choices(['content', 'T']))
+    .addOption(new Option('--pe-timestamp <mode>', 'PE images: COFF and debug stamps from a hash of the content, as lld-link /Brepro (content, default), or T (every PE stamp T, or 0 without T)').choices(PE_TIMESTAMP_CHOICES))
     .option('--rpm-buildhost <name>', 'RPM packages: the BUILDHOST to write (default "reproducible")')
-    .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(['keep', 'zero']))
+    .addOption(new Option('--oci-owners <mode>', 'container images: keep the layers\' numeric uid/gid (default) or zero them').choices(OCI_OWNERS_CHOICES))
     .option('--keep-layers <n|digests>', 'container images: leave byte-identical the first N layers, or the layers with these digests (sha256:HEX,...), so a published base keeps its digests', layersArg)
     .option('--stdin-name <name>', 'with "-": a file name to break a detection tie the bytes leave open (e.g. app.jar)')
     .option('-f, --force', 'with "-": write to stdout even when it is a terminal')
@@ -149,80 +113,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Resolve T: the flag wins over SOURCE_DATE_EPOCH; a malformed value of either is a usage error. */
-function resolveTimestamp(flag: number | undefined, env: NodeJS.ProcessEnv): number | undefined {
-  if (flag !== undefined) return flag;
-  const sde = env.SOURCE_DATE_EPOCH;
-  if (sde === undefined || sde === '') return undefined;
-  const n = parseEpoch(sde);
-  if (n === undefined) throw new UsageError(`SOURCE_DATE_EPOCH="${sde}" is not a whole number of seconds`);
-  return n;
-}
 
-export function libraryOptions(o: CliOpts, env: NodeJS.ProcessEnv): NormalizeOptions {
-  const timestamp = resolveTimestamp(o.timestamp, env);
-  if (o.clamp && timestamp === undefined) throw new UsageError('--clamp needs a time: give -T EPOCH or set SOURCE_DATE_EPOCH');
-  const lib: NormalizeOptions = {
-    ...(timestamp !== undefined ? { timestamp } : {}),
-    clamp: Boolean(o.clamp),
-    mapPaths: o.mapPath ?? [],
-    sortArMembers: Boolean(o.sortArMembers),
-    ...(o.pycInvalidation ? { pycInvalidation: o.pycInvalidation } : {}),
-    ...(o.formats ? { formats: o.formats } : {}),
-    ...(o.ociOwners ? { ociOwners: o.ociOwners } : {}),
-    ...(o.pycSortSets ? { pycSortSets: true } : {}),
-    ...(o.peTimestamp ? { peTimestamp: o.peTimestamp } : {}),
-    ...(o.rpmBuildhost !== undefined ? { rpmBuildHost: o.rpmBuildhost } : {}),
-    ...(typeof o.keepLayers === 'number' ? { keepLayers: o.keepLayers } : {}),
-    ...(Array.isArray(o.keepLayers) ? { keepLayerDigests: o.keepLayers } : {}),
-    ...(o.deadline !== undefined ? { deadlineMs: o.deadline } : {}),
-  };
-  try {
-    resolveOptions(lib);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return lib;
-}
-
-function statusWord(r: FileReport): string {
-  if (r.status === 'changed') return r.checked ? 'would change' : 'normalized';
-  if (r.status === 'unchanged') return 'unchanged';
-  if (r.status === 'untouched') return 'left untouched';
-  if (r.status === 'ignored') return `not an artifact${r.reason ? ` (${r.reason})` : ''}`;
-  return 'error';
-}
 
 /** "1 file", "2 files". */
 function count(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export class Printer {
-  constructor(
-    private readonly o: CliOpts,
-    private readonly out: (line: string) => void,
-    private readonly err: (line: string) => void,
-  ) {}
-  report(r: FileReport): void {
-    const o = this.o;
-    if (r.status === 'error') this.err(`detnorm: ${r.path}: ${r.format ?? 'file'}: ${r.reason}`);
-    if (o.json) {
-      this.out(JSON.stringify(toJson(r)));
-      return;
-    }
-    if (r.status === 'untouched' && !o.quiet) this.err(`detnorm: ${r.path}: ${r.format}: left untouched: ${r.reason}`);
-    if (o.quiet) return;
-    if (r.status === 'changed') {
-      this.out(`${r.path}: ${r.format}: ${statusWord(r)} (${changeKinds(r.changes).join(', ')})`);
-      if (o.verbose) for (const c of r.changes) this.out(`  ${describeChange(c)}`);
-      if (r.links?.length) this.out(`  hard links, same bytes: ${r.links.join(', ')}`);
-    } else if (o.verbose && r.status !== 'error') {
-      this.out(`${r.path}: ${r.format ?? '-'}: ${statusWord(r)}`);
-    }
-    if (o.verbose || r.status === 'changed') for (const n of r.notices) this.out(`  note: ${n}`);
-  }
-}
+
+/** Filter mode with -o: the job in a worker thread, started before stdin is read. */
+const startOneWorker: StartWorker = (deadlineMs) => {
+  const pool = new WorkerPool({ threads: 1, deadlineMs });
+  return { run: (job) => runOne(job, pool), close: () => pool.close() };
+};
 
 /**
  * Run one job in a worker thread (so the deadline holds), with the run's options. `pool`: one
@@ -238,86 +141,7 @@ async function runOne(job: FileJob, started?: WorkerPool): Promise<FileReport> {
   }
 }
 
-/** Copy a file to stdout, waiting for the pipe to drain (memory stays bounded). */
-async function toStdout(path: string): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    if (!process.stdout.write(chunk as Buffer)) await new Promise<void>((r) => process.stdout.once('drain', r));
-  }
-  await new Promise<void>((res, rej) => process.stdout.write('', (e) => (e ? rej(e) : res())));
-}
 
-/**
- * Filter mode. Stdin is copied to a private spill file (formats need random access; nothing is
- * held in memory), normalized into a temp file (then copied to stdout) or, with -o OUT, into OUT
- * through a temp file and a rename like every other write. Without -o the job runs on the main
- * thread (no worker thread to boot and load the handlers into: start-up, issue 20), the same
- * handler code as a worker's, with src/watchdog.ts as the deadline's backstop; with -o it runs in
- * a worker like any file (the watchdog does not take over a half-written OUT).
- */
-async function runStdin(o: CliOpts, lib: NormalizeOptions, usage: (m: string) => number): Promise<number> {
-  if (!o.check && !o.output && process.stdout.isTTY && !o.force) {
-    // As gzip does: binary data on a terminal helps nobody and can upset it.
-    process.stderr.write('detnorm: not writing binary data to a terminal: redirect stdout (detnorm - < IN > OUT), or use -f to force\n');
-    return 2;
-  }
-  let target: string | undefined;
-  if (o.output && !o.check) {
-    try {
-      target = resolveOutputPath(o.output, o.stdinName);
-    } catch (e) {
-      return usage((e as Error).message);
-    }
-  }
-  const dir = new SpillDir();
-  const err = (l: string) => process.stderr.write(l + '\n');
-  const options = resolveOptions(lib);
-  const deadlineMs = options.limits.deadlineMs ?? 0;
-  // stdout carries the data: reports go to stderr (JSON too).
-  const printer = (sink: (l: string) => void) => new Printer(o, o.output ? (l) => process.stdout.write(l + '\n') : sink, sink);
-  const input = dir.newFile();
-  const onMain = !o.output;
-  // Started first: a worker thread (or the watchdog) loads while stdin is copied.
-  const pool = onMain ? undefined : new WorkerPool({ threads: 1, deadlineMs });
-  let watchdog: Watchdog | undefined;
-  if (onMain && deadlineMs > 0) {
-    // What the worker path reports for a file past its deadline, said by the watchdog.
-    const lines: string[] = [];
-    printer((l) => lines.push(l)).report({ path: '-', status: 'error', changes: [], notices: [], reason: deadlineFailure(deadlineMs).message });
-    watchdog = new Watchdog({ deadlineMs, graceMs: graceFor(deadlineMs), ...(o.check ? {} : { input }), lines });
-  }
-  try {
-    const fd = openSync(input, 'w', 0o600);
-    try {
-      for await (const c of process.stdin) {
-        const b = c as Buffer;
-        for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
-      }
-    } catch (e) {
-      err(`detnorm: -: cannot keep stdin in a temp file: ${(e as Error).message}`);
-      return 3;
-    } finally {
-      closeSync(fd);
-    }
-    const out = target ?? (o.check ? undefined : dir.newFile());
-    const job: FileJob = { path: input, options, name: o.stdinName ?? '-', reportPath: '-', ...(o.check ? { check: true } : {}), ...(out ? { output: out } : {}) };
-    let r: FileReport;
-    if (pool) r = await runOne(job, pool);
-    else {
-      watchdog?.start();
-      r = await normalizeFileJob(job, HANDLERS);
-      // Past the deadline the watchdog owns the outcome and is ending the process.
-      if (watchdog && !watchdog.finish()) await new Promise<never>(() => {});
-    }
-    printer(err).report(r);
-    if (!o.check && !target) await toStdout(out && existsSync(out) ? out : input);
-    if (r.status === 'error') return 3;
-    return o.check && r.status === 'changed' ? 1 : 0;
-  } finally {
-    watchdog?.finish();
-    await pool?.close();
-    dir.remove();
-  }
-}
 
 function buildDiffProgram(): Command {
   return new Command('detnorm diff')
@@ -330,7 +154,7 @@ function buildDiffProgram(): Command {
     .option('--map-path <OLD=NEW>', 'map a build path (repeatable: give one per build, e.g. /src/a=/build and /src/b=/build)', collect)
     .option('--formats <spec>', 'enable/disable handlers')
     .option('--sort-ar-members', 'ar: sort members by name')
-    .addOption(new Option('--pe-timestamp <mode>', 'PE images: stamps from the content (default) or T').choices(['content', 'T']))
+    .addOption(new Option('--pe-timestamp <mode>', 'PE images: stamps from the content (default) or T').choices(PE_TIMESTAMP_CHOICES))
     .option('--pyc-sort-sets', 'pyc: also sort set constants of Python < 3.11 pycs (PYTHONHASHSEED order)')
     .option('--json', 'print the result as one JSON document (the difference records: kind, field, member, a, b, count, cause, normalized)')
     .option('--summary', 'one line per file: its verdict and the kinds of its differences')
@@ -419,10 +243,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const o = program.opts<CliOpts>();
   const paths = program.args;
-  const usage = (msg: string): number => {
-    process.stderr.write(`detnorm: ${msg}\n(run detnorm --help for usage)\n`);
-    return 2;
-  };
   if (o.listFormats) {
     for (const f of listFormats()) process.stdout.write(`${f.name.padEnd(14)} ${f.description}${f.extensions.length ? `  [${f.extensions.join(' ')}]` : ''}\n`);
     return 0;
@@ -437,7 +257,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (paths.length === 0) return usage('no input: give files, directories, or - for stdin');
   if (paths.includes('-')) {
     if (paths.length > 1) return usage('"-" (stdin) cannot be combined with other paths');
-    return runStdin(o, lib, usage);
+    return runStdin(o, lib, startOneWorker);
   }
   if (o.output) {
     if (paths.length !== 1) return usage('-o/--output takes exactly one input file');
@@ -520,42 +340,7 @@ let started = false;
 export function runMain(): void {
   if (started) return;
   started = true;
-  // Before the worker threads and the lazily imported parts (diff, execlog) are compiled.
-  enableCompileCache();
-  // `detnorm --json dir | head`: a closed pipe ends the output, not with a stack trace.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
-  // SIGINT/SIGTERM: stop the workers (never one that is replacing a file), remove their temp
-  // files and this run's spill directories, and exit as the signal would have.
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`detnorm: ${signal}: stopping; files not finished are left as they were\n`);
-    void abortAllPools()
-      .catch(() => {})
-      .finally(() => {
-        try {
-          removeOwnSpillDirs();
-        } catch {
-          /* best effort */
-        }
-        process.exit(code);
-      });
-  };
-  process.on('SIGINT', () => stop('SIGINT', 130));
-  process.on('SIGTERM', () => stop('SIGTERM', 143));
-  main(process.argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`detnorm: internal error: ${(e as Error).stack ?? e}\n`);
-      process.exitCode = 3;
-    },
-  );
+  runProcess(() => main(process.argv), abortAllPools);
 }
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
