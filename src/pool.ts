@@ -207,7 +207,7 @@ const LOW_WATER = BATCH_FILES / 2;
 /**
  * A run whose files add up to this many bytes starts all its workers at once; a smaller one
  * starts with the worker already running and adds the others only if it still has jobs not sent
- * after SPAWN_AFTER_MS. A worker costs ~0.1 s of CPU to start (its module load) and its own JIT
+ * SPAWN_AFTER_MS after its first job started. A worker costs ~0.1 s of CPU to start (its module load) and its own JIT
  * warm-up of the handlers' code: on the zip tree (bench/zip-bench.mjs) a second worker gains
  * nothing below ~30 MiB of archives. Only when workers start depends on this, never a result.
  */
@@ -456,10 +456,25 @@ export class WorkerPool {
       for (const slot of this.slots) feed(slot);
       if (!growing) addWorkers();
       else {
-        grow = setTimeout(() => {
-          if (finished < jobs.length && pending() && !this.closed) addWorkers();
-          else growing = false;
-        }, this.opts.spawnAfterMs ?? SPAWN_AFTER_MS);
+        // The time counts from the first job's start, not the run's: a worker still loading (a
+        // loaded machine) says nothing yet about the run's length. Checked every third of it.
+        const after = this.opts.spawnAfterMs ?? SPAWN_AFTER_MS;
+        let workStart = 0;
+        const check = () => {
+          grow = undefined;
+          if (finished >= jobs.length || !pending() || this.closed) {
+            growing = false;
+            return;
+          }
+          if (!workStart) {
+            const busy = this.slots.find((s) => !s.dead && Atomics.load(s.state, 0) !== 0);
+            if (busy) workStart = busy.started[0]!;
+            else if (finished > 0) workStart = Date.now();
+          }
+          if (workStart && Date.now() - workStart >= after) addWorkers();
+          else grow = setTimeout(check, Math.max(10, after / 3));
+        };
+        grow = setTimeout(check, Math.max(10, after / 3));
       }
       await all;
       return keep ? (results as FileReport[]) : [];

@@ -192,7 +192,7 @@ describe('workers started at once or only when a run lasts (SPAWN_BYTES) change 
     const three = await run('j3', new WorkerPool({ threads: 3, deadlineMs: 0, spawnBytes: 0 }));
     expect(one.started).toBe(1);
     expect(atOnce.started).toBe(2);
-    // The timer fires before the first worker has even loaded: jobs are still waiting then.
+    // Checked from the first job's start on: the first worker holds one large job at a time then, the others wait.
     expect(later.started).toBe(2);
     expect(JSON.parse(one.reports).map((r: { status: string }) => r.status)).toEqual(Array(30).fill('changed'));
     for (const other of [atOnce, later, three]) {
