@@ -49,6 +49,50 @@ export function workerExecArgv(argv: readonly string[] = process.execArgv): stri
   return out;
 }
 
+/**
+ * Flags the Worker constructor refused, by the parent's flags they came from: V8's and the
+ * process-wide ones (`node --max-old-space-size=4096 detnorm`, `--stack-trace-limit`, `--title`)
+ * apply to the whole process already, a worker may not be given them again
+ * (ERR_WORKER_INVALID_EXEC_ARGV): they are left out, found from the error, once per process.
+ */
+const acceptedExecArgv = new Map<string, string[]>();
+
+/** `execArgv` without the flags the error `message` (ERR_WORKER_INVALID_EXEC_ARGV) names, or undefined if it names none of them. */
+export function withoutRefusedFlags(execArgv: readonly string[], message: string): string[] | undefined {
+  const colon = message.indexOf(': ');
+  if (colon < 0) return undefined;
+  const refused = new Set(message.slice(colon + 2).split(', '));
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (!refused.has(a)) {
+      out.push(a);
+      continue;
+    }
+    // `--flag VALUE`: the value goes with it.
+    if (!a.includes('=') && i + 1 < execArgv.length && !execArgv[i + 1]!.startsWith('-')) i++;
+  }
+  return out.length < execArgv.length ? out : undefined;
+}
+
+function newWorker(source: string, options: Omit<NonNullable<ConstructorParameters<typeof Worker>[1]>, 'execArgv'>): Worker {
+  const parent = workerExecArgv();
+  const key = parent.join('\0');
+  let execArgv = acceptedExecArgv.get(key) ?? parent;
+  // Each retry drops at least one flag: bounded by their count.
+  for (;;) {
+    try {
+      const worker = new Worker(source, { ...options, execArgv });
+      acceptedExecArgv.set(key, execArgv);
+      return worker;
+    } catch (e) {
+      const fewer = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? withoutRefusedFlags(execArgv, (e as Error).message) : undefined;
+      if (!fewer) throw e;
+      execArgv = fewer;
+    }
+  }
+}
+
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
@@ -81,6 +125,9 @@ export interface PoolOptions {
   readonly deadlineMs: number;
   /** Modules whose default export is an array of extra handlers, tried before the built-in ones (tests). */
   readonly handlerModules?: readonly string[];
+  /** SPAWN_BYTES and SPAWN_AFTER_MS (tests: both ways of starting workers). */
+  readonly spawnBytes?: number;
+  readonly spawnAfterMs?: number;
 }
 
 /** Worker -> pool messages: reports of finished jobs, in the order they finished. */
@@ -157,6 +204,17 @@ const MAX_BOOT_FAILURES = 3;
  */
 const LOW_WATER = BATCH_FILES / 2;
 
+/**
+ * A run whose files add up to this many bytes starts all its workers at once; a smaller one
+ * starts with the worker already running and adds the others only if it still has jobs not sent
+ * SPAWN_AFTER_MS after its first job started. A worker costs ~0.1 s of CPU to start (its module load) and its own JIT
+ * warm-up of the handlers' code: on the zip tree (bench/zip-bench.mjs) a second worker gains
+ * nothing below ~30 MiB of archives. Only when workers start depends on this, never a result.
+ */
+export const SPAWN_BYTES = 32 * 1024 * 1024;
+/** See SPAWN_BYTES: about one worker's start-up, so the run has shown it is not short. */
+export const SPAWN_AFTER_MS = 150;
+
 /** Pools alive in this process, for abortAllPools (the CLI's SIGINT/SIGTERM handler). */
 const livePools = new Set<WorkerPool>();
 
@@ -175,8 +233,8 @@ export class WorkerPool {
   constructor(private readonly opts: PoolOptions) {
     this.grace = Math.min(2000, Math.max(50, opts.deadlineMs / 4));
     // One is started at once (it loads while the main thread walks the tree); the others when a
-    // run has work for them (runAll): a worker costs its start-up and its own warm-up of the
-    // handlers' code, which `detnorm app.jar` with the default -j would pay for nothing.
+    // run has work for them (runAll, SPAWN_BYTES): a worker costs its start-up and its own warm-up
+    // of the handlers' code, which `detnorm app.jar` with the default -j would pay for nothing.
     if (opts.threads > 0) this.slots.push(this.spawn());
     livePools.add(this);
   }
@@ -185,12 +243,17 @@ export class WorkerPool {
     return this.opts.threads;
   }
 
+  /** Worker threads started so far and alive (at most `threads`; fewer while a small run has not needed more). */
+  get started(): number {
+    return this.slots.filter((s) => !s.dead).length;
+  }
+
   private spawn(): Slot {
     const { source, eval: isEval } = workerSource();
     const shared = new SharedArrayBuffer(16);
     const state = new Int32Array(shared, 0, 2);
     const started = new Float64Array(shared, 8, 1);
-    const worker = new Worker(source, { eval: isEval, execArgv: workerExecArgv(), workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
+    const worker = newWorker(source, { eval: isEval, workerData: { shared, handlerModules: this.opts.handlerModules ?? [] } });
     worker.unref();
     const slot: Slot = { worker, threadId: worker.threadId, state, started, outstanding: new Set(), outstandingBytes: 0, dead: false, options: new Map() };
     // Listening from the start: a worker that fails before a run begins is noticed then.
@@ -258,8 +321,12 @@ export class WorkerPool {
       }
       if (finished === jobs.length) resolveAll();
     };
+    // While workers are still to be added (see SPAWN_BYTES), a large job is not sent ahead: it
+    // stays here for a worker started later to take.
+    let growing = false;
     const feed = (slot: Slot) => {
       if (slot.dead) return;
+      const ahead = growing ? 0 : AHEAD;
       const batch: Array<{ id: number; job: WireJob }> = [];
       // A run's jobs share one options object: it is sent to each worker once, not with every
       // job (its structured clone costs as much as a small job's whole hand-over).
@@ -278,7 +345,7 @@ export class WorkerPool {
         batch.push({ id, job: toWireJob(job, key) });
       };
       if (slot.outstanding.size > LOW_WATER) return;
-      while (pending() && slot.outstanding.size <= AHEAD) take(next());
+      while (pending() && slot.outstanding.size <= ahead) take(next());
       // Small files: fill up to BATCH_FILES / BATCH_BYTES held by the worker.
       while (pending() && slot.outstanding.size < BATCH_FILES && slot.outstandingBytes + sizeOf(peek()) <= BATCH_BYTES) take(next());
       if (batch.length) slot.worker.postMessage({ type: 'jobs', batch, ...(options.length ? { options } : {}) } satisfies ToWorker);
@@ -362,19 +429,57 @@ export class WorkerPool {
           }
         }, Math.min(1000, Math.max(20, this.opts.deadlineMs / 20)))
       : undefined;
+    let grow: ReturnType<typeof setTimeout> | undefined;
     try {
       if (!jobs.length) return [];
       // Workers that died before the run are replaced first; then as many more as the run has
-      // jobs for, up to the thread count.
+      // jobs for, up to the thread count: at once for a large run, later for a small one that
+      // turns out to last (SPAWN_BYTES).
       for (let i = 0; i < this.slots.length; i++) if (this.slots[i]!.dead) this.slots[i] = this.spawn();
-      while (this.slots.length < Math.min(this.opts.threads, jobs.length)) this.slots.push(this.spawn());
+      const wanted = Math.min(this.opts.threads, jobs.length);
+      const addWorkers = () => {
+        growing = false;
+        while (this.slots.length < wanted) {
+          const slot = this.spawn();
+          this.slots.push(slot);
+          feed(slot);
+        }
+      };
       // Option keys are per run (a persistent pool sees new options with every request): the
       // first job of this run that uses each sends it again, overwriting the worker's old key.
       for (const slot of this.slots) slot.options.clear();
+      let bytes = 0;
+      const spawnBytes = this.opts.spawnBytes ?? SPAWN_BYTES;
+      if (this.slots.length < wanted) for (let i = 0; i < jobs.length && bytes < spawnBytes; i++) bytes += sizeOf(i);
+      growing = this.slots.length > 0 && this.slots.length < wanted && bytes < spawnBytes;
+      // The workers already running (warm, or loaded during the walk) take the first jobs.
       for (const slot of this.slots) feed(slot);
+      if (!growing) addWorkers();
+      else {
+        // The time counts from the first job's start, not the run's: a worker still loading (a
+        // loaded machine) says nothing yet about the run's length. Checked every third of it.
+        const after = this.opts.spawnAfterMs ?? SPAWN_AFTER_MS;
+        let workStart = 0;
+        const check = () => {
+          grow = undefined;
+          if (finished >= jobs.length || !pending() || this.closed) {
+            growing = false;
+            return;
+          }
+          if (!workStart) {
+            const busy = this.slots.find((s) => !s.dead && Atomics.load(s.state, 0) !== 0);
+            if (busy) workStart = busy.started[0]!;
+            else if (finished > 0) workStart = Date.now();
+          }
+          if (workStart && Date.now() - workStart >= after) addWorkers();
+          else grow = setTimeout(check, Math.max(10, after / 3));
+        };
+        grow = setTimeout(check, Math.max(10, after / 3));
+      }
       await all;
       return keep ? (results as FileReport[]) : [];
     } finally {
+      if (grow) clearTimeout(grow);
       if (watch) clearInterval(watch);
       this.events = undefined;
     }

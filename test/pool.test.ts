@@ -1,7 +1,7 @@
 // The worker pool (src/pool.ts): every file is worked on in a worker thread, reports come in
 // sorted path order whatever the thread count, a file past the per-file deadline is reported and
 // left untouched while the run goes on, and the thread count is capped by cores and memory.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { normalizeTree } from '../src/api.js';
 import { HANDLERS } from '../formats/index.js';
 import { normalizeFileJob, type FileJob } from '../src/normalize-file.js';
 import { defaultOptions } from '../src/options.js';
-import { WIRE_FIELDS, WORKER_MEMORY_BYTES, effectiveJobs, toWireJob } from '../src/pool.js';
+import { WIRE_FIELDS, WORKER_MEMORY_BYTES, WorkerPool, effectiveJobs, toWireJob, withoutRefusedFlags } from '../src/pool.js';
 import { DEFAULT_LIMITS } from '../src/types.js';
 import { readLoopHandler } from './loop-handlers.js';
 import { arOf, gzipOf, tarOf, wheelOf } from './safety-helpers.js';
@@ -151,4 +151,80 @@ describe('a job reaches its worker whole: every field but options, which go once
     expect(toWireJob(full, 7)).toEqual({ ...rest, optionsKey: 7 });
     expect(toWireJob({ path: '/t/x', options }, 0)).toEqual({ path: '/t/x', optionsKey: 0 });
   });
+});
+
+describe('workers started at once or only when a run lasts (SPAWN_BYTES) change no byte and no report', () => {
+  const options = defaultOptions();
+  // Bytes that do not compress (an LCG): the files' sizes are their contents' lengths.
+  const noise = (n: number, seed: number) => {
+    const b = Buffer.alloc(n);
+    let x = seed;
+    for (let i = 0; i < n; i++) b[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    return b;
+  };
+  // 30 gzip files from tiny to ~300 KiB (larger than a batch of small files), in two directories.
+  const make = (d: string): string[] => {
+    const files: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      mkdirSync(join(d, `d${i % 2}`), { recursive: true });
+      const f = join(d, `d${i % 2}`, `f${String(i).padStart(2, '0')}.gz`);
+      writeFileSync(f, gzipOf(noise(((i * 53) % 61) * 5000 + i, i), 6));
+      files.push(f);
+    }
+    return sorted(files);
+  };
+  const run = async (name: string, pool: WorkerPool) => {
+    const files = make(join(dir, `spawn-${name}`));
+    const seen: number[] = [];
+    try {
+      const reports = await pool.runAll(files.map((path) => ({ path, options })), (_r, i) => seen.push(i), files.map((f) => statSync(f).size));
+      expect(seen).toEqual(files.map((_f, i) => i));
+      return { reports: JSON.stringify(reports).replaceAll(join(dir, `spawn-${name}`), 'X'), bytes: files.map((f) => readFileSync(f)), started: pool.started };
+    } finally {
+      await pool.close();
+    }
+  };
+  it('-j1, -j2 with both started at once, -j2 with the second started later, -j3: same bytes and reports, in order', async () => {
+    const one = await run('j1', new WorkerPool({ threads: 1, deadlineMs: 0 }));
+    const atOnce = await run('j2-now', new WorkerPool({ threads: 2, deadlineMs: 0, spawnBytes: 0 }));
+    const later = await run('j2-later', new WorkerPool({ threads: 2, deadlineMs: 0, spawnBytes: Infinity, spawnAfterMs: 0 }));
+    // Not capped here (effectiveJobs is api's): three threads even on two cores.
+    const three = await run('j3', new WorkerPool({ threads: 3, deadlineMs: 0, spawnBytes: 0 }));
+    expect(one.started).toBe(1);
+    expect(atOnce.started).toBe(2);
+    // Checked from the first job's start on: the first worker holds one large job at a time then, the others wait.
+    expect(later.started).toBe(2);
+    expect(JSON.parse(one.reports).map((r: { status: string }) => r.status)).toEqual(Array(30).fill('changed'));
+    for (const other of [atOnce, later, three]) {
+      expect(other.reports).toBe(one.reports);
+      other.bytes.forEach((b, i) => expect(b.equals(one.bytes[i]!)).toBe(true));
+    }
+  }, 60_000);
+  it('a run smaller than SPAWN_BYTES that ends before SPAWN_AFTER_MS starts no second worker', async () => {
+    const r = await run('small', new WorkerPool({ threads: 2, deadlineMs: 0, spawnAfterMs: 600_000 }));
+    expect(r.started).toBe(1);
+    expect(JSON.parse(r.reports)).toHaveLength(30);
+  }, 60_000);
+});
+
+describe('Node flags a worker may not be given (V8 and process-wide ones) are left out, not fatal', () => {
+  it('withoutRefusedFlags drops the flags the error names, with a separate value', () => {
+    const msg = 'Initiated Worker with invalid execArgv flags: --max-old-space-size=100, --stack-trace-limit';
+    expect(withoutRefusedFlags(['--max-old-space-size=100', '--no-warnings', '--stack-trace-limit', '40', '--import', 'x'], msg)).toEqual(['--no-warnings', '--import', 'x']);
+    expect(withoutRefusedFlags(['--no-warnings'], msg)).toBeUndefined();
+    expect(withoutRefusedFlags(['--no-warnings'], 'no list')).toBeUndefined();
+  });
+  it('a pool started under `node --max-old-space-size=N --stack-trace-limit=N` runs its jobs', async () => {
+    const saved = [...process.execArgv];
+    process.execArgv.push('--max-old-space-size=2048', '--stack-trace-limit=20');
+    try {
+      const d = join(dir, 'v8flags');
+      mkdirSync(d);
+      writeFileSync(join(d, 'a.gz'), gzipOf(Buffer.from('flags')));
+      const r = await normalizeTree(d, { jobs: 1 });
+      expect(r.summary.changed).toBe(1);
+    } finally {
+      process.execArgv.splice(0, process.execArgv.length, ...saved);
+    }
+  }, 60_000);
 });
