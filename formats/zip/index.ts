@@ -220,16 +220,19 @@ class ZipNormalizer {
       if (this.plainlyRaw(e, kind)) {
         // Fast path (most members): headers and data go into the output buffer without waiting.
         const out = this.rawEntry(e, name, kind, external);
-        if (e.compressedSize >= ECHO_BYTES) {
+        // One call site each for begin() (large members, or a full output buffer) and copy():
+        // a site first reached after TurboFan compiled run() has no type feedback and sends it
+        // back to the interpreter (issue 20: a full buffer met late in a worker did).
+        const large = e.compressedSize >= ECHO_BYTES;
+        let written: boolean;
+        if (large || !writer.tryBegin(out)) {
           await writer.begin(out);
-          if (!(await writer.out.copyInput(e.dataOffset, e.compressedSize))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
-        } else if (writer.tryBegin(out)) {
-          const d = this.data.peek(e.dataOffset, e.compressedSize);
-          if (!(d && writer.out.tryWrite(d))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+          written = large && (await writer.out.copyInput(e.dataOffset, e.compressedSize));
         } else {
-          await writer.begin(out);
-          await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+          const d = this.data.peek(e.dataOffset, e.compressedSize);
+          written = d !== undefined && writer.out.tryWrite(d);
         }
+        if (!written) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
         continue;
       }
       const content = await this.content(e, kind, names);
