@@ -129,15 +129,18 @@ export function isSignatureFile(name: string): boolean {
   return name.length >= 13 && (name.charCodeAt(0) | 0x20) === 0x6d && /^META-INF\/[^/]+\.SF$/i.test(name);
 }
 
-function rank(e: Entry, flavor: Flavor, signed: boolean, mimetypeFirst: boolean): number {
+// The flavor tests are booleans computed once per archive by orderEntries, not string compares
+// per member: a compare first reached after TurboFan compiled this (a worker that met only jars,
+// then a zip) has no type feedback and deoptimized orderEntries (issue 20).
+function rank(e: Entry, jarLike: boolean, wheel: boolean, signed: boolean, mimetypeFirst: boolean): number {
   if (mimetypeFirst && e.name.length === MIMETYPE.length && startsWith(e.name, MIMETYPE)) return -1;
-  if (isJarLike(flavor)) {
+  if (jarLike) {
     if (equalsAscii(e.name, 'META-INF/', true)) return 0;
     if (isManifest(e.name)) return 1;
     if (signed && startsWith(e.name, META_INF)) return 2;
     return 3;
   }
-  if (flavor === 'wheel') {
+  if (wheel) {
     if (isWheelRecord(e.displayName)) return 2;
     if (isDistInfo(e.displayName)) return 1;
   }
@@ -180,10 +183,12 @@ export function orderEntries(entries: readonly Entry[], flavor: Flavor, signed: 
   // is the sort's total order (rank, name bytes, central directory index), so "each entry is
   // after its predecessor" means the sort would return this same sequence.
   const ranks = new Int8Array(entries.length);
+  const jarLike = isJarLike(flavor);
+  const wheel = flavor === 'wheel';
   let sorted = true;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    const r = (ranks[i] = rank(e, flavor, signed, mimetypeFirst));
+    const r = (ranks[i] = rank(e, jarLike, wheel, signed, mimetypeFirst));
     if (sorted && i > 0) {
       const p = entries[i - 1]!;
       const d = ranks[i - 1]! - r || compareBytes(p.name, e.name) || p.index - e.index;

@@ -185,12 +185,19 @@ class ZipNormalizer {
     if (this.flavor === 'apk') this.detectAlignment(arc);
 
     // Names first (a Unicode Path field gives the real name), so the order is that of the output.
-    const entries = arc.entries.map((e) => {
+    // Built by push, not map(): map() returns a packed or a holey array depending on its path in
+    // V8, and the two array maps sent orderEntries, run and the order check back to the
+    // interpreter (issue 20: "wrong map" deopts, each function compiled twice).
+    const entries: Entry[] = [];
+    for (const e of arc.entries) {
       const n = utf8Name(e);
-      if (n === e.name) return e;
+      if (n === e.name) {
+        entries.push(e);
+        continue;
+      }
       this.changes.add('header', 'Unicode Path extra field moved into the name');
-      return { ...e, name: n, displayName: displayName(n) };
-    });
+      entries.push({ ...e, name: n, displayName: displayName(n) });
+    }
     const ordered = orderEntries(entries, this.flavor, this.signed);
     const fileOrder = [...entries].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
     if (ordered.some((e, i) => e !== fileOrder[i])) this.changes.add('order', 'members sorted');
@@ -201,7 +208,7 @@ class ZipNormalizer {
     if (arc.zip64) this.changes.add('layout', 'zip64 end records (kept only when needed)');
 
     const names = ordered.map((e) => e.displayName);
-    const writer = new ZipWriter(this.output);
+    const writer = new ZipWriter(this.output, arc.cdSize);
     await writer.raw(prefix);
     for (let i = 0; i < ordered.length; i++) {
       const e = ordered[i]!;
@@ -213,16 +220,19 @@ class ZipNormalizer {
       if (this.plainlyRaw(e, kind)) {
         // Fast path (most members): headers and data go into the output buffer without waiting.
         const out = this.rawEntry(e, name, kind, external);
-        if (e.compressedSize >= ECHO_BYTES) {
+        // One call site each for begin() (large members, or a full output buffer) and copy():
+        // a site first reached after TurboFan compiled run() has no type feedback and sends it
+        // back to the interpreter (issue 20: a full buffer met late in a worker did).
+        const large = e.compressedSize >= ECHO_BYTES;
+        let written: boolean;
+        if (large || !writer.tryBegin(out)) {
           await writer.begin(out);
-          if (!(await writer.out.copyInput(e.dataOffset, e.compressedSize))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
-        } else if (writer.tryBegin(out)) {
-          const d = this.data.peek(e.dataOffset, e.compressedSize);
-          if (!(d && writer.out.tryWrite(d))) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+          written = large && (await writer.out.copyInput(e.dataOffset, e.compressedSize));
         } else {
-          await writer.begin(out);
-          await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
+          const d = this.data.peek(e.dataOffset, e.compressedSize);
+          written = d !== undefined && writer.out.tryWrite(d);
         }
+        if (!written) await writer.out.copy(this.data, e.dataOffset, e.compressedSize);
         continue;
       }
       const content = await this.content(e, kind, names);

@@ -92,6 +92,10 @@ export function displayName(name: Uint8Array): string {
   return decoder.decode(name);
 }
 
+// Signatures are compared as int32 (getInt32): every signature is below 2^31, and arbitrary bytes
+// read as a uint32 >= 2^31 would be a heap double where V8 saw small integers (issue 20: a "lost
+// precision" deopt and a second TurboFan compile of readArchive).
+
 /** Find the end record: the last signature whose comment length reaches exactly the end of the file. */
 async function findEocd(src: Source): Promise<number> {
   if (src.size < EOCD_SIZE) throw new FormatError(`too short for a zip (${src.size} bytes)`);
@@ -100,7 +104,7 @@ async function findEocd(src: Source): Promise<number> {
   const tail = await src.read(base, tailLen);
   const v = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   for (let i = tailLen - EOCD_SIZE; i >= 0; i--) {
-    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && v.getUint32(i, true) === SIG_EOCD) {
+    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && v.getInt32(i, true) === SIG_EOCD) {
       if (i + EOCD_SIZE + v.getUint16(i + 20, true) === tailLen) return base + i;
     }
   }
@@ -120,7 +124,7 @@ export async function readArchive(src: Source, limits: Limits): Promise<Archive>
   let endRecords = eocdAt;
   if (eocdAt >= ZIP64_LOCATOR_SIZE) {
     const locBytes = await src.read(eocdAt - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE);
-    if (new DataView(locBytes.buffer, locBytes.byteOffset, 4).getUint32(0, true) === SIG_ZIP64_LOCATOR) {
+    if (new DataView(locBytes.buffer, locBytes.byteOffset, 4).getInt32(0, true) === SIG_ZIP64_LOCATOR) {
       const loc = decodeZip64Locator(locBytes, eocdAt - ZIP64_LOCATOR_SIZE);
       if (loc.disks > 1 || loc.cdDisk !== 0) throw new FormatError('spanned (multi-disk) archives are not supported');
       // The zip64 end record: at its declared offset, or (with a prefix and relative offsets)
@@ -130,7 +134,7 @@ export async function readArchive(src: Source, limits: Limits): Promise<Archive>
       for (const cand of [loc.eocdOffset, limit - ZIP64_EOCD_SIZE]) {
         if (cand >= 0 && cand + ZIP64_EOCD_SIZE <= limit) {
           const b = await src.read(cand, 4);
-          if (new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) === SIG_ZIP64_EOCD) {
+          if (new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true) === SIG_ZIP64_EOCD) {
             at = cand;
             break;
           }

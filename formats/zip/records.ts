@@ -431,7 +431,8 @@ export function decodeDescriptorAt(v: DataView, off: number, n: number, expect: 
   for (let s = 0; s < 2; s++) {
     const signed = s === 0;
     const base = signed ? 4 : 0;
-    if (signed && (n < 4 || v.getUint32(off, true) !== SIG_DESCRIPTOR)) continue;
+    // int32: arbitrary bytes as a uint32 >= 2^31 would deopt this hot loop (the signature is < 2^31).
+    if (signed && (n < 4 || v.getInt32(off, true) !== SIG_DESCRIPTOR)) continue;
     for (let w = 0; w < 2; w++) {
       const wide = w === 1;
       const len = base + (wide ? 20 : 12);

@@ -151,9 +151,14 @@ export class OutBuffer {
 
 /** A growable byte buffer (the central directory while entries are written). */
 class ByteList {
-  bytes = take(freeCentral, CENTRAL_BYTES);
-  view = new DataView(this.bytes.buffer);
+  bytes: Uint8Array;
+  view: DataView;
   length = 0;
+  /** `capacity`: the expected size (the input's central directory), so that grow() rarely has to copy. */
+  constructor(capacity: number) {
+    this.bytes = capacity <= CENTRAL_BYTES ? take(freeCentral, CENTRAL_BYTES) : new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
+  }
   /** Make room for n more bytes; returns the offset to write at. */
   grow(n: number): number {
     if (this.length + n > this.bytes.length) {
@@ -172,11 +177,18 @@ class ByteList {
 
 export class ZipWriter {
   readonly out: OutBuffer;
-  private central = new ByteList();
+  private central: ByteList;
   private count = 0;
   private maxNeeded = 20;
-  constructor(sink: Sink) {
+  /**
+   * `centralHint`: the size the central directory will likely have (the input's: the output's
+   * entries are never longer unless a name or a zip64 field grows). Sized up front, grow()'s
+   * copying branch is not reached in the hot path (issue 20: reached first in a warm process, it
+   * sent tryBegin back to the interpreter and cost a second TurboFan compile).
+   */
+  constructor(sink: Sink, centralHint = 0) {
     this.out = new OutBuffer(sink);
+    this.central = new ByteList(centralHint);
   }
 
   /** Bytes written before the first entry (a prefix), or anything raw. */
