@@ -21,15 +21,19 @@ export type Flavor = 'zip' | 'jar' | 'apk' | 'jmod' | 'wheel';
 
 const JAR_EXT = new Set(['.jar', '.war', '.ear', '.aar', '.xpi']);
 
+/** True when s holds only ASCII from index `from` on. */
+function asciiFrom(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 export function extensionOf(name: string): string {
   // Per member (issue 20): only the extension is lowered when it is ASCII (ASCII lowering needs
   // no context); otherwise the whole base name, as Unicode lowering may (a final sigma).
   const slash = name.lastIndexOf('/');
   const dot = name.lastIndexOf('.');
   if (dot <= slash + 1) return '';
-  let ascii = true;
-  for (let i = dot + 1; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
-  if (ascii) return name.slice(dot).toLowerCase();
+  if (asciiFrom(name, dot + 1)) return name.slice(dot).toLowerCase();
   const base = name.slice(slash + 1).toLowerCase();
   const d = base.lastIndexOf('.');
   return d <= 0 ? '' : base.slice(d);
@@ -153,12 +157,7 @@ function rank(e: Entry, jarLike: boolean, wheel: boolean, signed: boolean, mimet
  */
 function sortKey(e: Entry): string {
   const d = e.displayName;
-  if (d.length === e.name.length) {
-    let ascii = true;
-    for (let i = 0; i < d.length && ascii; i++) ascii = d.charCodeAt(i) < 0x80;
-    if (ascii) return d;
-  }
-  return latin1(e.name);
+  return d.length === e.name.length && asciiFrom(d, 0) ? d : latin1(e.name);
 }
 
 function latin1(b: Uint8Array): string {

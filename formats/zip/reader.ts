@@ -29,6 +29,7 @@ import {
   decodeZip64Eocd,
   decodeZip64Extra,
   decodeZip64Locator,
+  NO_FIELDS,
   type ExtraField,
   SIG_ZIP64_LOCATOR,
   SIG_ZIP64_EOCD,
@@ -86,7 +87,6 @@ export interface Archive {
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const NO_BYTES = new Uint8Array(0);
-const NO_FIELDS: readonly ExtraField[] = [];
 
 export function displayName(name: Uint8Array): string {
   return decoder.decode(name);

@@ -323,7 +323,8 @@ export function decodeExtra(b: Uint8Array, what = 'extra field'): ExtraField[] {
   return [...decodeExtraAt(b, 0, b.length, what)];
 }
 
-const NO_FIELDS: readonly ExtraField[] = Object.freeze([]);
+/** The extra fields of an entry that has none (shared: never written to). */
+export const NO_FIELDS: readonly ExtraField[] = Object.freeze([]);
 
 /**
  * decodeExtra over `block[start, end)` without a view of it (per member, issue 20); `prefix` +
